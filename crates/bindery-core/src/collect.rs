@@ -1,0 +1,66 @@
+//! Gathering every submitted table at link time: linkme by default, inventory by feature.
+//!
+//! Both backends give the same set; the registry sorts it, so order never depends on
+//! which one ran or on link order.
+
+use crate::TableInfo;
+
+#[cfg(not(feature = "inventory"))]
+mod backend {
+    use crate::TableInfo;
+
+    /// Every table the derive submitted, from every crate linked into the program.
+    #[linkme::distributed_slice]
+    pub static BINDERY_TABLES: [&'static TableInfo];
+
+    /// Submits one `&'static TableInfo`. Used by the derive through `bindery::__private`.
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __submit_table {
+        ($table:expr) => {
+            const _: () = {
+                #[$crate::__private::linkme::distributed_slice($crate::__private::BINDERY_TABLES)]
+                #[linkme(crate = $crate::__private::linkme)]
+                static SUBMITTED: &'static $crate::TableInfo = $table;
+            };
+        };
+    }
+
+    pub(crate) fn submitted() -> impl Iterator<Item = &'static TableInfo> {
+        BINDERY_TABLES.iter().copied()
+    }
+}
+
+#[cfg(feature = "inventory")]
+mod backend {
+    use crate::TableInfo;
+
+    /// One submitted table, as inventory carries it.
+    #[doc(hidden)]
+    pub struct Submitted(pub &'static TableInfo);
+
+    inventory::collect!(Submitted);
+
+    /// Submits one `&'static TableInfo`. Used by the derive through `bindery::__private`.
+    #[doc(hidden)]
+    #[macro_export]
+    macro_rules! __submit_table {
+        ($table:expr) => {
+            $crate::__private::inventory::submit! {
+                $crate::__private::Submitted($table)
+            }
+        };
+    }
+
+    pub(crate) fn submitted() -> impl Iterator<Item = &'static TableInfo> {
+        inventory::iter::<Submitted>.into_iter().map(|s| s.0)
+    }
+}
+
+#[doc(hidden)]
+pub use backend::*;
+
+/// Every table submitted by any crate linked into this program, in no particular order.
+pub(crate) fn collected() -> impl Iterator<Item = &'static TableInfo> {
+    backend::submitted()
+}

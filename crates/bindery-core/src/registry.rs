@@ -1,0 +1,221 @@
+//! The collected tables, grouped per bind and checked: Flask-SQLAlchemy's `db.metadatas`.
+
+use core::fmt;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use crate::problem::{check_foreign_key, check_table};
+use crate::{BindName, Model, Problem, RegistryError, TableInfo};
+
+/// Every table of the program, grouped per bind, in a stable order: the default bind
+/// first, then the named binds by key; inside a bind, tables by name (then by Rust type,
+/// should two models wrongly share a name).
+#[derive(Debug)]
+pub struct Registry {
+    binds: Vec<BindTables>,
+    by_rust_type: HashMap<&'static str, &'static TableInfo>,
+    problems: Vec<Problem>,
+}
+
+/// The tables of one bind: the counterpart of one SQLAlchemy `MetaData`.
+#[derive(Debug)]
+pub struct BindTables {
+    key: Option<&'static str>,
+    tables: Vec<&'static TableInfo>,
+}
+
+impl BindTables {
+    /// The bind key; `None` for the default bind.
+    pub fn key(&self) -> Option<&'static str> {
+        self.key
+    }
+
+    /// The bind, ready to print.
+    pub fn name(&self) -> BindName {
+        BindName(self.key)
+    }
+
+    /// Its tables, by name.
+    pub fn tables(&self) -> &[&'static TableInfo] {
+        &self.tables
+    }
+
+    /// The table named `name` in this bind.
+    pub fn table(&self, name: &str) -> Option<&'static TableInfo> {
+        let first = self.tables.partition_point(|t| t.name < name);
+        self.tables.get(first).copied().filter(|t| t.name == name)
+    }
+}
+
+impl Registry {
+    /// Indexes and checks a set of tables. [`registry()`] does this once for every table
+    /// linked into the program; call it yourself to check a set of your choosing.
+    pub fn from_tables(tables: impl IntoIterator<Item = &'static TableInfo>) -> Registry {
+        let mut tables: Vec<&'static TableInfo> = tables.into_iter().collect();
+        tables.sort_unstable_by_key(|t| (t.bind_key, t.name, t.rust_type));
+        // The same static submitted twice (possible only by hand) is one table, not two.
+        tables.dedup_by(|a, b| core::ptr::eq(*a, *b));
+
+        let mut binds: Vec<BindTables> = Vec::new();
+        let mut by_rust_type = HashMap::with_capacity(tables.len());
+        for table in tables {
+            by_rust_type.insert(table.rust_type, table);
+            match binds.last_mut() {
+                Some(bind) if bind.key == table.bind_key => bind.tables.push(table),
+                _ => binds.push(BindTables {
+                    key: table.bind_key,
+                    tables: vec![table],
+                }),
+            }
+        }
+        let mut registry = Registry {
+            binds,
+            by_rust_type,
+            problems: Vec::new(),
+        };
+        registry.problems = registry.find_problems();
+        registry
+    }
+
+    fn find_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for bind in &self.binds {
+            for same_name in bind.tables.chunk_by(|a, b| a.name == b.name) {
+                if let [first, _, ..] = same_name {
+                    problems.push(Problem::DuplicateTable {
+                        bind: bind.name(),
+                        table: first.name,
+                        models: same_name.iter().map(|t| t.rust_type).collect(),
+                    });
+                }
+            }
+        }
+        for table in self.tables() {
+            check_table(table, &mut problems);
+            for column in table.columns {
+                let Some(target) = column.references else {
+                    continue;
+                };
+                let same_bind = self.table(table.bind_key, target.table);
+                let other_binds = self
+                    .binds
+                    .iter()
+                    .filter(|b| b.key != table.bind_key)
+                    .filter_map(|b| b.table(target.table));
+                check_foreign_key(table, column, target, same_bind, other_binds, &mut problems);
+            }
+        }
+        problems
+    }
+
+    /// The binds that have at least one table, in order.
+    pub fn binds(&self) -> &[BindTables] {
+        &self.binds
+    }
+
+    /// The tables of the bind `key` (`None`: the default bind), if it has any.
+    pub fn bind(&self, key: Option<&str>) -> Option<&BindTables> {
+        self.binds.iter().find(|b| b.key == key)
+    }
+
+    /// Every table, bind by bind.
+    pub fn tables(&self) -> impl Iterator<Item = &'static TableInfo> + '_ {
+        self.binds.iter().flat_map(|b| b.tables.iter().copied())
+    }
+
+    /// How many tables there are.
+    pub fn len(&self) -> usize {
+        self.binds.iter().map(|b| b.tables.len()).sum()
+    }
+
+    /// Whether no table was collected at all.
+    pub fn is_empty(&self) -> bool {
+        self.binds.is_empty()
+    }
+
+    /// The table `name` in the bind `bind` (`None`: the default bind).
+    pub fn table(&self, bind: Option<&str>, name: &str) -> Option<&'static TableInfo> {
+        self.bind(bind)?.table(name)
+    }
+
+    /// The table of the Rust type with this full path (`shop::Order`).
+    pub fn by_rust_type(&self, path: &str) -> Option<&'static TableInfo> {
+        self.by_rust_type.get(path).copied()
+    }
+
+    /// The table of model `M`, as collected.
+    pub fn of<M: Model>(&self) -> Option<&'static TableInfo> {
+        self.by_rust_type(M::TABLE.rust_type)
+    }
+
+    /// The crates that contributed tables (the first segment of each Rust path), sorted.
+    /// A crate missing here was not linked: see [`bindery::link!`](../bindery/macro.link.html).
+    pub fn crates(&self) -> BTreeSet<&'static str> {
+        self.tables()
+            .map(|t| t.rust_type.split("::").next().unwrap_or(t.rust_type))
+            .collect()
+    }
+
+    /// `Ok` if each of these crates contributed at least one table; otherwise the crates
+    /// that did not, which the program most likely forgot to link (see `bindery::link!`).
+    /// Name crates as Rust does, with `_` for `-`.
+    pub fn require_crates<'a>(
+        &self,
+        crates: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), MissingCrates> {
+        let present = self.crates();
+        let missing: Vec<String> = crates
+            .into_iter()
+            .filter(|c| !present.contains(c))
+            .map(str::to_owned)
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(MissingCrates { missing })
+        }
+    }
+
+    /// Every problem found in the tables, in a stable order (empty when all is well).
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// `Ok` when the tables have no problem, otherwise every problem at once.
+    pub fn check(&self) -> Result<(), RegistryError> {
+        RegistryError::from_problems(&self.problems)
+    }
+}
+
+/// Crates expected to hold models of which the registry has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingCrates {
+    missing: Vec<String>,
+}
+
+impl MissingCrates {
+    /// The crates, in the order they were asked for.
+    pub fn crates(&self) -> &[String] {
+        &self.missing
+    }
+}
+
+impl fmt::Display for MissingCrates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.missing.iter().map(|c| format!("`{c}`")).collect();
+        write!(
+            f,
+            "no model of crate {} reached the registry: nothing in the program names it, so it was not linked; add `bindery::link!({});` to the binary",
+            names.join(", "),
+            self.missing.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for MissingCrates {}
+
+/// The registry of every table linked into this program, built on first use.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::from_tables(crate::collect::collected()))
+}

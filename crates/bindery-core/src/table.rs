@@ -1,0 +1,135 @@
+//! What a table looks like: the static metadata `#[derive(Model)]` writes for each model.
+
+use core::fmt;
+
+use crate::{ColumnDefault, SqlType};
+
+/// One table: the static record `#[derive(Model)]` makes of a struct, the counterpart of
+/// a SQLAlchemy `Table` with `info["bind_key"]`.
+///
+/// Every field is public and every part is `const`-constructible, so a table without a
+/// model struct (Flask-SQLAlchemy's `db.Table(…, bind_key=…)`) can be written by hand and
+/// submitted with [`bindery::table!`](../bindery/macro.table.html).
+#[derive(Debug, Clone, Copy)]
+pub struct TableInfo {
+    /// The table's name in the database.
+    pub name: &'static str,
+    /// The bind the table lives in; `None` is the default bind.
+    pub bind_key: Option<&'static str>,
+    /// The Rust type it was derived from, with its module path (`shop::Order`).
+    pub rust_type: &'static str,
+    /// The columns, in declaration order.
+    pub columns: &'static [ColumnInfo],
+    /// Indexes and multi-column unique constraints.
+    pub indexes: &'static [IndexInfo],
+}
+
+impl TableInfo {
+    /// A table with no columns and no indexes in the default bind, to be completed with
+    /// struct update syntax in a `const`.
+    pub const fn new(name: &'static str, rust_type: &'static str) -> TableInfo {
+        TableInfo {
+            name,
+            bind_key: None,
+            rust_type,
+            columns: &[],
+            indexes: &[],
+        }
+    }
+
+    /// The column named `name`, if any.
+    pub fn column(&self, name: &str) -> Option<&'static ColumnInfo> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The primary-key columns, in declaration order.
+    pub fn primary_key(&self) -> impl Iterator<Item = &'static ColumnInfo> + use<> {
+        self.columns.iter().filter(|c| c.primary_key)
+    }
+
+    /// The bind this table lives in, ready to print.
+    pub const fn bind(&self) -> BindName {
+        BindName(self.bind_key)
+    }
+}
+
+/// One column of a [`TableInfo`].
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnInfo {
+    /// The column's name in the database.
+    pub name: &'static str,
+    /// The Rust field it maps, for messages (`""` for hand-written tables).
+    pub field: &'static str,
+    /// Its type.
+    pub sql_type: SqlType,
+    /// Whether it accepts NULL (an `Option<T>` field).
+    pub nullable: bool,
+    /// Whether it is part of the primary key.
+    pub primary_key: bool,
+    /// Whether the database generates its value (SQLAlchemy's rule: the single integer
+    /// primary key that is not a foreign key, unless told otherwise).
+    pub autoincrement: bool,
+    /// Whether it carries its own UNIQUE constraint.
+    pub unique: bool,
+    /// Its literal default, if any.
+    pub default: Option<ColumnDefault>,
+    /// The column it references, if it is a foreign key.
+    pub references: Option<ForeignKey>,
+}
+
+impl ColumnInfo {
+    /// A plain NOT NULL column with no key, default or reference, to be completed with
+    /// struct update syntax in a `const`.
+    pub const fn new(name: &'static str, sql_type: SqlType) -> ColumnInfo {
+        ColumnInfo {
+            name,
+            field: "",
+            sql_type,
+            nullable: false,
+            primary_key: false,
+            autoincrement: false,
+            unique: false,
+            default: None,
+            references: None,
+        }
+    }
+}
+
+/// A foreign key: the referenced table (in the same bind) and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ForeignKey {
+    /// The referenced table.
+    pub table: &'static str,
+    /// The referenced column.
+    pub column: &'static str,
+}
+
+impl fmt::Display for ForeignKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
+/// An index, or a unique constraint over one or more columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexInfo {
+    /// Its name (`ix_<table>_<columns>` or `uq_<table>_<columns>`, SQLAlchemy's convention).
+    pub name: &'static str,
+    /// The columns it covers, in order.
+    pub columns: &'static [&'static str],
+    /// Whether it is unique.
+    pub unique: bool,
+}
+
+/// A bind key printed the way people say it: `the default bind` or `bind "auth"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BindName(pub Option<&'static str>);
+
+impl fmt::Display for BindName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("the default bind"),
+            Some(key) => write!(f, "bind {key:?}"),
+        }
+    }
+}
