@@ -1,0 +1,309 @@
+//! The `#[model(...)]` attributes, parsed into plain values. Unknown or malformed
+//! attributes are recorded in the [`Ctxt`] and parsing goes on, so every mistake shows.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Lit, LitInt, LitStr, Path, UnOp};
+
+use crate::ctxt::Ctxt;
+
+/// The attribute name, on the struct and on its fields.
+pub(crate) const MODEL: &str = "model";
+
+/// A value with the span of the attribute that set it, for errors that point there.
+#[derive(Clone)]
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// Attributes on the struct (for `Base`, only the bind attributes are allowed).
+#[derive(Default)]
+pub(crate) struct ContainerAttrs {
+    pub(crate) table: Option<Spanned<String>>,
+    pub(crate) bind_key: Option<Spanned<String>>,
+    pub(crate) parent: Option<Path>,
+    pub(crate) default_bind: Option<Span>,
+    /// `index(a, b)` and `unique(a, b)`, in order: (unique, fields, span).
+    pub(crate) indexes: Vec<(bool, Vec<syn::Ident>, Span)>,
+}
+
+/// Attributes on one field.
+#[derive(Default)]
+pub(crate) struct FieldAttrs {
+    pub(crate) primary_key: Option<Span>,
+    pub(crate) column: Option<Spanned<String>>,
+    pub(crate) length: Option<Spanned<u32>>,
+    pub(crate) decimal: Option<Spanned<(u8, u8)>>,
+    pub(crate) unique: Option<Span>,
+    pub(crate) index: Option<Span>,
+    pub(crate) default: Option<Spanned<DefaultValue>>,
+    pub(crate) references: Option<Spanned<(String, String)>>,
+    pub(crate) autoincrement: Option<Spanned<bool>>,
+    pub(crate) skip: Option<Span>,
+}
+
+/// A literal column default.
+#[derive(Clone)]
+pub(crate) enum DefaultValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Which derive is reading the struct attributes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Derive {
+    Model,
+    Base,
+}
+
+/// Calls `parse` on each item of each `#[model(...)]` attribute. A syntax error is
+/// recorded and ends that attribute only, so the others are still read.
+fn for_each_item(
+    cx: &mut Ctxt,
+    attrs: &[Attribute],
+    mut parse: impl FnMut(&mut Ctxt, &ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident(MODEL)) {
+        if let Err(error) = attr.parse_nested_meta(|meta| parse(cx, &meta)) {
+            cx.syn_error(error);
+        }
+    }
+}
+
+/// Records an unknown attribute (`what` is "model" or "field") and steps over its value.
+fn unknown(cx: &mut Ctxt, meta: &ParseNestedMeta<'_>, what: &str, expected: &str) {
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown {what} attribute `{}`; expected {expected}",
+            path_name(&meta.path)
+        ),
+    );
+    skip_value(meta);
+}
+
+/// Consumes the rest of an unknown meta item, so parsing can go on past it.
+fn skip_value(meta: &ParseNestedMeta<'_>) {
+    if meta.input.peek(syn::Token![=]) {
+        let _ = meta.value().and_then(|v| v.parse::<Expr>());
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.parse_nested_meta(|inner| {
+            skip_value(&inner);
+            Ok(())
+        });
+    }
+}
+
+fn set_once<T>(cx: &mut Ctxt, slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>) {
+    if slot.is_some() {
+        let name = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        cx.error_spanned_by(&meta.path, format!("duplicate `{name}` attribute"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    Ok(Spanned {
+        value: lit.value(),
+        span: lit.span(),
+    })
+}
+
+impl ContainerAttrs {
+    pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute], derive: Derive) -> ContainerAttrs {
+        let mut out = ContainerAttrs::default();
+        for_each_item(cx, attrs, |cx, meta| {
+            let path = &meta.path;
+            let table_only = |cx: &mut Ctxt| {
+                if derive == Derive::Base {
+                    cx.error_spanned_by(
+                            path,
+                            "a `#[derive(Base)]` type has no table: only `bind_key`, `parent` and `default_bind` apply",
+                        );
+                }
+            };
+            if path.is_ident("table") {
+                table_only(cx);
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.table, value, meta);
+            } else if path.is_ident("bind_key") {
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.bind_key, value, meta);
+            } else if path.is_ident("parent") {
+                let value: Path = meta.value()?.parse()?;
+                set_once(cx, &mut out.parent, value, meta);
+            } else if path.is_ident("default_bind") {
+                set_once(cx, &mut out.default_bind, path.span(), meta);
+            } else if path.is_ident("index") || path.is_ident("unique") {
+                table_only(cx);
+                let unique = path.is_ident("unique");
+                let mut fields = Vec::new();
+                meta.parse_nested_meta(|field| {
+                    match field.path.get_ident() {
+                        Some(ident) => fields.push(ident.clone()),
+                        None => cx.error_spanned_by(&field.path, "expected a field name"),
+                    }
+                    Ok(())
+                })?;
+                if fields.is_empty() {
+                    cx.error_spanned_by(path, "name at least one field, as in `index(a, b)`");
+                }
+                out.indexes.push((unique, fields, path.span()));
+            } else {
+                let known = match derive {
+                    Derive::Model => {
+                        "`table`, `bind_key`, `parent`, `default_bind`, `index(...)` or `unique(...)`"
+                    }
+                    Derive::Base => "`bind_key`, `parent` or `default_bind`",
+                };
+                unknown(cx, meta, "model", known);
+            }
+            Ok(())
+        });
+        out
+    }
+}
+
+impl FieldAttrs {
+    pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+        let mut out = FieldAttrs::default();
+        for_each_item(cx, attrs, |cx, meta| {
+            let path = &meta.path;
+            let span = path.span();
+            if path.is_ident("primary_key") {
+                set_once(cx, &mut out.primary_key, span, meta);
+            } else if path.is_ident("column") {
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.column, value, meta);
+            } else if path.is_ident("length") {
+                let lit: LitInt = meta.value()?.parse()?;
+                let value = lit.base10_parse::<u32>()?;
+                if value == 0 {
+                    cx.error_spanned_by(&lit, "`length` must be at least 1");
+                }
+                let value = Spanned {
+                    value,
+                    span: lit.span(),
+                };
+                set_once(cx, &mut out.length, value, meta);
+            } else if path.is_ident("decimal") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let precision: LitInt = content.parse()?;
+                content.parse::<syn::Token![,]>()?;
+                let scale: LitInt = content.parse()?;
+                let value = (precision.base10_parse()?, scale.base10_parse()?);
+                if value.0 == 0 || value.1 > value.0 {
+                    cx.error_spanned_by(
+                        path,
+                        "`decimal(precision, scale)` needs 0 < precision and scale <= precision",
+                    );
+                }
+                set_once(cx, &mut out.decimal, Spanned { value, span }, meta);
+            } else if path.is_ident("unique") {
+                set_once(cx, &mut out.unique, span, meta);
+            } else if path.is_ident("index") {
+                set_once(cx, &mut out.index, span, meta);
+            } else if path.is_ident("default") {
+                let expr: Expr = meta.value()?.parse()?;
+                match parse_default(&expr) {
+                    Some(value) => {
+                        let value = Spanned {
+                            value,
+                            span: expr.span(),
+                        };
+                        set_once(cx, &mut out.default, value, meta);
+                    }
+                    None => cx.error_spanned_by(
+                        &expr,
+                        "`default` takes a literal: an integer, a float, a string or a bool",
+                    ),
+                }
+            } else if path.is_ident("references") {
+                let lit: LitStr = meta.value()?.parse()?;
+                match split_reference(&lit.value()) {
+                    Some(target) => {
+                        let value = Spanned {
+                            value: target,
+                            span: lit.span(),
+                        };
+                        set_once(cx, &mut out.references, value, meta);
+                    }
+                    None => cx.error_spanned_by(
+                        &lit,
+                        "`references` takes \"table.column\", as in `references = \"store.id\"`",
+                    ),
+                }
+            } else if path.is_ident("autoincrement") {
+                let value = if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::LitBool>()?.value
+                } else {
+                    true
+                };
+                set_once(cx, &mut out.autoincrement, Spanned { value, span }, meta);
+            } else if path.is_ident("skip") {
+                set_once(cx, &mut out.skip, span, meta);
+            } else {
+                unknown(
+                    cx,
+                    meta,
+                    "field",
+                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement` or `skip`",
+                );
+            }
+            Ok(())
+        });
+        out
+    }
+}
+
+fn path_name(path: &Path) -> String {
+    quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "")
+}
+
+fn parse_default(expr: &Expr) -> Option<DefaultValue> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Bool(b) => Some(DefaultValue::Bool(b.value)),
+            Lit::Int(i) => i.base10_parse().ok().map(DefaultValue::Int),
+            Lit::Float(x) => x
+                .base10_parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .map(DefaultValue::Float),
+            Lit::Str(s) => Some(DefaultValue::Text(s.value())),
+            _ => None,
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match parse_default(expr)? {
+            DefaultValue::Int(i) => Some(DefaultValue::Int(-i)),
+            DefaultValue::Float(x) => Some(DefaultValue::Float(-x)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `"store.id"` → `("store", "id")`; anything but exactly two non-empty parts is refused.
+fn split_reference(target: &str) -> Option<(String, String)> {
+    let (table, column) = target.split_once('.')?;
+    if table.is_empty() || column.is_empty() || column.contains('.') {
+        return None;
+    }
+    Some((table.to_owned(), column.to_owned()))
+}

@@ -1,0 +1,191 @@
+//! The code each derive writes. Every path is absolute (`::bindery::__private::…`) and
+//! everything sits inside `const _: () = { … };`, so nothing leaks into the user's module.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field};
+use crate::attr::{DefaultValue, Derive};
+use crate::check::check;
+use crate::ctxt::Ctxt;
+
+pub(crate) fn derive(input: &DeriveInput, derive: Derive) -> syn::Result<TokenStream> {
+    let mut cx = Ctxt::default();
+    let cont = Container::from_ast(&mut cx, input, derive);
+    if let Some(cont) = &cont {
+        check(&mut cx, cont, derive);
+    }
+    cx.check()?;
+    let Some(cont) = cont else {
+        // from_ast returns None only after recording an error, which `check` returned.
+        return Ok(TokenStream::new());
+    };
+    let bind = impl_bind(&cont);
+    let model = match derive {
+        Derive::Base => TokenStream::new(),
+        Derive::Model => impl_model(&cont),
+    };
+    Ok(quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #bind
+            #model
+        };
+    })
+}
+
+fn impl_bind(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let attrs = &cont.attrs;
+    // Explicit key, then `default_bind`, then the parent's key; with none, the trait's
+    // default (`None`) is inherited.
+    let key = if let Some(key) = &attrs.bind_key {
+        let key = &key.value;
+        Some(quote!(::core::option::Option::Some(#key)))
+    } else if attrs.default_bind.is_some() {
+        Some(quote!(::core::option::Option::None))
+    } else {
+        attrs.parent.as_ref().map(|parent| {
+            quote_spanned!(parent.span()=> <#parent as ::bindery::__private::Bind>::BIND_KEY)
+        })
+    };
+    let body = key.map(|key| quote!(const BIND_KEY: ::core::option::Option<&'static str> = #key;));
+    quote! {
+        #[automatically_derived]
+        impl ::bindery::__private::Bind for #ident {
+            #body
+        }
+    }
+}
+
+fn impl_model(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let table = &cont.table;
+    let rust_name = ident.to_string();
+    let single_key = cont.primary_key().count() == 1;
+    let columns = cont.columns().map(|f| column_info(cont, f, single_key));
+    let indexes = cont.indexes().into_iter().map(|index| {
+        let name = &index.name;
+        let columns = &index.columns;
+        let unique = index.unique;
+        quote! {
+            ::bindery::__private::IndexInfo {
+                name: #name,
+                columns: &[#(#columns),*],
+                unique: #unique,
+            }
+        }
+    });
+    quote! {
+        static TABLE: ::bindery::__private::TableInfo = ::bindery::__private::TableInfo {
+            name: #table,
+            bind_key: <#ident as ::bindery::__private::Bind>::BIND_KEY,
+            rust_type: ::core::concat!(::core::module_path!(), "::", #rust_name),
+            columns: &[#(#columns),*],
+            indexes: &[#(#indexes),*],
+        };
+
+        #[automatically_derived]
+        impl ::bindery::__private::Model for #ident {
+            const TABLE: &'static ::bindery::__private::TableInfo = &TABLE;
+        }
+
+        ::bindery::__private::submit_table!(&TABLE);
+    }
+}
+
+fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> TokenStream {
+    let ty = field.ty;
+    let attrs = &field.attrs;
+    let column = &field.column;
+    let field_name = &field.name;
+    let whose = format!("field `{}` of model `{}`", field.name, cont.ident);
+    // Spanned at the field's type: an unsupported type is reported there.
+    let sql_type = quote_spanned!(ty.span()=> <#ty as ::bindery::__private::SqlField>::SQL_TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as ::bindery::__private::SqlField>::NULLABLE);
+
+    let sql_type = if let Some(length) = &attrs.length {
+        let n = length.value;
+        let message = format!("bindery: {whose} has `length = {n}`, but its type is not text");
+        quote_spanned!(length.span=> ::bindery::__private::column_length(#sql_type, #n, #message))
+    } else if let Some(decimal) = &attrs.decimal {
+        let (p, s) = decimal.value;
+        let message =
+            format!("bindery: {whose} has `decimal({p}, {s})`, but its type is not a decimal");
+        quote_spanned!(decimal.span=> ::bindery::__private::column_decimal(#sql_type, #p, #s, #message))
+    } else {
+        sql_type
+    };
+
+    let primary_key = if let Some(span) = attrs.primary_key {
+        let message = format!(
+            "bindery: {whose} is a primary key, so it cannot be an `Option`: keys are never NULL"
+        );
+        quote_spanned!(span=> ::bindery::__private::non_null_key(#nullable, #message))
+    } else {
+        quote!(false)
+    };
+
+    let autoincrement = match &attrs.autoincrement {
+        Some(auto) if auto.value => {
+            let message = format!(
+                "bindery: {whose} has `autoincrement`, but only integer columns autoincrement"
+            );
+            quote_spanned!(auto.span=> ::bindery::__private::integer_autoincrement(#sql_type, #message))
+        }
+        Some(_) => quote!(false),
+        // SQLAlchemy's "auto": the single integer primary key that is not a foreign key.
+        None if single_key && attrs.primary_key.is_some() && attrs.references.is_none() => {
+            quote!(::bindery::__private::SqlType::is_integer(#sql_type))
+        }
+        None => quote!(false),
+    };
+
+    let unique = attrs.unique.is_some();
+
+    let default = match &attrs.default {
+        Some(default) => {
+            let value = match &default.value {
+                DefaultValue::Bool(b) => quote!(::bindery::__private::ColumnDefault::Bool(#b)),
+                DefaultValue::Int(i) => quote!(::bindery::__private::ColumnDefault::Int(#i)),
+                DefaultValue::Float(x) => {
+                    let x = Literal::f64_unsuffixed(*x);
+                    quote!(::bindery::__private::ColumnDefault::Float(#x))
+                }
+                DefaultValue::Text(s) => quote!(::bindery::__private::ColumnDefault::Text(#s)),
+            };
+            let message = format!("bindery: the `default` of {whose} does not fit its type");
+            quote_spanned!(default.span=> ::bindery::__private::column_default(#sql_type, #value, #message))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    let references = match &attrs.references {
+        Some(reference) => {
+            let (table, column) = &reference.value;
+            quote! {
+                ::core::option::Option::Some(::bindery::__private::ForeignKey {
+                    table: #table,
+                    column: #column,
+                })
+            }
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    quote! {
+        ::bindery::__private::ColumnInfo {
+            name: #column,
+            field: #field_name,
+            sql_type: #sql_type,
+            nullable: #nullable,
+            primary_key: #primary_key,
+            autoincrement: #autoincrement,
+            unique: #unique,
+            default: #default,
+            references: #references,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The derives behind [bindery](https://docs.rs/bindery): `#[derive(Model)]` and
+//! `#[derive(Base)]`. Use them through the `bindery` crate, which documents their
+//! attributes; the code they write names `::bindery::__private` only.
+
+mod ast;
+mod attr;
+mod case;
+mod check;
+mod ctxt;
+mod expand;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+use crate::attr::Derive;
+
+/// Derives `bindery::Model` (and `bindery::Bind`) for a struct: see the `bindery` crate.
+#[proc_macro_derive(Model, attributes(model))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input, Derive::Model)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `bindery::Bind` for an abstract base that only carries a bind key: see the
+/// `bindery` crate.
+#[proc_macro_derive(Base, attributes(model))]
+pub fn derive_base(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive(&input, Derive::Base)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
