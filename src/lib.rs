@@ -1,0 +1,172 @@
+//! Several databases in one application, each model routed to its database by a *bind
+//! key*: Flask-SQLAlchemy's `SQLALCHEMY_BINDS` and `__bind_key__`, for Rust.
+//!
+//! `#[derive(Model)]` turns a struct into a static [`TableInfo`] and submits it, at link
+//! time, to a registry that gathers the models of every crate in the program — the work
+//! SQLAlchemy's declarative metaclass does when a Python class is defined.
+//!
+//! ```standalone_crate
+//! use bindery::{Base, Bind, Model};
+//!
+//! /// Flask's `__abstract__ = True` with `__bind_key__ = "auth"`.
+//! #[derive(Base)]
+//! #[model(bind_key = "auth")]
+//! pub struct AuthBase;
+//!
+//! /// Inherits bind "auth" from its parent.
+//! #[derive(Model)]
+//! #[model(parent = AuthBase)]
+//! pub struct User {
+//!     #[model(primary_key)]
+//!     pub id: i64,
+//!     #[model(length = 80, unique)]
+//!     pub name: String,
+//! }
+//!
+//! /// No key at all: the default bind.
+//! #[derive(Model)]
+//! pub struct AuditEntry {
+//!     #[model(primary_key)]
+//!     pub id: i64,
+//!     pub user_id: Option<i64>,
+//! }
+//!
+//! assert_eq!(User::BIND_KEY, Some("auth"));
+//! assert_eq!(User::TABLE.name, "user");
+//! assert_eq!(AuditEntry::TABLE.name, "audit_entry");
+//! assert_eq!(AuditEntry::TABLE.bind_key, None);
+//!
+//! let registry = bindery::registry();
+//! assert_eq!(registry.table(Some("auth"), "user").unwrap().rust_type, User::TABLE.rust_type);
+//! assert!(registry.check().is_ok());
+//! ```
+//!
+//! # The derive's attributes
+//!
+//! On the struct, `#[model(...)]` takes:
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `table = "name"` | the table's name; default: the struct's name in snake case, as Flask-SQLAlchemy names tables (`StoreOrder` → `store_order`) |
+//! | `bind_key = "key"` | the bind the table lives in (Flask's `__bind_key__`) |
+//! | `parent = Path` | take the bind key of `Path`, a `#[derive(Base)]` type or another model |
+//! | `default_bind` | back to the default bind, whatever the parent says |
+//! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields |
+//!
+//! On a field:
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `primary_key` | part of the primary key (several fields make a composite key) |
+//! | `column = "name"` | the column's name; default: the field's name |
+//! | `length = N` | `VARCHAR(N)` instead of `TEXT` (text types only) |
+//! | `decimal(p, s)` | precision and scale of a decimal column |
+//! | `unique`, `index` | a UNIQUE constraint, an index (`ix_<table>_<column>`) |
+//! | `default = literal` | a literal default (integer, float, string, bool) |
+//! | `references = "table.column"` | a foreign key to a table of the same bind |
+//! | `autoincrement = false` | opt out; a single integer primary key autoincrements by default |
+//! | `skip` | not a column |
+//!
+//! A field's SQL type comes from its Rust type through [`SqlField`]; `Option<T>` makes
+//! it nullable. Mistakes are compile errors that point at the attribute or field at fault.
+//!
+//! # Bind keys are inherited through trait defaults
+//!
+//! [`Bind::BIND_KEY`] defaults to `None`. `parent = P` writes
+//! `const BIND_KEY = <P as Bind>::BIND_KEY;`, so a key set once on a base reaches every
+//! descendant, at any depth and across crates. An explicit `bind_key` wins over the
+//! parent; `default_bind` wins too.
+//!
+//! # A crate nothing references is not linked
+//!
+//! The registry holds the models of every crate *linked* into the program. A crate that
+//! the program depends on but never names is left out by the linker, and its models
+//! vanish from [`registry()`] without a word. Name such crates once, in the binary:
+//!
+//! ```ignore
+//! bindery::link!(accounts, shop);
+//! ```
+//!
+//! and check in a test that every crate you expect contributed tables, with
+//! [`Registry::require_crates`].
+
+pub use bindery_core::{
+    Bind, BindName, BindTables, ColumnDefault, ColumnInfo, ForeignKey, IdentifierError,
+    IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates, Model, Problem, Registry,
+    RegistryError, SqlField, SqlType, TableInfo, check_identifier, registry,
+};
+pub use bindery_macros::{Base, Model};
+
+/// Links crates whose models the program needs but whose items it never names.
+///
+/// `bindery::link!(accounts, shop);` at the top level of the binary (or of a test) makes
+/// each crate part of the program, so the models they declare reach [`registry()`].
+#[macro_export]
+macro_rules! link {
+    ($($krate:ident),+ $(,)?) => {
+        $(
+            #[allow(unused_imports)]
+            use $krate as _;
+        )+
+    };
+}
+
+/// Declares a table that has no model struct — Flask-SQLAlchemy's
+/// `db.Table("user_roles", …, bind_key="auth")`, typically an association table — and
+/// submits it to the registry.
+///
+/// ```standalone_crate
+/// use bindery::{ColumnInfo, ForeignKey, Model, SqlType, TableInfo};
+///
+/// #[derive(Model)]
+/// #[model(bind_key = "auth")]
+/// struct User {
+///     #[model(primary_key)]
+///     id: i64,
+/// }
+///
+/// #[derive(Model)]
+/// #[model(bind_key = "auth")]
+/// struct Role {
+///     #[model(primary_key)]
+///     id: i64,
+/// }
+///
+/// bindery::table! {
+///     pub static USER_ROLES = TableInfo {
+///         bind_key: Some("auth"),
+///         columns: &[
+///             ColumnInfo {
+///                 primary_key: true,
+///                 references: Some(ForeignKey { table: "user", column: "id" }),
+///                 ..ColumnInfo::new("user_id", SqlType::BigInt)
+///             },
+///             ColumnInfo {
+///                 primary_key: true,
+///                 references: Some(ForeignKey { table: "role", column: "id" }),
+///                 ..ColumnInfo::new("role_id", SqlType::BigInt)
+///             },
+///         ],
+///         ..TableInfo::new("user_roles", concat!(module_path!(), "::USER_ROLES"))
+///     };
+/// }
+///
+/// let registry = bindery::registry();
+/// let found = registry.table(Some("auth"), "user_roles").unwrap();
+/// assert_eq!(found.columns.len(), 2);
+/// assert!(registry.check().is_ok(), "both foreign keys stay inside bind auth");
+/// ```
+#[macro_export]
+macro_rules! table {
+    ($(#[$attr:meta])* $vis:vis static $name:ident = $table:expr;) => {
+        $(#[$attr])*
+        $vis static $name: $crate::TableInfo = $table;
+        $crate::__private::submit_table!(&$name);
+    };
+}
+
+/// Not public API: what the derives' expansions name.
+#[doc(hidden)]
+pub mod __private {
+    pub use bindery_core::__private::*;
+}
