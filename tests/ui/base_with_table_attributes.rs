@@ -1,0 +1,7 @@
+use bindery::Base;
+
+#[derive(Base)]
+#[model(bind_key = "auth", table = "base", index(id))]
+struct AuthBase;
+
+fn main() {}

@@ -1,0 +1,9 @@
+use bindery::Model;
+
+#[derive(Model)]
+enum Status {
+    Active,
+    Closed,
+}
+
+fn main() {}
