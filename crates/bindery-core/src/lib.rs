@@ -5,6 +5,7 @@
 
 mod collect;
 mod const_check;
+mod ddl;
 mod dump;
 mod field;
 mod ident;
@@ -14,6 +15,7 @@ mod registry;
 mod sql_type;
 mod table;
 
+pub use ddl::{Dialect, creation_order};
 pub use field::SqlField;
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier};
 pub use model::{Bind, Model};

@@ -14,7 +14,7 @@ pub enum Problem {
     /// Two or more models claim the same table in the same bind.
     DuplicateTable {
         /// The bind.
-        bind: BindName,
+        bind: BindName<'static>,
         /// The table name.
         table: &'static str,
         /// Every Rust type that claims it.
@@ -61,11 +61,11 @@ pub enum Problem {
         /// Its column.
         column: &'static str,
         /// Its bind.
-        bind: BindName,
+        bind: BindName<'static>,
         /// What it references.
         target: ForeignKey,
         /// Where the referenced table lives instead, with its Rust type.
-        found_in: Vec<(BindName, &'static str)>,
+        found_in: Vec<(BindName<'static>, &'static str)>,
     },
     /// A foreign key to a table that no model declares.
     MissingForeignTable {
@@ -74,7 +74,7 @@ pub enum Problem {
         /// Its column.
         column: &'static str,
         /// Its bind.
-        bind: BindName,
+        bind: BindName<'static>,
         /// What it references.
         target: ForeignKey,
     },
@@ -263,6 +263,8 @@ impl fmt::Display for RegistryError {
 }
 
 impl std::error::Error for RegistryError {}
+
+impl std::error::Error for Problem {}
 
 impl RegistryError {
     pub(crate) fn from_problems(problems: &[Problem]) -> Result<(), RegistryError> {

@@ -31,7 +31,7 @@ impl BindTables {
     }
 
     /// The bind, ready to print.
-    pub fn name(&self) -> BindName {
+    pub fn name(&self) -> BindName<'static> {
         BindName(self.key)
     }
 

@@ -48,7 +48,7 @@ impl TableInfo {
     }
 
     /// The bind this table lives in, ready to print.
-    pub const fn bind(&self) -> BindName {
+    pub const fn bind(&self) -> BindName<'static> {
         BindName(self.bind_key)
     }
 }
@@ -123,9 +123,9 @@ pub struct IndexInfo {
 
 /// A bind key printed the way people say it: `the default bind` or `bind "auth"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BindName(pub Option<&'static str>);
+pub struct BindName<'a>(pub Option<&'a str>);
 
-impl fmt::Display for BindName {
+impl fmt::Display for BindName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             None => f.write_str("the default bind"),
