@@ -1,0 +1,368 @@
+//! Database URLs in sqlx's and in SQLAlchemy's spelling, with the password kept out of
+//! every `Display` and `Debug`.
+
+use core::fmt;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::Dialect;
+
+/// A parsed database URL.
+///
+/// Accepts sqlx URLs (`sqlite:`, `postgres://`, `postgresql://`, `mysql://`,
+/// `mariadb://`) and SQLAlchemy URLs, so a Flask config pastes unchanged:
+/// `mysql+pymysql://root:root@localhost:3306/test1`, `postgresql+psycopg2://…`,
+/// `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` (in memory).
+///
+/// `Display` and `Debug` print it with the password replaced by `***`.
+///
+/// ```
+/// let url: bindery::DatabaseUrl = "mysql+pymysql://root:s3cret@localhost:3306/test1".parse()?;
+/// assert_eq!(url.to_string(), "mysql+pymysql://root:***@localhost:3306/test1");
+/// assert_eq!(url.dialect(), bindery::Dialect::MySql);
+/// # Ok::<(), bindery::UrlError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    /// The scheme as written (`mysql+pymysql`), for display.
+    scheme: String,
+    target: Target,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Target {
+    SqliteMemory,
+    SqliteFile {
+        path: PathBuf,
+        query: Vec<(String, String)>,
+    },
+    /// A server URL, its scheme normalised to sqlx's (`postgres`, `mysql`).
+    Server {
+        dialect: Dialect,
+        url: Url,
+    },
+}
+
+/// Why a URL was refused. No variant holds the URL itself, so none can leak a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// Nothing was given.
+    #[error("the URL is empty")]
+    Empty,
+    /// No `scheme:` at the start.
+    #[error("the URL has no scheme (expected one like `postgres://`, `mysql://` or `sqlite:`)")]
+    NoScheme,
+    /// A scheme bindery has no driver for.
+    #[error(
+        "unknown scheme `{scheme}`: bindery speaks sqlite, postgres (postgresql) and mysql (mariadb), with or without a `+driver` suffix"
+    )]
+    UnknownScheme {
+        /// The scheme as written.
+        scheme: String,
+    },
+    /// The URL does not parse; the reason comes from the URL parser.
+    #[error("malformed URL: {reason}")]
+    Malformed {
+        /// What the parser said (never the URL).
+        reason: String,
+    },
+    /// A server URL without a host.
+    #[error("the URL names no host")]
+    NoHost,
+    /// A MySQL URL without a database, which bindery needs to find its tables.
+    #[error("the URL names no database (add `/name` after the host)")]
+    NoDatabase,
+    /// A SQLite URL with a path that is empty.
+    #[error("the SQLite URL has an empty path")]
+    EmptyPath,
+}
+
+impl core::str::FromStr for DatabaseUrl {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<DatabaseUrl, UrlError> {
+        DatabaseUrl::parse(s)
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses a sqlx or SQLAlchemy URL.
+    pub fn parse(input: &str) -> Result<DatabaseUrl, UrlError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(UrlError::Empty);
+        }
+        let Some((scheme, rest)) = input.split_once(':') else {
+            return Err(UrlError::NoScheme);
+        };
+        if scheme.is_empty()
+            || !scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(UrlError::NoScheme);
+        }
+        let base = scheme
+            .split('+')
+            .next()
+            .unwrap_or(scheme)
+            .to_ascii_lowercase();
+        let dialect = match base.as_str() {
+            "sqlite" => Dialect::Sqlite,
+            "postgres" | "postgresql" => Dialect::Postgres,
+            "mysql" | "mariadb" => Dialect::MySql,
+            _ => {
+                return Err(UrlError::UnknownScheme {
+                    scheme: scheme.to_owned(),
+                });
+            }
+        };
+        let target = match dialect {
+            Dialect::Sqlite => parse_sqlite(rest)?,
+            Dialect::Postgres | Dialect::MySql => parse_server(dialect, rest)?,
+        };
+        Ok(DatabaseUrl {
+            scheme: scheme.to_owned(),
+            target,
+        })
+    }
+
+    /// The dialect the URL speaks.
+    pub fn dialect(&self) -> Dialect {
+        match &self.target {
+            Target::SqliteMemory | Target::SqliteFile { .. } => Dialect::Sqlite,
+            Target::Server { dialect, .. } => *dialect,
+        }
+    }
+
+    /// Whether this is an in-memory SQLite database.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.target, Target::SqliteMemory)
+    }
+
+    /// The SQLite file's path as written (relative or absolute), with its query options.
+    pub(crate) fn sqlite_file(&self) -> Option<(&Path, &[(String, String)])> {
+        match &self.target {
+            Target::SqliteFile { path, query } => Some((path, query)),
+            _ => None,
+        }
+    }
+
+    /// The full server URL, password included, in sqlx's scheme. Never print it.
+    pub(crate) fn server_url(&self) -> Option<&Url> {
+        match &self.target {
+            Target::Server { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+
+    /// The database name of a server URL (the path without its `/`).
+    pub fn database(&self) -> Option<&str> {
+        self.server_url()
+            .map(|url| url.path().trim_start_matches('/'))
+            .filter(|db| !db.is_empty())
+    }
+}
+
+/// SQLite URL forms, after `sqlite:`:
+/// `//` or `` (memory), `:memory:` or `//:memory:`, `////abs` (absolute, SQLAlchemy),
+/// `///rel` (relative, SQLAlchemy), `//rel` and `rel` (relative, sqlx).
+fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
+    let (location, query) = match rest.split_once('?') {
+        Some((location, query)) => (location, Some(query)),
+        None => (rest, None),
+    };
+    let path = if let Some(abs) = location.strip_prefix("////") {
+        format!("/{abs}")
+    } else if let Some(rel) = location.strip_prefix("///") {
+        if rel.is_empty() {
+            return Err(UrlError::EmptyPath);
+        }
+        rel.to_owned()
+    } else if let Some(rel) = location.strip_prefix("//") {
+        rel.to_owned()
+    } else {
+        location.to_owned()
+    };
+    let query: Vec<(String, String)> = query
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(Target::SqliteMemory);
+    }
+    Ok(Target::SqliteFile {
+        path: PathBuf::from(path),
+        query,
+    })
+}
+
+fn parse_server(dialect: Dialect, rest: &str) -> Result<Target, UrlError> {
+    let scheme = match dialect {
+        Dialect::Postgres => "postgres",
+        _ => "mysql",
+    };
+    let url = Url::parse(&format!("{scheme}:{rest}")).map_err(|e| UrlError::Malformed {
+        reason: e.to_string(),
+    })?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(UrlError::NoHost);
+    }
+    if dialect == Dialect::MySql && url.path().trim_start_matches('/').is_empty() {
+        return Err(UrlError::NoDatabase);
+    }
+    Ok(Target::Server { dialect, url })
+}
+
+/// Query parameters whose values are secrets.
+fn is_secret_param(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "password" | "pass" | "pwd" | "passwd" | "sslpassword" | "ssl-password"
+    )
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            Target::SqliteMemory => write!(f, "{}://", self.scheme),
+            Target::SqliteFile { path, query } => {
+                // `sqlite:///rel` and `sqlite:////abs`, SQLAlchemy's spelling, which reads
+                // the same for both kinds of path.
+                write!(f, "{}:///{}", self.scheme, path.display())?;
+                write_query(f, query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
+            Target::Server { url, .. } => {
+                write!(f, "{}://", self.scheme)?;
+                if !url.username().is_empty() || url.password().is_some() {
+                    f.write_str(url.username())?;
+                    if url.password().is_some() {
+                        f.write_str(":***")?;
+                    }
+                    f.write_str("@")?;
+                }
+                if let Some(host) = url.host_str() {
+                    f.write_str(host)?;
+                }
+                if let Some(port) = url.port() {
+                    write!(f, ":{port}")?;
+                }
+                f.write_str(url.path())?;
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                write_query(f, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
+        }
+    }
+}
+
+fn write_query<'a>(
+    f: &mut fmt::Formatter<'_>,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> fmt::Result {
+    for (i, (key, value)) in pairs.enumerate() {
+        f.write_str(if i == 0 { "?" } else { "&" })?;
+        let value = if is_secret_param(key) { "***" } else { value };
+        let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(key, value)
+            .finish();
+        f.write_str(&encoded)?;
+    }
+    Ok(())
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&format_args!("{self}"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> DatabaseUrl {
+        DatabaseUrl::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn sqlalchemy_and_sqlx_sqlite_forms() {
+        assert!(parse("sqlite://").is_memory());
+        assert!(parse("sqlite::memory:").is_memory());
+        assert!(parse("sqlite://:memory:").is_memory());
+        for (url, path) in [
+            ("sqlite:///relative.db", "relative.db"),
+            ("sqlite:////abs/path.db", "/abs/path.db"),
+            ("sqlite://data.db", "data.db"),
+            ("sqlite:data.db", "data.db"),
+            ("sqlite:///instance/app.db?mode=rwc", "instance/app.db"),
+        ] {
+            let parsed = parse(url);
+            let (p, _) = parsed.sqlite_file().unwrap();
+            assert_eq!(p, Path::new(path), "{url}");
+        }
+        assert_eq!(DatabaseUrl::parse("sqlite:///"), Err(UrlError::EmptyPath));
+    }
+
+    #[test]
+    fn server_forms_and_masking() {
+        for (input, shown, dialect) in [
+            (
+                "mysql+pymysql://root:root@localhost:3306/test1",
+                "mysql+pymysql://root:***@localhost:3306/test1",
+                Dialect::MySql,
+            ),
+            (
+                "postgresql+psycopg2://u:p%40ss@db.example:5433/app?sslmode=require",
+                "postgresql+psycopg2://u:***@db.example:5433/app?sslmode=require",
+                Dialect::Postgres,
+            ),
+            (
+                "postgres://u@h/app?password=hunter2",
+                "postgres://u@h/app?password=***",
+                Dialect::Postgres,
+            ),
+            (
+                "mariadb://root@127.0.0.1/test",
+                "mariadb://root@127.0.0.1/test",
+                Dialect::MySql,
+            ),
+        ] {
+            let url = parse(input);
+            assert_eq!(url.to_string(), shown);
+            assert_eq!(format!("{url:?}"), format!("DatabaseUrl({shown})"));
+            assert_eq!(url.dialect(), dialect);
+        }
+        // The password survives, decoded by sqlx later, for connecting only.
+        let url = parse("postgres://u:p%40ss@h/app");
+        assert_eq!(url.server_url().unwrap().password(), Some("p%40ss"));
+    }
+
+    #[test]
+    fn refusals_name_no_secret() {
+        assert_eq!(DatabaseUrl::parse(""), Err(UrlError::Empty));
+        assert_eq!(DatabaseUrl::parse("localhost/db"), Err(UrlError::NoScheme));
+        assert_eq!(
+            DatabaseUrl::parse("oracle://scott:tiger@h/db"),
+            Err(UrlError::UnknownScheme {
+                scheme: "oracle".into()
+            })
+        );
+        let bad_port = DatabaseUrl::parse("mysql://root:secret@h:99999/db").unwrap_err();
+        assert_eq!(bad_port.to_string(), "malformed URL: invalid port number");
+        assert_eq!(
+            DatabaseUrl::parse("mysql://root:secret@h:3306"),
+            Err(UrlError::NoDatabase)
+        );
+        assert_eq!(DatabaseUrl::parse("postgres:///db"), Err(UrlError::NoHost));
+    }
+}
