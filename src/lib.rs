@@ -90,12 +90,32 @@
 //! and check in a test that every crate you expect contributed tables, with
 //! [`Registry::require_crates`].
 
+mod catalog;
+mod config;
+mod db;
+mod drift;
+mod engine;
+mod error;
+mod schema;
+mod url;
+
 pub use bindery_core::{
-    Bind, BindName, BindTables, ColumnDefault, ColumnInfo, ForeignKey, IdentifierError,
+    Bind, BindName, BindTables, ColumnDefault, ColumnInfo, Dialect, ForeignKey, IdentifierError,
     IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates, Model, Problem, Registry,
-    RegistryError, SqlField, SqlType, TableInfo, check_identifier, registry,
+    RegistryError, SqlField, SqlType, TableInfo, check_identifier, creation_order, registry,
 };
 pub use bindery_macros::{Base, Model};
+pub use catalog::{LiveColumn, LiveTable};
+pub use config::{BindConfig, Config, ConfigError, ConfigProblem, PoolOptions};
+pub use db::{Db, Ping};
+pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
+pub use engine::{Engine, Pool};
+pub use error::{BuildError, BuildProblem, Error};
+pub use schema::{BindFailure, BindReport, Binds, SchemaError, SchemaOperation, SchemaReport};
+pub use url::{DatabaseUrl, UrlError};
+
+/// The sqlx this version of bindery is built on, for your own queries on [`Pool`]s.
+pub use sqlx;
 
 /// Links crates whose models the program needs but whose items it never names.
 ///

@@ -1,0 +1,229 @@
+//! `Db`: the engines of every bind, checked against the models when built.
+
+use core::fmt;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{BuildError, BuildProblem, Error};
+use crate::{BindName, Dialect, Registry, SqlType, TableInfo};
+
+/// The databases of an application: one [`Engine`] per bind, the counterpart of
+/// Flask-SQLAlchemy's `db` object. Cheap to clone; `Send + Sync`.
+///
+/// Built from a [`Config`], it first checks every model the program links against it and
+/// fails with one error that lists every problem. Pools connect lazily: a database that
+/// is down delays neither the build nor the other binds.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The default bind first, then the named binds by key.
+    engines: Vec<Engine>,
+    registry: RegistryRef,
+    config: Config,
+}
+
+enum RegistryRef {
+    Program(&'static Registry),
+    Own(Registry),
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db")
+            .field("engines", &self.inner.engines)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one bind answered [`Db::ping`].
+#[derive(Debug)]
+pub struct Ping {
+    /// The bind key (`None`: the default bind).
+    pub bind: Option<String>,
+    /// The bind's dialect.
+    pub dialect: Dialect,
+    /// How long `SELECT 1` took, connection included, or why it failed.
+    pub result: Result<Duration, Error>,
+}
+
+impl Db {
+    /// Builds the engines of `config` for the models linked into this program
+    /// ([`bindery::registry()`](crate::registry())).
+    ///
+    /// Fails with [`Error::Build`] listing every problem: configuration errors, problems
+    /// of the models themselves, binds that models use but the configuration lacks (with
+    /// the models that use them), and columns a bind's dialect cannot handle. Must be
+    /// called inside a tokio runtime.
+    pub fn build(config: Config) -> Result<Db, Error> {
+        Db::assemble(config, RegistryRef::Program(crate::registry()))
+    }
+
+    /// As [`Db::build`], for the tables of `registry` instead of the whole program's.
+    pub fn build_with_registry(config: Config, registry: Registry) -> Result<Db, Error> {
+        Db::assemble(config, RegistryRef::Own(registry))
+    }
+
+    fn assemble(config: Config, registry: RegistryRef) -> Result<Db, Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::NoRuntime);
+        }
+        let tables = registry.get();
+        let mut problems: Vec<BuildProblem> = match config.validate() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.problems().iter().cloned().map(Into::into).collect(),
+        };
+        problems.extend(tables.problems().iter().cloned().map(BuildProblem::Model));
+
+        let mut engines = Vec::new();
+        let configured = config
+            .default_url()
+            .map(|url| (None, url))
+            .into_iter()
+            .chain(
+                config
+                    .binds()
+                    .iter()
+                    .map(|(k, b)| (Some(k.as_str()), &b.url)),
+            );
+        for (key, url) in configured {
+            match Engine::new(
+                key.map(str::to_owned),
+                url.clone(),
+                &config.pool_for(key),
+                config.sqlite_base(),
+            ) {
+                Ok(engine) => engines.push(engine),
+                Err(error) => problems.push(BuildProblem::Engine {
+                    bind: BindName(key).to_string(),
+                    reason: error.to_string(),
+                }),
+            }
+        }
+
+        for bind in tables.binds() {
+            let engine = engines.iter().find(|e| e.key() == bind.key());
+            let configured = match bind.key() {
+                None => config.default_url().is_some(),
+                Some(key) => config.binds().contains_key(key),
+            };
+            if !configured {
+                problems.push(BuildProblem::UnconfiguredBind {
+                    bind: bind.key(),
+                    models: bind.tables().iter().map(|t| t.rust_type).collect(),
+                });
+            }
+            if let Some(engine) = engine {
+                for table in bind.tables() {
+                    unindexable_columns(table, engine.dialect(), &mut problems);
+                }
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(BuildError { problems }.into());
+        }
+        Ok(Db {
+            inner: Arc::new(Inner {
+                engines,
+                registry,
+                config,
+            }),
+        })
+    }
+
+    /// The engine of bind `key` (`None`: the default bind).
+    pub fn engine(&self, key: Option<&str>) -> Result<&Engine, Error> {
+        self.inner
+            .engines
+            .iter()
+            .find(|e| e.key() == key)
+            .ok_or_else(|| match key {
+                None => Error::NoDefaultBind,
+                Some(key) => Error::UnknownBind(key.to_owned()),
+            })
+    }
+
+    /// Every engine: the default bind's first, then the named binds by key.
+    pub fn engines(&self) -> &[Engine] {
+        &self.inner.engines
+    }
+
+    /// The tables this `Db` manages.
+    pub fn registry(&self) -> &Registry {
+        self.inner.registry.get()
+    }
+
+    /// The configuration it was built from (URLs print masked).
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Asks every bind for `SELECT 1`, all at once, and reports each one's health and
+    /// latency. One bind being down never delays the report of the others past their
+    /// acquire timeout.
+    pub async fn ping(&self) -> Vec<Ping> {
+        let pings = self.engines().iter().map(|engine| async move {
+            Ping {
+                bind: engine.key().map(str::to_owned),
+                dialect: engine.dialect(),
+                result: engine
+                    .ping()
+                    .await
+                    .map_err(|e| Error::database(engine.bind(), e)),
+            }
+        });
+        futures_util::future::join_all(pings).await
+    }
+
+    /// Closes every pool. Clones of this `Db` can no longer reach a database.
+    pub async fn close(&self) {
+        futures_util::future::join_all(self.engines().iter().map(|e| e.pool().close())).await;
+    }
+
+    /// The tables of bind `key` (none if no model lives there).
+    pub(crate) fn tables_of(&self, key: Option<&str>) -> &[&'static TableInfo] {
+        self.registry().bind(key).map_or(&[], |b| b.tables())
+    }
+}
+
+impl RegistryRef {
+    fn get(&self) -> &Registry {
+        match self {
+            RegistryRef::Program(registry) => registry,
+            RegistryRef::Own(registry) => registry,
+        }
+    }
+}
+
+/// MySQL cannot index TEXT or BLOB columns without a prefix length.
+fn unindexable_columns(table: &TableInfo, dialect: Dialect, problems: &mut Vec<BuildProblem>) {
+    if dialect != Dialect::MySql {
+        return;
+    }
+    let indexed: HashSet<&str> = table
+        .indexes
+        .iter()
+        .flat_map(|i| i.columns.iter().copied())
+        .collect();
+    for column in table.columns {
+        let keyed = column.primary_key
+            || column.unique
+            || column.references.is_some()
+            || indexed.contains(column.name);
+        if keyed && matches!(column.sql_type, SqlType::Text | SqlType::Blob) {
+            problems.push(BuildProblem::UnindexableColumn {
+                model: table.rust_type,
+                column: column.name,
+                sql_type: column.sql_type,
+                dialect,
+                bind: table.bind(),
+            });
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! bindery's errors. Each names the bind, model, table or config key at fault, and none
+//! holds a URL, so none can print a password.
+
+use core::fmt;
+
+use crate::config::ConfigProblem;
+use crate::schema::SchemaError;
+use crate::{BindName, Problem};
+
+/// Everything that can go wrong in bindery.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `Db::build` found the configuration and the models do not fit: every problem.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// `Db::build` was called outside a tokio runtime, which sqlx's pools need.
+    #[error(
+        "Db::build must be called inside a tokio runtime (sqlx's pools run their maintenance on it)"
+    )]
+    NoRuntime,
+    /// A bind key that is not configured.
+    #[error("bind {0:?} is not configured: add it to `binds` (or set BINDERY_BIND_{upper})", upper = .0.to_ascii_uppercase())]
+    UnknownBind(String),
+    /// The default bind was used, but only named binds are configured.
+    #[error("the default bind is not configured: set `database_uri` (or BINDERY_DATABASE_URI)")]
+    NoDefaultBind,
+    /// A database operation failed on a bind.
+    #[error("{bind}: {source}")]
+    Database {
+        /// The bind (`the default bind` or `bind "auth"`).
+        bind: String,
+        /// What sqlx reported.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// `create_all` or `drop_all` failed on one or more binds.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+impl Error {
+    pub(crate) fn database(bind: BindName<'_>, source: sqlx::Error) -> Error {
+        Error::Database {
+            bind: bind.to_string(),
+            source,
+        }
+    }
+}
+
+/// One reason `Db::build` refused to build.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildProblem {
+    /// A problem of the configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigProblem),
+    /// A problem of the models themselves (see `Registry::check`).
+    #[error(transparent)]
+    Model(#[from] Problem),
+    /// Models use a bind that the configuration lacks.
+    #[error(
+        "{} is not configured, but {} {} it: {}",
+        BindName(*.bind),
+        .models.join(", "),
+        if .models.len() == 1 { "uses" } else { "use" },
+        match .bind {
+            Some(key) => format!("add `binds.{key}` (or set BINDERY_BIND_{})", key.to_ascii_uppercase()),
+            None => "set `database_uri` (or BINDERY_DATABASE_URI)".to_owned(),
+        }
+    )]
+    UnconfiguredBind {
+        /// The bind key (`None`: the default bind).
+        bind: Option<&'static str>,
+        /// The models that live in it.
+        models: Vec<&'static str>,
+    },
+    /// A bind's engine could not be set up from its URL.
+    #[error("{bind}: {reason}")]
+    Engine {
+        /// The bind.
+        bind: String,
+        /// Why.
+        reason: String,
+    },
+    /// A column the dialect cannot index as declared.
+    #[error(
+        "{model}.{column} is {sql_type} and part of a key or index, which {dialect} cannot index without a length: give it `#[model(length = N)]` ({bind})"
+    )]
+    UnindexableColumn {
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Its type.
+        sql_type: crate::SqlType,
+        /// The bind's dialect.
+        dialect: crate::Dialect,
+        /// The bind.
+        bind: BindName<'static>,
+    },
+}
+
+/// Every problem `Db::build` found, at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildError {
+    pub(crate) problems: Vec<BuildProblem>,
+}
+
+impl BuildError {
+    /// The problems, at least one.
+    pub fn problems(&self) -> &[BuildProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, "cannot build the Db", &self.problems)
+    }
+}
+
+/// `{what}: {problem}` for one problem; for several, `{what} (N problems):` and one
+/// problem a line, so every problem shows at once.
+pub(crate) fn write_problems(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    problems: &[impl fmt::Display],
+) -> fmt::Result {
+    match problems {
+        [one] => write!(f, "{what}: {one}"),
+        many => {
+            write!(f, "{what} ({} problems):", many.len())?;
+            for problem in many {
+                write!(f, "\n  - {problem}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
