@@ -7,6 +7,7 @@
 //! ```
 
 #[path = "seed.rs"]
+#[allow(dead_code)] // only the models of the seed are wanted here
 mod seed;
 
 bindery::link!(accounts, shop, audit);

@@ -1,6 +1,10 @@
-//! The blog post's example (`shared/seeds`): two models, each in its own database.
+//! The blog post's example (`shared/seeds`), start to end: two models, each in its own
+//! database.
 //!
 //! ```python
+//! app.config['SQLALCHEMY_DATABASE_URI'] = 'mysql+pymysql://root:root@localhost:3306/test1'
+//! app.config['SQLALCHEMY_BINDS'] = {'test2': '…/test2', 'test1': '…/test1'}
+//!
 //! class User(db.Model):
 //!     __tablename__ = "tb_user"
 //!     __bind_key__ = 'test2'
@@ -12,9 +16,25 @@
 //!     __bind_key__ = 'test1'
 //!     id = db.Column(db.Integer, primary_key=True)
 //!     name = db.Column(db.Integer, primary_key=True)
+//!
+//! db.create_all(bind='test2'); db.create_all(); …; db.drop_all(bind=None)
 //! ```
+//!
+//! With no arguments it runs on SQLite files in `./instance/`. On servers, as in the blog:
+//!
+//! ```text
+//! cargo run --example seed -- \
+//!     --database-uri 'mysql+pymysql://root:@127.0.0.1:3306/test1' \
+//!     --bind 'test2=mysql+pymysql://root:@127.0.0.1:3306/test2' \
+//!     --bind 'test1=mysql+pymysql://root:@127.0.0.1:3306/test1'
+//! ```
+//!
+//! The `BINDERY_DATABASE_URI` and `BINDERY_BIND_<KEY>` variables work too; flags win.
 
-use bindery::{Model, TableInfo};
+use std::process::ExitCode;
+
+use bindery::sqlx;
+use bindery::{Binds, Config, Db, Dialect, Engine, Model, Pool, TableInfo};
 
 /// `tb_user`, in database `test2`.
 #[derive(Debug, Clone, PartialEq, Model)]
@@ -39,23 +59,249 @@ pub(crate) struct Store {
     pub(crate) name: i32,
 }
 
-fn describe(table: &TableInfo) -> String {
-    let key: Vec<&str> = table.primary_key().map(|c| c.name).collect();
-    format!(
-        "{} ({}) lives in {}, primary key ({})",
-        table.name,
-        table.rust_type,
-        table.bind(),
-        key.join(", ")
-    )
+/// The blog's configuration on SQLite files: the default URI and `test1` share a file,
+/// as they share a database in the blog.
+fn sqlite_config() -> Config {
+    Config::new()
+        .database_uri("sqlite:///instance/test1.db")
+        .bind("test2", "sqlite:///instance/test2.db")
+        .bind("test1", "sqlite:///instance/test1.db")
 }
 
-#[allow(dead_code)] // `introspect` includes this file for its models, not for `main`.
-fn main() {
-    if let Err(error) = bindery::registry().check() {
-        eprintln!("{error}");
-        std::process::exit(1);
+/// Environment first, then `--database-uri URL` and `--bind KEY=URL`; SQLite files when
+/// nothing is given.
+fn config_from_args() -> Result<Config, String> {
+    let env = Config::from_env().map_err(|e| e.to_string())?;
+    let mut flags = Config::new();
+    let mut given = env.default_url().is_some() || !env.binds().is_empty();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--database-uri" => flags = flags.database_uri(&value()?),
+            "--bind" => {
+                let entry = value()?;
+                let (key, url) = entry
+                    .split_once('=')
+                    .ok_or_else(|| "--bind takes KEY=URL".to_owned())?;
+                flags = flags.bind(key, url);
+            }
+            "-h" | "--help" => {
+                return Err(
+                    "usage: seed [--database-uri URL] [--bind KEY=URL]…  (no arguments: SQLite files in ./instance/)"
+                        .to_owned(),
+                );
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+        given = true;
     }
-    println!("{}", describe(User::TABLE));
-    println!("{}", describe(Store::TABLE));
+    Ok(if given {
+        env.merge(flags)
+    } else {
+        sqlite_config()
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let config = match config_from_args() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("seed: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("seed: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), bindery::Error> {
+    let db = Db::build(config)?;
+    println!("engines:");
+    for engine in db.engines() {
+        println!(
+            "  {:<18} {} ({})",
+            engine.bind().to_string(),
+            engine.url(),
+            engine.dialect()
+        );
+    }
+    for table in [User::TABLE, Store::TABLE] {
+        let engine = db.engine(table.bind_key)?;
+        println!(
+            "{} ({}) lives on {}: {}",
+            table.name,
+            table.rust_type,
+            table.bind(),
+            engine.url()
+        );
+    }
+
+    // db.create_all(bind='test2'), then db.create_all()
+    println!(
+        "create_all(bind=\"test2\"):\n{}",
+        indent(db.create_all("test2").await?)
+    );
+    println!(
+        "create_all():\n{}",
+        indent(db.create_all(Binds::All).await?)
+    );
+
+    // Each run adds one user and one store, so a second run finds the first's rows too.
+    let users = db.engine(User::TABLE.bind_key)?;
+    let stores = db.engine(Store::TABLE.bind_key)?;
+    let run_number = next_value(stores, Store::TABLE, "id").await?;
+    insert_user(users, &format!("user #{run_number}")).await?;
+    insert_store(stores, run_number, 100 + run_number).await?;
+
+    for user in all_users(users).await? {
+        println!("{} {:?}", User::TABLE.bind(), user);
+    }
+    for store in all_stores(stores).await? {
+        println!("{} {:?}", Store::TABLE.bind(), store);
+    }
+
+    // db.drop_all(bind=None): no model lives in the default bind, so nothing goes, and
+    // tb_user stays in test2, tb_store in test1.
+    println!(
+        "drop_all(bind=None):\n{}",
+        indent(db.drop_all(Binds::DEFAULT).await?)
+    );
+    Ok(())
+}
+
+fn indent(report: impl std::fmt::Display) -> String {
+    report
+        .to_string()
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the same sqlx call on whichever typed pool the engine holds.
+macro_rules! on_pool {
+    ($engine:expr, |$pool:ident| $call:expr) => {
+        match $engine.pool() {
+            Pool::Sqlite($pool) => $call,
+            Pool::Postgres($pool) => $call,
+            Pool::MySql($pool) => $call,
+        }
+        .map_err(|source| bindery::Error::Database {
+            bind: $engine.bind().to_string(),
+            source,
+        })
+    };
+}
+
+/// The parameter placeholder `n` (from 1) of a dialect.
+fn param(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+async fn next_value(
+    engine: &Engine,
+    table: &TableInfo,
+    column: &str,
+) -> Result<i32, bindery::Error> {
+    let d = engine.dialect();
+    let integer = if d == Dialect::MySql {
+        "SIGNED"
+    } else {
+        "BIGINT"
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(COALESCE(MAX({}), 0) + 1 AS {integer}) FROM {}",
+        d.quote(column),
+        d.quote(table.name)
+    ));
+    let next: i64 = on_pool!(engine, |pool| sqlx::query_scalar(sql).fetch_one(pool).await)?;
+    Ok(i32::try_from(next).unwrap_or(i32::MAX))
+}
+
+async fn insert_user(engine: &Engine, name: &str) -> Result<(), bindery::Error> {
+    let d = engine.dialect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        d.quote(User::TABLE.name),
+        d.quote("name"),
+        param(d, 1)
+    ));
+    on_pool!(engine, |pool| sqlx::query(sql)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(drop))
+}
+
+async fn insert_store(engine: &Engine, id: i32, name: i32) -> Result<(), bindery::Error> {
+    let d = engine.dialect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {} ({}, {}) VALUES ({}, {})",
+        d.quote(Store::TABLE.name),
+        d.quote("id"),
+        d.quote("name"),
+        param(d, 1),
+        param(d, 2)
+    ));
+    on_pool!(engine, |pool| sqlx::query(sql)
+        .bind(id)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(drop))
+}
+
+async fn all_users(engine: &Engine) -> Result<Vec<User>, bindery::Error> {
+    let d = engine.dialect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {}, {} FROM {} ORDER BY {}",
+        d.quote("id"),
+        d.quote("name"),
+        d.quote(User::TABLE.name),
+        d.quote("id")
+    ));
+    let rows: Vec<(i32, Option<String>)> =
+        on_pool!(engine, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| User { id, name })
+        .collect())
+}
+
+async fn all_stores(engine: &Engine) -> Result<Vec<Store>, bindery::Error> {
+    let d = engine.dialect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {}, {} FROM {} ORDER BY {}, {}",
+        d.quote("id"),
+        d.quote("name"),
+        d.quote(Store::TABLE.name),
+        d.quote("id"),
+        d.quote("name")
+    ));
+    let rows: Vec<(i32, i32)> = on_pool!(engine, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| Store { id, name })
+        .collect())
 }

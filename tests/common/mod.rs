@@ -1,0 +1,186 @@
+//! What the tests that need a database server share: where the servers are, whether to
+//! skip when one is missing, and scratch databases that are dropped even if a test panics.
+//!
+//! Servers come from `BINDERY_TEST_POSTGRES_URL` (default
+//! `postgres://root@127.0.0.1:5432/test`) and `BINDERY_TEST_MYSQL_URL` (default
+//! `mysql://root@127.0.0.1:3306/test`). Without a server a test prints a notice and
+//! passes, unless `BINDERY_REQUIRE_SERVERS=1`, when it fails.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses a different part of this
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bindery::sqlx::{self, Connection as _};
+
+/// A database server the tests can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Postgres,
+    MySql,
+}
+
+impl Server {
+    fn admin_url(self) -> String {
+        let (var, default) = match self {
+            Server::Postgres => (
+                "BINDERY_TEST_POSTGRES_URL",
+                "postgres://root@127.0.0.1:5432/test",
+            ),
+            Server::MySql => ("BINDERY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+        };
+        std::env::var(var).unwrap_or_else(|_| default.to_owned())
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Server::Postgres => "PostgreSQL",
+            Server::MySql => "MariaDB/MySQL",
+        }
+    }
+}
+
+/// Whether a missing server fails the test instead of skipping it.
+pub fn servers_required() -> bool {
+    std::env::var("BINDERY_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test, process or earlier run uses: `bt_<tag>_<pid>_<n>_<salt>`.
+pub fn unique_name(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let salt = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() % 100_000);
+    format!("bt_{tag}_{}_{n}_{salt}", std::process::id())
+}
+
+/// Runs one statement on the server's admin database, on a connection of its own.
+async fn admin_execute(server: Server, admin_url: &str, sql: String) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    match server {
+        Server::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await
+        }
+        Server::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(admin_url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await
+        }
+    }
+}
+
+/// A database made for one test on a server, dropped when this is dropped.
+pub struct ScratchDb {
+    server: Server,
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl ScratchDb {
+    /// Creates a fresh database; `None` (after a printed notice) when the server does
+    /// not answer and servers are not required.
+    pub async fn new(server: Server, tag: &str) -> Option<ScratchDb> {
+        let admin_url = server.admin_url();
+        let name = unique_name(tag);
+        let create = match server {
+            Server::Postgres => format!("CREATE DATABASE \"{name}\""),
+            Server::MySql => format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+        };
+        let created = tokio::time::timeout(
+            Duration::from_secs(10),
+            admin_execute(server, &admin_url, create),
+        )
+        .await;
+        let failure = match created {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("no answer within 10 s".to_owned()),
+        };
+        if let Some(reason) = failure {
+            let message = format!(
+                "{} at {} is not usable: {reason}",
+                server.name(),
+                bindery::DatabaseUrl::parse(&admin_url)
+                    .map_or_else(|_| "(unparsable URL)".to_owned(), |u| u.to_string())
+            );
+            assert!(!servers_required(), "{message} (BINDERY_REQUIRE_SERVERS=1)");
+            eprintln!("skipping: {message}; set BINDERY_REQUIRE_SERVERS=1 to fail instead");
+            return None;
+        }
+        let mut url = url::Url::parse(&admin_url).ok()?;
+        url.set_path(&format!("/{name}"));
+        Some(ScratchDb {
+            server,
+            name,
+            url: url.to_string(),
+            admin_url,
+        })
+    }
+
+    /// The URL of the scratch database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let (server, name, admin_url) = (self.server, self.name.clone(), self.admin_url.clone());
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread
+        // with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let drop = match server {
+                Server::Postgres => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                Server::MySql => format!("DROP DATABASE IF EXISTS `{name}`"),
+            };
+            let dropping = admin_execute(server, &admin_url, drop);
+            runtime
+                .block_on(dropping)
+                .map_err(|e: sqlx::Error| e.to_string())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!(
+                "warning: scratch database {} was not dropped: {dropped:?}",
+                self.name
+            );
+        }
+    }
+}
+
+/// A folder for one test's SQLite files, removed when this is dropped.
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(unique_name(tag));
+        ScratchDir { path }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
