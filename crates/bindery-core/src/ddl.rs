@@ -72,11 +72,15 @@ impl Dialect {
             (MySql, SqlType::Uuid) => "BINARY(16)",
             (_, SqlType::Uuid) => "BLOB",
             (Postgres, SqlType::Json) => "JSONB",
+            // SQLite gives a column declared JSON or NUMERIC numeric affinity, which turns
+            // `5` or `1.10` into numbers: text keeps JSON and decimals exact.
+            (Sqlite, SqlType::Json) => "TEXT",
             (_, SqlType::Json) => "JSON",
             (_, SqlType::VarChar(n)) => return format!("VARCHAR({n})"),
             (MySql, SqlType::Decimal { precision, scale }) => {
                 return format!("DECIMAL({precision}, {scale})");
             }
+            (Sqlite, SqlType::Decimal { .. }) => "TEXT",
             (_, SqlType::Decimal { precision, scale }) => {
                 return format!("NUMERIC({precision}, {scale})");
             }

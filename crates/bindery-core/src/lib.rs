@@ -6,23 +6,32 @@
 mod collect;
 mod const_check;
 mod ddl;
+mod dml;
 mod dump;
 mod field;
 mod ident;
 mod model;
 mod problem;
+mod query;
 mod registry;
 mod sql_type;
 mod table;
+mod value;
 
 pub use ddl::{Dialect, creation_order};
-pub use field::SqlField;
+pub use dml::{
+    SqlWriter, StatementCache, Statements, generated_column, insert as insert_statement,
+    rows_per_insert,
+};
+pub use field::{Operand, SqlField, ToParam, key_from_i64};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier};
-pub use model::{Bind, Model};
+pub use model::{Bind, FromValues, Model, RowError};
 pub use problem::{IdentifierKind, Problem, RegistryError};
+pub use query::{Column, Filter, Order, Select};
 pub use registry::{BindTables, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, SqlType};
 pub use table::{BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
+pub use value::{Value, ValueError, ValueKind};
 
 /// Not public API: what the derives' expansions name.
 #[doc(hidden)]
@@ -30,8 +39,11 @@ pub mod __private {
     pub use crate::__submit_table as submit_table;
     pub use crate::collect::*;
     pub use crate::const_check::*;
+    pub use crate::model::next_field;
     pub use crate::{
-        Bind, ColumnDefault, ColumnInfo, ForeignKey, IndexInfo, Model, SqlField, SqlType, TableInfo,
+        Bind, Column, ColumnDefault, ColumnInfo, ForeignKey, FromValues, IndexInfo, Model,
+        RowError, SqlField, SqlType, StatementCache, TableInfo, Value, ValueError, ValueKind,
+        key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;

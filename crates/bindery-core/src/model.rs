@@ -1,6 +1,6 @@
 //! The two traits the derives implement: where a type's tables live, and what they are.
 
-use crate::TableInfo;
+use crate::{StatementCache, TableInfo, Value, ValueError, ValueKind};
 
 /// Where a type's tables live: the bind key, inherited through trait defaults.
 ///
@@ -23,7 +23,94 @@ pub trait Bind {
 /// A struct stored as one table in its bind's database.
 ///
 /// Implemented by `#[derive(Model)]`, which also submits [`Model::TABLE`] to the registry.
-pub trait Model: Bind + 'static {
+/// Every method works on the columns in the table's order (skipped fields excluded).
+pub trait Model: Bind + Sized + Send + 'static {
     /// The table's static metadata.
     const TABLE: &'static TableInfo;
+    /// How each column's values travel, in column order.
+    const KINDS: &'static [ValueKind];
+    /// The primary key: the key field's type, or a tuple for a composite key.
+    type Key: Send;
+    /// Typed handles on the columns: `User::COLUMNS.name`.
+    type Columns: 'static;
+    /// The column handles.
+    const COLUMNS: Self::Columns;
+
+    /// The value of every column.
+    fn to_values(&self) -> Vec<Value>;
+    /// The model from the value of every column; skipped fields get their `Default`.
+    fn from_values(values: Vec<Value>) -> Result<Self, RowError>;
+    /// The values of a key, in key-column order.
+    fn key_values(key: &Self::Key) -> Vec<Value>;
+    /// This row's key.
+    fn key(&self) -> Self::Key;
+    /// Stores the key the database generated (single integer keys only).
+    fn set_generated_key(&mut self, id: i64) -> Result<(), ValueError>;
+    /// The statements of this model, built once per dialect.
+    #[doc(hidden)]
+    fn statements() -> &'static StatementCache;
 }
+
+/// A column whose value does not fit its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The column.
+    pub column: &'static str,
+    /// Why.
+    pub error: ValueError,
+}
+
+impl core::fmt::Display for RowError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "column {:?}: {}", self.column, self.error)
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// The next column's value as a `T` (the derive's `from_values` calls this).
+#[doc(hidden)]
+pub fn next_field<T: crate::SqlField>(
+    values: &mut impl Iterator<Item = Value>,
+    column: &'static str,
+) -> Result<T, RowError> {
+    let value = values.next().ok_or(RowError {
+        column,
+        error: ValueError {
+            expected: T::KIND,
+            found: None,
+        },
+    })?;
+    T::from_value(value).map_err(|error| RowError { column, error })
+}
+
+/// What a raw query's rows can be read into: a tuple of column types, such as
+/// `(i64, Option<String>)`, or a model (all its columns, in order).
+pub trait FromValues: Sized {
+    /// How each column travels, in order.
+    const KINDS: &'static [ValueKind];
+    /// The row from its column values.
+    fn from_values(values: Vec<Value>) -> Result<Self, RowError>;
+}
+
+macro_rules! tuple_from_values {
+    ($($name:ident),+) => {
+        impl<$($name: crate::SqlField),+> FromValues for ($($name,)+) {
+            const KINDS: &'static [ValueKind] = &[$($name::KIND),+];
+
+            fn from_values(values: Vec<Value>) -> Result<Self, RowError> {
+                let mut values = values.into_iter();
+                Ok(($(next_field::<$name>(&mut values, stringify!($name))?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_values!(A);
+tuple_from_values!(A, B);
+tuple_from_values!(A, B, C);
+tuple_from_values!(A, B, C, D);
+tuple_from_values!(A, B, C, D, E);
+tuple_from_values!(A, B, C, D, E, F);
+tuple_from_values!(A, B, C, D, E, F, G);
+tuple_from_values!(A, B, C, D, E, F, G, H);

@@ -1,0 +1,474 @@
+//! Typed query pieces: columns of a model (made by `#[derive(Model)]`), filters and
+//! orderings over them, and the SELECT they render to. A filter of one model cannot be
+//! given to a query of another, and a misspelt column does not compile.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use crate::dml::{SqlWriter, select};
+use crate::{Dialect, Operand, TableInfo, Value};
+
+/// Column `T` of model `M`: `User::COLUMNS.name` is a `Column<User, String>`.
+pub struct Column<M, T> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    fn sql(self) -> &'static str {
+        match self {
+            Compare::Eq => " = ",
+            Compare::Ne => " <> ",
+            Compare::Lt => " < ",
+            Compare::Le => " <= ",
+            Compare::Gt => " > ",
+            Compare::Ge => " >= ",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    Compare(&'static str, Compare, Value),
+    In(&'static str, Vec<Value>),
+    Null(&'static str, bool),
+    Like(&'static str, Value),
+    All(Vec<Expr>),
+    Any(Vec<Expr>),
+    Not(Box<Expr>),
+}
+
+/// A condition on the rows of model `M`.
+pub struct Filter<M> {
+    expr: Expr,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Filter<M> {
+    fn clone(&self) -> Self {
+        Filter::new(self.expr.clone())
+    }
+}
+
+impl<M> fmt::Debug for Filter<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.expr.fmt(f)
+    }
+}
+
+/// An ordering of the rows of model `M`.
+pub struct Order<M> {
+    column: &'static str,
+    descending: bool,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Order<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for Order<M> {}
+
+impl<M> fmt::Debug for Order<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            self.column,
+            if self.descending { "DESC" } else { "ASC" }
+        )
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// The column named `name` (the derive calls this).
+    pub const fn new(name: &'static str) -> Column<M, T> {
+        Column {
+            name,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Its name in the database.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn compare(self, op: Compare, value: Value) -> Filter<M> {
+        // SQLAlchemy's rule: comparing with None means IS [NOT] NULL.
+        match (op, value.is_null()) {
+            (Compare::Eq, true) => Filter::new(Expr::Null(self.name, true)),
+            (Compare::Ne, true) => Filter::new(Expr::Null(self.name, false)),
+            _ => Filter::new(Expr::Compare(self.name, op, value)),
+        }
+    }
+
+    /// `column = value` (`IS NULL` for `None`).
+    pub fn eq(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Eq, value.into_value())
+    }
+
+    /// `column <> value` (`IS NOT NULL` for `None`).
+    pub fn ne(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Ne, value.into_value())
+    }
+
+    /// `column < value`.
+    pub fn lt(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Lt, value.into_value())
+    }
+
+    /// `column <= value`.
+    pub fn le(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Le, value.into_value())
+    }
+
+    /// `column > value`.
+    pub fn gt(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Gt, value.into_value())
+    }
+
+    /// `column >= value`.
+    pub fn ge(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(Compare::Ge, value.into_value())
+    }
+
+    /// `column IN (values…)`; an empty list matches nothing.
+    pub fn is_in<V: Operand<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
+        Filter::new(Expr::In(
+            self.name,
+            values.into_iter().map(Operand::into_value).collect(),
+        ))
+    }
+
+    /// `column IS NULL`.
+    pub fn is_null(self) -> Filter<M> {
+        Filter::new(Expr::Null(self.name, true))
+    }
+
+    /// `column IS NOT NULL`.
+    pub fn is_not_null(self) -> Filter<M> {
+        Filter::new(Expr::Null(self.name, false))
+    }
+
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order<M> {
+        Order {
+            column: self.name,
+            descending: false,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Descending order on this column.
+    pub fn desc(self) -> Order<M> {
+        Order {
+            column: self.name,
+            descending: true,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<M> Column<M, String> {
+    /// `column LIKE pattern` (`%` and `_` are the wildcards; the pattern is bound).
+    pub fn like(self, pattern: &str) -> Filter<M> {
+        Filter::new(Expr::Like(self.name, Value::Text(pattern.to_owned())))
+    }
+}
+
+impl<M> Column<M, Option<String>> {
+    /// `column LIKE pattern` (`%` and `_` are the wildcards; the pattern is bound).
+    pub fn like(self, pattern: &str) -> Filter<M> {
+        Filter::new(Expr::Like(self.name, Value::Text(pattern.to_owned())))
+    }
+}
+
+impl<M> Filter<M> {
+    fn new(expr: Expr) -> Filter<M> {
+        Filter {
+            expr,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Both conditions.
+    pub fn and(self, other: Filter<M>) -> Filter<M> {
+        Filter::new(match self.expr {
+            Expr::All(mut all) => {
+                all.push(other.expr);
+                Expr::All(all)
+            }
+            expr => Expr::All(vec![expr, other.expr]),
+        })
+    }
+
+    /// Either condition.
+    pub fn or(self, other: Filter<M>) -> Filter<M> {
+        Filter::new(match self.expr {
+            Expr::Any(mut any) => {
+                any.push(other.expr);
+                Expr::Any(any)
+            }
+            expr => Expr::Any(vec![expr, other.expr]),
+        })
+    }
+}
+
+impl<M> core::ops::Not for Filter<M> {
+    type Output = Filter<M>;
+
+    /// The opposite condition: `!User::COLUMNS.name.eq("ann")`.
+    fn not(self) -> Filter<M> {
+        Filter::new(Expr::Not(Box::new(self.expr)))
+    }
+}
+
+/// A SELECT over one model's table: filters (all must hold), orderings, limit, offset.
+pub struct Select<M> {
+    filter: Option<Filter<M>>,
+    order: Vec<Order<M>>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+impl<M> Default for Select<M> {
+    fn default() -> Select<M> {
+        Select {
+            filter: None,
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+}
+
+impl<M> fmt::Debug for Select<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select")
+            .field("filter", &self.filter)
+            .field("order", &self.order)
+            .field("limit", &self.limit)
+            .field("offset", &self.offset)
+            .finish()
+    }
+}
+
+impl<M> Select<M> {
+    /// Adds a condition; every condition must hold.
+    pub fn filter(&mut self, filter: Filter<M>) {
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => existing.and(filter),
+            None => filter,
+        });
+    }
+
+    /// Adds an ordering, after those already given.
+    pub fn order_by(&mut self, order: Order<M>) {
+        self.order.push(order);
+    }
+
+    /// At most `n` rows.
+    pub fn limit(&mut self, n: u64) {
+        self.limit = Some(n);
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(&mut self, n: u64) {
+        self.offset = Some(n);
+    }
+
+    /// The statement and its parameters: the rows, or with `count`, how many there are.
+    pub fn render(&self, dialect: Dialect, table: &TableInfo, count: bool) -> (String, Vec<Value>) {
+        let mut values = Vec::new();
+        let paged = self.limit.is_some() || self.offset.is_some();
+        let mut w = if count && !paged {
+            let mut w = SqlWriter::new(dialect);
+            w.push("SELECT COUNT(*) FROM ").ident(table.name);
+            w
+        } else if count {
+            let mut w = SqlWriter::new(dialect);
+            w.push("SELECT COUNT(*) FROM (SELECT 1 FROM ")
+                .ident(table.name);
+            w
+        } else {
+            select(dialect, table)
+        };
+        if let Some(filter) = &self.filter {
+            w.push(" WHERE ");
+            write_expr(&mut w, &filter.expr, &mut values);
+        }
+        if !count && !self.order.is_empty() {
+            w.push(" ORDER BY ");
+            for (i, order) in self.order.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(order.column)
+                    .push(if order.descending { " DESC" } else { " ASC" });
+            }
+        }
+        if paged {
+            match (self.limit, dialect) {
+                (Some(limit), _) => {
+                    w.push(" LIMIT ").param();
+                    values.push(Value::BigInt(i64::try_from(limit).unwrap_or(i64::MAX)));
+                }
+                // An OFFSET needs a LIMIT on SQLite and MySQL: the largest there is.
+                (None, Dialect::Sqlite) => {
+                    w.push(" LIMIT -1");
+                }
+                (None, Dialect::MySql) => {
+                    w.push(" LIMIT 18446744073709551615");
+                }
+                (None, Dialect::Postgres) => {}
+            }
+            if let Some(offset) = self.offset {
+                w.push(" OFFSET ").param();
+                values.push(Value::BigInt(i64::try_from(offset).unwrap_or(i64::MAX)));
+            }
+        }
+        if count && paged {
+            w.push(") AS counted");
+        }
+        (w.finish(), values)
+    }
+}
+
+fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
+    match expr {
+        Expr::Compare(column, op, value) => {
+            w.ident(column).push(op.sql()).param();
+            values.push(value.clone());
+        }
+        Expr::In(_, list) if list.is_empty() => {
+            w.push("1 = 0");
+        }
+        Expr::In(column, list) => {
+            w.ident(column).push(" IN (");
+            for (i, value) in list.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.param();
+                values.push(value.clone());
+            }
+            w.push(")");
+        }
+        Expr::Null(column, is_null) => {
+            w.ident(column)
+                .push(if *is_null { " IS NULL" } else { " IS NOT NULL" });
+        }
+        Expr::Like(column, pattern) => {
+            w.ident(column).push(" LIKE ").param();
+            values.push(pattern.clone());
+        }
+        Expr::All(parts) | Expr::Any(parts) => {
+            let joiner = if matches!(expr, Expr::All(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            w.push("(");
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    w.push(joiner);
+                }
+                write_expr(w, part, values);
+            }
+            w.push(")");
+        }
+        Expr::Not(inner) => {
+            w.push("NOT (");
+            write_expr(w, inner, values);
+            w.push(")");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ColumnInfo, SqlType};
+
+    struct User;
+    const TABLE: TableInfo = TableInfo {
+        columns: &[
+            ColumnInfo {
+                primary_key: true,
+                ..ColumnInfo::new("id", SqlType::BigInt)
+            },
+            ColumnInfo::new("name", SqlType::Text),
+            ColumnInfo {
+                nullable: true,
+                ..ColumnInfo::new("email", SqlType::Text)
+            },
+        ],
+        ..TableInfo::new("user", "t::User")
+    };
+    const ID: Column<User, i64> = Column::new("id");
+    const NAME: Column<User, String> = Column::new("name");
+    const EMAIL: Column<User, Option<String>> = Column::new("email");
+
+    #[test]
+    fn renders_filters_orders_and_pages_with_parameters() {
+        let mut select = Select::default();
+        select.filter(NAME.eq("ann").or(NAME.like("b%")));
+        select.filter(ID.is_in([1_i64, 2]).and(EMAIL.eq(None::<String>)));
+        select.filter(!ID.ge(3));
+        select.order_by(NAME.desc());
+        select.order_by(ID.asc());
+        select.limit(10);
+        select.offset(20);
+        let (sql, values) = select.render(Dialect::Postgres, &TABLE, false);
+        assert_eq!(
+            sql,
+            r#"SELECT "id", "name", "email" FROM "user" WHERE (("name" = $1 OR "name" LIKE $2) AND ("id" IN ($3, $4) AND "email" IS NULL) AND NOT ("id" >= $5)) ORDER BY "name" DESC, "id" ASC LIMIT $6 OFFSET $7"#
+        );
+        assert_eq!(values.len(), 7);
+        assert_eq!(values[0], Value::Text("ann".into()));
+        assert_eq!(values[6], Value::BigInt(20));
+
+        let (count, _) = select.render(Dialect::MySql, &TABLE, true);
+        assert!(count.starts_with("SELECT COUNT(*) FROM (SELECT 1 FROM `user` WHERE"));
+        assert!(count.ends_with("LIMIT ? OFFSET ?) AS counted"), "{count}");
+    }
+
+    #[test]
+    fn offset_alone_and_empty_in() {
+        let mut select = Select::default();
+        select.filter(ID.is_in(Vec::<i64>::new()));
+        select.offset(5);
+        let (sql, values) = select.render(Dialect::Sqlite, &TABLE, false);
+        assert!(sql.ends_with(r#"WHERE 1 = 0 LIMIT -1 OFFSET ?"#), "{sql}");
+        assert_eq!(values, [Value::BigInt(5)]);
+        let (count, _) = Select::<User>::default().render(Dialect::Sqlite, &TABLE, true);
+        assert_eq!(count, r#"SELECT COUNT(*) FROM "user""#);
+    }
+}
