@@ -10,6 +10,7 @@ use crate::ctxt::Ctxt;
 /// A struct given to `#[derive(Model)]` or a type given to `#[derive(Base)]`.
 pub(crate) struct Container<'a> {
     pub(crate) ident: &'a Ident,
+    pub(crate) vis: &'a syn::Visibility,
     pub(crate) attrs: ContainerAttrs,
     /// The table name: `#[model(table = …)]`, or the struct name in snake case.
     pub(crate) table: String,
@@ -94,6 +95,7 @@ impl<'a> Container<'a> {
             .map_or_else(|| snake_case(&input.ident.to_string()), |t| t.value.clone());
         Some(Container {
             ident: &input.ident,
+            vis: &input.vis,
             attrs,
             table,
             fields,

@@ -78,6 +78,7 @@ fn impl_model(cont: &Container<'_>) -> TokenStream {
             }
         }
     });
+    let rows = impl_rows(cont);
     quote! {
         static TABLE: ::bindery::__private::TableInfo = ::bindery::__private::TableInfo {
             name: #table,
@@ -87,12 +88,133 @@ fn impl_model(cont: &Container<'_>) -> TokenStream {
             indexes: &[#(#indexes),*],
         };
 
-        #[automatically_derived]
-        impl ::bindery::__private::Model for #ident {
-            const TABLE: &'static ::bindery::__private::TableInfo = &TABLE;
-        }
+        static STATEMENTS: ::bindery::__private::StatementCache =
+            ::bindery::__private::StatementCache::new();
+
+        #rows
 
         ::bindery::__private::submit_table!(&TABLE);
+    }
+}
+
+/// The `Model` impl proper: column handles, the key, and rows to and from values.
+fn impl_rows(cont: &Container<'_>) -> TokenStream {
+    let ident = cont.ident;
+    let vis = cont.vis;
+    let private = quote!(::bindery::__private);
+    let columns: Vec<&Field<'_>> = cont.columns().collect();
+    let column_fields = columns.iter().map(|f| {
+        let (name, ty) = (f.ident, f.ty);
+        quote!(#vis #name: #private::Column<#ident, #ty>)
+    });
+    let column_values = columns.iter().map(|f| {
+        let (name, column) = (f.ident, &f.column);
+        quote!(#name: #private::Column::new(#column))
+    });
+    let kinds = columns.iter().map(|f| {
+        let ty = f.ty;
+        quote_spanned!(ty.span()=> <#ty as #private::SqlField>::KIND)
+    });
+    // Spanned at each field's type, like every use of `SqlField`: an unsupported type is
+    // then reported once, at the field.
+    let to_values = columns.iter().map(|f| {
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> <#ty as #private::SqlField>::to_value(&self.#name))
+    });
+    let from_values = cont.fields.iter().map(|f| {
+        let (name, column) = (f.ident, &f.column);
+        if f.attrs.skip.is_some() {
+            quote_spanned!(f.ty.span()=> #name: ::core::default::Default::default())
+        } else {
+            let ty = f.ty;
+            quote_spanned!(ty.span()=> #name: #private::next_field::<#ty>(&mut values, #column)?)
+        }
+    });
+    let keys: Vec<&Field<'_>> = cont.primary_key().collect();
+    let key_types = keys.iter().map(|f| f.ty);
+    let key_names: Vec<&syn::Ident> = keys.iter().map(|f| f.ident).collect();
+    let (key_type, key_values, key_of, set_generated) = match key_names.as_slice() {
+        [single] => {
+            let ty = keys[0].ty;
+            (
+                quote!(#ty),
+                quote!(::std::vec![#private::SqlField::to_value(key)]),
+                quote!(::core::clone::Clone::clone(&self.#single)),
+                quote! {
+                    self.#single = #private::key_from_i64(id)?;
+                    ::core::result::Result::Ok(())
+                },
+            )
+        }
+        many => {
+            let index = (0..many.len()).map(syn::Index::from);
+            (
+                quote!((#(#key_types),*)),
+                quote!(::std::vec![#(#private::SqlField::to_value(&key.#index)),*]),
+                quote!((#(::core::clone::Clone::clone(&self.#key_names)),*)),
+                // A composite key is never generated.
+                quote! {
+                    let _ = id;
+                    ::core::result::Result::Ok(())
+                },
+            )
+        }
+    };
+    quote! {
+        #[doc(hidden)]
+        #vis struct __Columns {
+            #(#column_fields,)*
+        }
+
+        #[automatically_derived]
+        impl #private::Model for #ident {
+            const TABLE: &'static #private::TableInfo = &TABLE;
+            const KINDS: &'static [#private::ValueKind] = &[#(#kinds),*];
+            type Key = #key_type;
+            type Columns = __Columns;
+            const COLUMNS: __Columns = __Columns { #(#column_values,)* };
+
+            fn to_values(&self) -> ::std::vec::Vec<#private::Value> {
+                ::std::vec![#(#to_values),*]
+            }
+
+            fn from_values(
+                values: ::std::vec::Vec<#private::Value>,
+            ) -> ::core::result::Result<Self, #private::RowError> {
+                let mut values = values.into_iter();
+                ::core::result::Result::Ok(#ident { #(#from_values,)* })
+            }
+
+            fn key_values(key: &Self::Key) -> ::std::vec::Vec<#private::Value> {
+                #key_values
+            }
+
+            fn key(&self) -> Self::Key {
+                #key_of
+            }
+
+            fn set_generated_key(
+                &mut self,
+                id: i64,
+            ) -> ::core::result::Result<(), #private::ValueError> {
+                #set_generated
+            }
+
+            fn statements() -> &'static #private::StatementCache {
+                &STATEMENTS
+            }
+        }
+
+        #[automatically_derived]
+        impl #private::FromValues for #ident {
+            const KINDS: &'static [#private::ValueKind] = <Self as #private::Model>::KINDS;
+
+            fn from_values(
+                values: ::std::vec::Vec<#private::Value>,
+            ) -> ::core::result::Result<Self, #private::RowError> {
+                <Self as #private::Model>::from_values(values)
+            }
+        }
     }
 }
 
