@@ -268,6 +268,8 @@ pub(crate) fn types_match(dialect: Dialect, model: SqlType, live: SqlType) -> bo
                     && matches!(live, SqlType::Float | SqlType::Double))
                 || (model == SqlType::TimestampTz && live == SqlType::Timestamp)
                 || (model == SqlType::Uuid && live == SqlType::Blob)
+                || (matches!(model, SqlType::Json | SqlType::Decimal { .. })
+                    && live == SqlType::Text)
         }
         Dialect::Postgres => false,
         // DATETIME(6) holds both timestamps; MariaDB's JSON is LONGTEXT.

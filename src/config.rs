@@ -99,6 +99,8 @@ pub struct Config {
     binds: BTreeMap<String, BindConfig>,
     pool: PoolOptions,
     sqlite_base_dir: Option<PathBuf>,
+    record_queries: Option<bool>,
+    echo: Option<bool>,
     problems: Vec<ConfigProblem>,
 }
 
@@ -110,6 +112,8 @@ impl fmt::Debug for Config {
             .field("binds", &self.binds)
             .field("pool", &self.pool)
             .field("sqlite_base_dir", &self.sqlite_base_dir)
+            .field("record_queries", &self.record_queries)
+            .field("echo", &self.echo)
             .field("problems", &self.problems)
             .finish()
     }
@@ -170,6 +174,30 @@ impl Config {
         self
     }
 
+    /// Keep every statement sessions run, with its bind, parameter count and duration
+    /// (Flask's `SQLALCHEMY_RECORD_QUERIES`); read them with `Db::recorded_queries`.
+    pub fn record_queries(mut self, on: bool) -> Config {
+        self.record_queries = Some(on);
+        self
+    }
+
+    /// Log every statement at INFO through `tracing`, target `bindery::sql` (Flask's
+    /// `SQLALCHEMY_ECHO`); otherwise statements are logged at DEBUG.
+    pub fn echo(mut self, on: bool) -> Config {
+        self.echo = Some(on);
+        self
+    }
+
+    /// Whether statements are recorded.
+    pub fn records_queries(&self) -> bool {
+        self.record_queries.unwrap_or(false)
+    }
+
+    /// Whether statements are echoed at INFO.
+    pub fn echoes(&self) -> bool {
+        self.echo.unwrap_or(false)
+    }
+
     /// The default bind's URL, if set.
     pub fn default_url(&self) -> Option<&DatabaseUrl> {
         self.database_uri.as_ref()
@@ -210,6 +238,8 @@ impl Config {
         if other.sqlite_base_dir.is_some() {
             self.sqlite_base_dir = other.sqlite_base_dir;
         }
+        self.record_queries = other.record_queries.or(self.record_queries);
+        self.echo = other.echo.or(self.echo);
         self.problems.extend(other.problems);
         self
     }
@@ -261,6 +291,8 @@ impl Config {
     /// ```toml
     /// database_uri = "sqlite:///instance/app.db"    # the default bind
     /// sqlite_base_dir = "."                         # relative SQLite paths start here
+    /// record_queries = false                        # Flask's SQLALCHEMY_RECORD_QUERIES
+    /// echo = false                                  # Flask's SQLALCHEMY_ECHO
     ///
     /// [pool]                                        # every bind's defaults
     /// max_connections = 10
@@ -301,6 +333,11 @@ impl Config {
                         config.sqlite_base_dir = Some(PathBuf::from(dir));
                     }
                 }
+                "record_queries" | "echo" => match value.as_bool() {
+                    Some(on) if key == "echo" => config.echo = Some(on),
+                    Some(on) => config.record_queries = Some(on),
+                    None => problems.push(wrong_type(key, "true or false", value)),
+                },
                 "pool" => match value.as_table() {
                     Some(pool) => config.pool = read_pool(pool, "pool.", &[], &mut problems),
                     None => problems.push(wrong_type(key, "a table", value)),
@@ -315,7 +352,7 @@ impl Config {
                 },
                 _ => problems.push(ConfigProblem::UnknownKey {
                     key: key.clone(),
-                    expected: "database_uri, sqlite_base_dir, pool, binds",
+                    expected: "database_uri, sqlite_base_dir, record_queries, echo, pool, binds",
                 }),
             }
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{BuildError, BuildProblem, Error};
+use crate::record::{RecordedQuery, Recorder};
 use crate::{BindName, Dialect, Registry, SqlType, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
@@ -26,6 +27,7 @@ struct Inner {
     engines: Vec<Engine>,
     registry: RegistryRef,
     config: Config,
+    recorder: Recorder,
 }
 
 enum RegistryRef {
@@ -132,6 +134,7 @@ impl Db {
             inner: Arc::new(Inner {
                 engines,
                 registry,
+                recorder: Recorder::new(config.records_queries(), config.echoes()),
                 config,
             }),
         })
@@ -179,6 +182,20 @@ impl Db {
             }
         });
         futures_util::future::join_all(pings).await
+    }
+
+    /// Every statement recorded so far (with `record_queries` on), oldest first.
+    pub fn recorded_queries(&self) -> Vec<RecordedQuery> {
+        self.inner.recorder.snapshot()
+    }
+
+    /// Every statement recorded so far, forgetting them.
+    pub fn take_recorded_queries(&self) -> Vec<RecordedQuery> {
+        self.inner.recorder.take()
+    }
+
+    pub(crate) fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
     }
 
     /// Closes every pool. Clones of this `Db` can no longer reach a database.

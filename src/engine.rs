@@ -57,6 +57,8 @@ pub struct Engine {
     key: Option<String>,
     url: DatabaseUrl,
     pool: Pool,
+    /// For MySQL-dialect binds: whether the server is MariaDB, learnt on first need.
+    mariadb: std::sync::OnceLock<bool>,
 }
 
 impl fmt::Debug for Engine {
@@ -128,7 +130,12 @@ impl Engine {
                 Pool::MySql(pool.connect_lazy_with(options))
             }
         };
-        Ok(Engine { key, url, pool })
+        Ok(Engine {
+            key,
+            url,
+            pool,
+            mariadb: std::sync::OnceLock::new(),
+        })
     }
 
     /// The bind key; `None` for the default bind.
@@ -154,6 +161,15 @@ impl Engine {
     /// The typed pool, for your own sqlx queries.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Whether this MySQL-dialect bind is MariaDB, if already known.
+    pub(crate) fn is_mariadb(&self) -> Option<bool> {
+        self.mariadb.get().copied()
+    }
+
+    pub(crate) fn set_mariadb(&self, mariadb: bool) {
+        let _ = self.mariadb.set(mariadb);
     }
 
     /// Connects (or takes an idle connection) and runs `SELECT 1`.

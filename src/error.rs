@@ -34,9 +34,58 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A row could not be read into its model or tuple.
+    #[error("{bind}: cannot read a row of {model}: {reason}")]
+    Decode {
+        /// The bind.
+        bind: String,
+        /// The model (or tuple type) being read.
+        model: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A session's commit failed on one bind after earlier binds had committed.
+    #[error(
+        "commit failed on {}: {source}; committed before it: {}; rolled back after it: {}",
+        BindName(failed.as_deref()),
+        list_binds(committed),
+        list_binds(rolled_back)
+    )]
+    PartialCommit {
+        /// The binds that committed, in commit order.
+        committed: Vec<Option<String>>,
+        /// The bind whose COMMIT failed (rolled back too).
+        failed: Option<String>,
+        /// The binds rolled back after the failure.
+        rolled_back: Vec<Option<String>>,
+        /// What the database said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A query's `one()` found no row, or more than one.
+    #[error("{bind}: expected exactly one row of {model}, found {found}")]
+    NotOne {
+        /// The bind.
+        bind: String,
+        /// The model.
+        model: &'static str,
+        /// `"none"` or `"more than one"`.
+        found: &'static str,
+    },
     /// `create_all` or `drop_all` failed on one or more binds.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+}
+
+fn list_binds(binds: &[Option<String>]) -> String {
+    if binds.is_empty() {
+        return "none".to_owned();
+    }
+    binds
+        .iter()
+        .map(|b| BindName(b.as_deref()).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Error {

@@ -96,14 +96,21 @@ mod db;
 mod drift;
 mod engine;
 mod error;
+mod query;
+mod record;
+mod rows;
 mod schema;
+mod session;
 mod url;
 
 pub use bindery_core::{
-    Bind, BindName, BindTables, ColumnDefault, ColumnInfo, Dialect, ForeignKey, IdentifierError,
-    IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates, Model, Problem, Registry,
-    RegistryError, SqlField, SqlType, TableInfo, check_identifier, creation_order, registry,
+    Bind, BindName, BindTables, Column, ColumnDefault, ColumnInfo, Dialect, Filter, ForeignKey,
+    FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates,
+    Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select, SqlField, SqlType,
+    StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind, check_identifier,
+    creation_order, registry,
 };
+use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
 pub use bindery_macros::{Base, Model};
 pub use catalog::{LiveColumn, LiveTable};
 pub use config::{BindConfig, Config, ConfigError, ConfigProblem, PoolOptions};
@@ -111,11 +118,22 @@ pub use db::{Db, Ping};
 pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
 pub use engine::{Engine, Pool};
 pub use error::{BuildError, BuildProblem, Error};
+pub use query::Query;
+pub use record::RecordedQuery;
 pub use schema::{BindFailure, BindReport, Binds, SchemaError, SchemaOperation, SchemaReport};
+pub use session::Session;
 pub use url::{DatabaseUrl, UrlError};
 
 /// The sqlx this version of bindery is built on, for your own queries on [`Pool`]s.
 pub use sqlx;
+
+/// Parameters for raw SQL: `bindery::params![1_i64, "ann"]` is a `Vec<Value>`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        ::std::vec![$($crate::ToParam::to_param(&$value)),*]
+    };
+}
 
 /// Links crates whose models the program needs but whose items it never names.
 ///

@@ -1,0 +1,609 @@
+//! `Session`: every read and write of a model routed to its bind, one transaction per
+//! bind, begun lazily; pending inserts batched per table.
+//!
+//! # What a commit across binds guarantees
+//!
+//! [`Session::commit`] first flushes every pending insert; a statement that fails there
+//! rolls back every bind, and nothing is committed. Then it commits the binds one by one
+//! in a fixed order — the default bind first, then the named binds by key — and stops at
+//! the first bind whose COMMIT fails: the binds before it stay committed, that bind and
+//! the ones after it are rolled back, and [`Error::PartialCommit`] says which are which.
+//! Only failures at COMMIT itself (a deferred constraint, a serialization failure, a lost
+//! connection) can split a commit this way; there is no two-phase commit yet.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sqlx::{MySql, Postgres, Sqlite, Transaction};
+
+use crate::db::Db;
+use crate::engine::{Engine, Pool};
+use crate::error::Error;
+use crate::query::Query;
+use crate::record::Recorder;
+use crate::rows;
+use crate::{
+    BindName, Dialect, FromValues, Model, Select, StatementCache, Statements, TableInfo, Value,
+    ValueKind, generated_column, insert_statement, rows_per_insert,
+};
+
+/// A unit of work over every bind: Flask-SQLAlchemy's `db.session`, typed and async.
+///
+/// ```no_run
+/// # use bindery::{Db, Model};
+/// # #[derive(Model)] struct User { #[model(primary_key)] id: i64, name: String }
+/// # async fn run(db: Db) -> Result<(), bindery::Error> {
+/// let mut session = db.session();
+/// session.add(User { id: 0, name: "ann".into() });      // routed to User's bind
+/// let found = session.query::<User>()
+///     .filter(User::COLUMNS.name.eq("ann"))
+///     .one()
+///     .await?;
+/// session.commit().await?;
+/// # Ok(()) }
+/// ```
+///
+/// Dropping a session without `commit` rolls every bind back.
+pub struct Session {
+    db: Db,
+    /// Open transactions, ordered by bind key (the default bind first): the commit order.
+    txs: Vec<(Option<String>, Tx)>,
+    /// Inserts not yet sent, per table, in the order their tables were first added to.
+    pending: Vec<Pending>,
+}
+
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+    MySql(Transaction<'static, MySql>),
+}
+
+struct Pending {
+    table: &'static TableInfo,
+    statements: &'static StatementCache,
+    kinds: &'static [ValueKind],
+    rows: Vec<Vec<Value>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let binds: Vec<String> = self
+            .txs
+            .iter()
+            .map(|(k, _)| BindName(k.as_deref()).to_string())
+            .collect();
+        let pending: usize = self.pending.iter().map(|p| p.rows.len()).sum();
+        f.debug_struct("Session")
+            .field("open_binds", &binds)
+            .field("pending_rows", &pending)
+            .finish()
+    }
+}
+
+/// Runs one statement on a transaction, whatever its backend; records and echoes it.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident, $module:ident| $body:expr) => {
+        match $tx {
+            Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                use rows::sqlite as $module;
+                $body
+            }
+            Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                use rows::postgres as $module;
+                $body
+            }
+            Tx::MySql(t) => {
+                let $conn = &mut **t;
+                use rows::mysql as $module;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// A new session. Nothing touches a database until it is used.
+    pub fn session(&self) -> Session {
+        Session {
+            db: self.clone(),
+            txs: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The typed pool of model `M`'s bind, for your own sqlx queries.
+    pub fn pool_for<M: Model>(&self) -> Result<&Pool, Error> {
+        Ok(self.engine(M::BIND_KEY)?.pool())
+    }
+}
+
+impl Session {
+    /// The `Db` this session works on.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Queues `row` for insertion into its model's bind; sent in batches by `flush`,
+    /// `commit`, or any read. A generated key is left to the database (use
+    /// [`Session::insert_all`] to get the rows back with their keys).
+    pub fn add<M: Model>(&mut self, row: M) {
+        self.add_all(std::iter::once(row));
+    }
+
+    /// Queues every row of `rows` for insertion, as [`Session::add`].
+    pub fn add_all<M: Model>(&mut self, rows: impl IntoIterator<Item = M>) {
+        let index = match self
+            .pending
+            .iter()
+            .position(|p| std::ptr::eq(p.table, M::TABLE))
+        {
+            Some(index) => index,
+            None => {
+                self.pending.push(Pending {
+                    table: M::TABLE,
+                    statements: M::statements(),
+                    kinds: M::KINDS,
+                    rows: Vec::new(),
+                });
+                self.pending.len() - 1
+            }
+        };
+        let generated = generated_column(M::TABLE);
+        let pending = &mut self.pending[index];
+        pending.rows.extend(rows.into_iter().map(|row| {
+            let mut values = row.to_values();
+            if let Some(g) = generated {
+                values.remove(g);
+            }
+            values
+        }));
+    }
+
+    /// Inserts `rows` now, in batches, and returns them with the keys the database
+    /// generated.
+    pub async fn insert_all<M: Model>(&mut self, mut rows: Vec<M>) -> Result<Vec<M>, Error> {
+        self.flush().await?;
+        let generated = generated_column(M::TABLE);
+        let values: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|row| {
+                let mut values = row.to_values();
+                if let Some(g) = generated {
+                    values.remove(g);
+                }
+                values
+            })
+            .collect();
+        let keys = self
+            .insert_rows(M::TABLE, M::statements(), M::KINDS, values)
+            .await?;
+        for (row, key) in rows.iter_mut().zip(keys) {
+            row.set_generated_key(key).map_err(|e| Error::Decode {
+                bind: M::TABLE.bind().to_string(),
+                model: M::TABLE.rust_type,
+                reason: format!("generated key: {e}"),
+            })?;
+        }
+        Ok(rows)
+    }
+
+    /// Inserts one row now and returns it with its generated key.
+    pub async fn insert<M: Model>(&mut self, row: M) -> Result<M, Error> {
+        let mut rows = self.insert_all(vec![row]).await?;
+        rows.pop().ok_or_else(|| Error::Decode {
+            bind: M::TABLE.bind().to_string(),
+            model: M::TABLE.rust_type,
+            reason: "the insert returned no row".into(),
+        })
+    }
+
+    /// Sends every queued insert: one multi-row INSERT per table and batch, tables in
+    /// the order they were first added to.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        let pending = std::mem::take(&mut self.pending);
+        for table in pending {
+            if table.rows.is_empty() {
+                continue;
+            }
+            self.insert_rows(table.table, table.statements, table.kinds, table.rows)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `rows` (values without the generated column) of `table`; returns the
+    /// generated keys in row order, or nothing for a table without one.
+    async fn insert_rows(
+        &mut self,
+        table: &'static TableInfo,
+        statements: &'static StatementCache,
+        kinds: &'static [ValueKind],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<Vec<i64>, Error> {
+        let generated = generated_column(table);
+        let engine = self.db.engine(table.bind_key)?.clone();
+        let dialect = engine.dialect();
+        let returning = match (generated, dialect) {
+            (None, _) => false,
+            (Some(_), Dialect::MySql) => self.is_mariadb(&engine).await?,
+            (Some(_), _) => true,
+        };
+        let cached = statements.get(dialect, table, returning);
+        let key_kind = generated.map(|g| kinds[g]);
+        let mut keys = Vec::with_capacity(if generated.is_some() { rows.len() } else { 0 });
+        // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
+        let per_statement = if generated.is_some() && !returning {
+            1
+        } else {
+            rows_per_insert(dialect, table)
+        };
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let batch: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+            let sql: Arc<str> = if batch.len() == cached.insert_batch.0 {
+                cached.insert_batch.1.clone()
+            } else if batch.len() == 1 {
+                cached.insert_one.clone()
+            } else {
+                insert_statement(dialect, table, batch.len(), returning).into()
+            };
+            let values: Vec<Value> = batch.into_iter().flatten().collect();
+            match key_kind {
+                Some(kind) if returning => {
+                    let returned = self
+                        .fetch(table.bind_key, sql, values, &[kind], true)
+                        .await?;
+                    // Keys grow in insertion order within one statement on every backend,
+                    // whatever order RETURNING lists them in.
+                    let mut batch_keys: Vec<i64> = returned
+                        .iter()
+                        .filter_map(|row| row.first().and_then(Value::as_i64))
+                        .collect();
+                    batch_keys.sort_unstable();
+                    keys.extend(batch_keys);
+                }
+                Some(_) => {
+                    self.execute_raw(table.bind_key, sql, values).await?;
+                    let id = self
+                        .fetch(
+                            table.bind_key,
+                            "SELECT CAST(LAST_INSERT_ID() AS SIGNED)".into(),
+                            Vec::new(),
+                            &[ValueKind::BigInt],
+                            true,
+                        )
+                        .await?;
+                    keys.extend(id.first().and_then(|r| r.first()).and_then(Value::as_i64));
+                }
+                None => {
+                    self.execute_raw(table.bind_key, sql, values).await?;
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Whether a MySQL-dialect bind is MariaDB (10.5+ has `INSERT … RETURNING`).
+    async fn is_mariadb(&mut self, engine: &Engine) -> Result<bool, Error> {
+        if let Some(known) = engine.is_mariadb() {
+            return Ok(known);
+        }
+        let version = self
+            .fetch(
+                engine.key(),
+                "SELECT VERSION()".into(),
+                Vec::new(),
+                &[ValueKind::Text],
+                false,
+            )
+            .await?;
+        let mariadb = matches!(version.first().and_then(|r| r.first()), Some(Value::Text(v)) if v.contains("MariaDB"));
+        engine.set_mariadb(mariadb);
+        Ok(mariadb)
+    }
+
+    /// The cached statements of model `M` on its bind's dialect.
+    fn statements<M: Model>(&self) -> Result<&'static Statements, Error> {
+        let dialect = self.db.engine(M::BIND_KEY)?.dialect();
+        Ok(M::statements().get(dialect, M::TABLE, false))
+    }
+
+    /// The row of model `M` with this key, if any (Flask's `session.get(User, 1)`).
+    pub async fn get<M: Model>(&mut self, key: M::Key) -> Result<Option<M>, Error> {
+        self.flush().await?;
+        let sql = self.statements::<M>()?.get.clone();
+        let mut rows = self
+            .fetch(M::BIND_KEY, sql, M::key_values(&key), M::KINDS, false)
+            .await?;
+        rows.pop().map(|values| decode::<M>(values)).transpose()
+    }
+
+    /// Every row of model `M`.
+    pub async fn all<M: Model>(&mut self) -> Result<Vec<M>, Error> {
+        self.flush().await?;
+        let sql = self.statements::<M>()?.all.clone();
+        let rows = self
+            .fetch(M::BIND_KEY, sql, Vec::new(), M::KINDS, false)
+            .await?;
+        rows.into_iter().map(decode::<M>).collect()
+    }
+
+    /// A query over model `M`'s rows: filter, order, page, then `all`, `first`, `one` or
+    /// `count`.
+    pub fn query<M: Model>(&mut self) -> Query<'_, M> {
+        Query::new(self)
+    }
+
+    /// Writes every non-key column of `row` to the row with its key. Returns whether
+    /// there was such a row.
+    pub async fn update<M: Model>(&mut self, row: &M) -> Result<bool, Error> {
+        self.flush().await?;
+        let sql = self.statements::<M>()?.update.clone();
+        let mut values = row.to_values();
+        let mut keys = Vec::new();
+        let mut i = 0;
+        values.retain(|value| {
+            let key = M::TABLE.columns[i].primary_key;
+            i += 1;
+            if key {
+                keys.push(value.clone());
+            }
+            !key
+        });
+        values.extend(keys);
+        Ok(self.execute_raw(M::BIND_KEY, sql, values).await? > 0)
+    }
+
+    /// Deletes the row of model `M` with this key. Returns whether there was one.
+    pub async fn delete<M: Model>(&mut self, key: M::Key) -> Result<bool, Error> {
+        self.flush().await?;
+        let sql = self.statements::<M>()?.delete.clone();
+        Ok(self
+            .execute_raw(M::BIND_KEY, sql, M::key_values(&key))
+            .await?
+            > 0)
+    }
+
+    /// Runs raw SQL on bind `bind` (`None`: the default bind), inside that bind's
+    /// transaction of this session. Values go in `params`, never in `sql`: write
+    /// placeholders as the bind's dialect does (`?` or `$1`). Returns the rows affected.
+    pub async fn execute(
+        &mut self,
+        bind: Option<&str>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<u64, Error> {
+        self.flush().await?;
+        self.execute_raw(bind, sql.into(), params).await
+    }
+
+    /// Runs a raw query on bind `bind` and reads every row into `R`: a model, or a
+    /// tuple of column types such as `(i64, String)`.
+    pub async fn fetch_all<R: FromValues>(
+        &mut self,
+        bind: Option<&str>,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<R>, Error> {
+        self.flush().await?;
+        let rows = self
+            .fetch(bind, sql.into(), params, R::KINDS, false)
+            .await?;
+        rows.into_iter()
+            .map(|values| {
+                R::from_values(values).map_err(|e| Error::Decode {
+                    bind: BindName(bind).to_string(),
+                    model: std::any::type_name::<R>(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Commits every bind this session touched, after flushing: see the module docs for
+    /// what happens when one bind fails. The session can be used again afterwards.
+    pub async fn commit(&mut self) -> Result<(), Error> {
+        if let Err(error) = self.flush().await {
+            self.rollback_all().await;
+            return Err(error);
+        }
+        let mut committed = Vec::new();
+        let mut txs = std::mem::take(&mut self.txs).into_iter();
+        while let Some((bind, tx)) = txs.next() {
+            let started = Instant::now();
+            let result = match tx {
+                Tx::Sqlite(t) => t.commit().await,
+                Tx::Postgres(t) => t.commit().await,
+                Tx::MySql(t) => t.commit().await,
+            };
+            self.recorder()
+                .record(bind.as_deref(), "COMMIT", 0, started.elapsed());
+            if let Err(source) = result {
+                let rolled_back: Vec<Option<String>> = txs
+                    .map(|(key, tx)| {
+                        drop(tx); // sqlx rolls a dropped transaction back
+                        key
+                    })
+                    .collect();
+                if committed.is_empty() {
+                    return Err(Error::database(BindName(bind.as_deref()), source));
+                }
+                return Err(Error::PartialCommit {
+                    committed,
+                    failed: bind,
+                    rolled_back,
+                    source,
+                });
+            }
+            committed.push(bind);
+        }
+        Ok(())
+    }
+
+    /// Rolls back every bind this session touched and forgets pending inserts. The
+    /// session can be used again afterwards.
+    pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.pending.clear();
+        let mut first_error = None;
+        for (bind, tx) in std::mem::take(&mut self.txs) {
+            let result = match tx {
+                Tx::Sqlite(t) => t.rollback().await,
+                Tx::Postgres(t) => t.rollback().await,
+                Tx::MySql(t) => t.rollback().await,
+            };
+            if let Err(source) = result {
+                first_error.get_or_insert(Error::database(BindName(bind.as_deref()), source));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn rollback_all(&mut self) {
+        // The first error is the one to report; a failed rollback ends in the
+        // connection being closed by sqlx, which rolls back just the same.
+        let _ = self.rollback().await;
+    }
+
+    fn recorder(&self) -> &Recorder {
+        self.db.recorder()
+    }
+
+    /// The transaction of `bind`, begun on first use; `write` says whether the statement
+    /// about to run writes.
+    async fn tx(&mut self, bind: Option<&str>, write: bool) -> Result<&mut Tx, Error> {
+        let index = match self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind)) {
+            Ok(index) => index,
+            Err(index) => {
+                let engine = self.db.engine(bind)?;
+                let started = Instant::now();
+                let tx = match engine.pool() {
+                    // A transaction that starts by writing takes SQLite's write lock at once
+                    // (waiting for it, rather than failing to upgrade a read lock later);
+                    // one that starts by reading does not block writers (WAL).
+                    Pool::Sqlite(pool) if write => {
+                        pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite)
+                    }
+                    Pool::Sqlite(pool) => pool.begin().await.map(Tx::Sqlite),
+                    Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
+                    Pool::MySql(pool) => pool.begin().await.map(Tx::MySql),
+                }
+                .map_err(|e| Error::database(BindName(bind), e))?;
+                self.recorder().record(bind, "BEGIN", 0, started.elapsed());
+                self.txs.insert(index, (bind.map(str::to_owned), tx));
+                index
+            }
+        };
+        Ok(&mut self.txs[index].1)
+    }
+
+    async fn execute_raw(
+        &mut self,
+        bind: Option<&str>,
+        sql: Arc<str>,
+        params: Vec<Value>,
+    ) -> Result<u64, Error> {
+        let count = params.len();
+        let started = Instant::now();
+        let tx = self.tx(bind, true).await?;
+        let result: Result<u64, sqlx::Error> = on_tx!(tx, |conn, backend| {
+            match backend::arguments(params) {
+                Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Err(e) => Err(sqlx::Error::Encode(e)),
+            }
+        });
+        self.recorder().record(bind, &sql, count, started.elapsed());
+        result.map_err(|e| Error::database(BindName(bind), e))
+    }
+
+    async fn fetch(
+        &mut self,
+        bind: Option<&str>,
+        sql: Arc<str>,
+        params: Vec<Value>,
+        kinds: &[ValueKind],
+        write: bool,
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        let count = params.len();
+        let started = Instant::now();
+        let tx = self.tx(bind, write).await?;
+        let result: Result<Vec<Vec<Value>>, sqlx::Error> = on_tx!(tx, |conn, backend| {
+            match backend::arguments(params) {
+                Ok(args) => {
+                    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
+                        .fetch_all(conn)
+                        .await;
+                    rows.and_then(|rows| {
+                        rows.iter()
+                            .map(|row| {
+                                kinds
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, kind)| backend::value(row, i, *kind))
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                }
+                Err(e) => Err(sqlx::Error::Encode(e)),
+            }
+        });
+        self.recorder().record(bind, &sql, count, started.elapsed());
+        result.map_err(|e| Error::database(BindName(bind), e))
+    }
+
+    /// Runs a rendered SELECT of model `M` (the query API's executor).
+    pub(crate) async fn run_select<M: Model>(
+        &mut self,
+        select: &Select<M>,
+        count: bool,
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        self.flush().await?;
+        let dialect = self.db.engine(M::BIND_KEY)?.dialect();
+        let (sql, params) = select.render(dialect, M::TABLE, count);
+        let kinds: &[ValueKind] = if count {
+            &[ValueKind::BigInt]
+        } else {
+            M::KINDS
+        };
+        self.fetch(M::BIND_KEY, sql.into(), params, kinds, false)
+            .await
+    }
+}
+
+impl Drop for Session {
+    /// Rolls back every open transaction now, on the runtime. Left to sqlx, the rollback
+    /// of a dropped transaction waits for its connection's next use, and SQLite's write
+    /// lock would be held by an idle connection until then.
+    fn drop(&mut self) {
+        let txs = std::mem::take(&mut self.txs);
+        if txs.is_empty() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                for (_, tx) in txs {
+                    // A failed rollback closes the connection, which rolls back as well.
+                    let _ = match tx {
+                        Tx::Sqlite(t) => t.rollback().await,
+                        Tx::Postgres(t) => t.rollback().await,
+                        Tx::MySql(t) => t.rollback().await,
+                    };
+                }
+            });
+        }
+    }
+}
+
+/// A model from its column values, or an error naming the model, bind and column.
+pub(crate) fn decode<M: Model>(values: Vec<Value>) -> Result<M, Error> {
+    M::from_values(values).map_err(|e| Error::Decode {
+        bind: M::TABLE.bind().to_string(),
+        model: M::TABLE.rust_type,
+        reason: e.to_string(),
+    })
+}
