@@ -275,7 +275,9 @@ fn toml_unknown_keys_are_named() {
     let error = toml_err("database_uri = \"sqlite://\"\ncolour = \"blue\"\n");
     assert_eq!(
         texts(&error),
-        ["unknown key `colour`; expected one of: database_uri, sqlite_base_dir, pool, binds"]
+        [
+            "unknown key `colour`; expected one of: database_uri, sqlite_base_dir, record_queries, echo, pool, binds"
+        ]
     );
     let error = toml_err(
         "[pool]\nmax_conections = 5\n[binds.shop]\nurl = \"sqlite://\"\nmax_conections = 5\n",

@@ -115,10 +115,17 @@ mod nested {
 }
 
 /// A newtype that maps to a column type of its own.
-struct Email(#[allow(dead_code)] String);
+struct Email(String);
 
 impl SqlField for Email {
     const SQL_TYPE: SqlType = SqlType::VarChar(320);
+    const KIND: bindery::ValueKind = bindery::ValueKind::Text;
+    fn to_value(&self) -> bindery::Value {
+        self.0.to_value()
+    }
+    fn from_value(value: bindery::Value) -> Result<Self, bindery::ValueError> {
+        String::from_value(value).map(Email)
+    }
 }
 
 #[derive(Model)]

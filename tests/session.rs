@@ -1,0 +1,801 @@
+//! Sessions on real databases: every operation on SQLite, PostgreSQL and MariaDB; a
+//! session over three binds on three backends; rollback; a commit that fails part-way;
+//! raw SQL; recorded queries; every core type round-tripped; many sessions at once.
+
+// The models' fields are read through the database; in a test, a failed unwrap is the
+// test failing.
+#![allow(dead_code, clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use bindery::{Binds, Config, Db, Dialect, Error, Model, params};
+use common::{ScratchDb, ScratchDir, Server};
+
+bindery::link!(accounts, shop, audit);
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "s")]
+struct Person {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 80)]
+    name: String,
+    age: Option<i32>,
+    score: f64,
+    active: bool,
+    #[model(skip)]
+    scratch: String,
+}
+
+fn person(name: &str, age: Option<i32>, score: f64) -> Person {
+    Person {
+        id: 0,
+        name: name.to_owned(),
+        age,
+        score,
+        active: true,
+        scratch: "not stored".to_owned(),
+    }
+}
+
+/// A composite key, no generated column.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "s")]
+struct Tagged {
+    #[model(primary_key)]
+    person_id: i64,
+    #[model(primary_key, length = 40)]
+    tag: String,
+    weight: i16,
+}
+
+/// Every core type, at its edges.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "s")]
+struct Sample {
+    #[model(primary_key)]
+    id: i64,
+    small: i16,
+    int: i32,
+    big: i64,
+    float: f32,
+    double: f64,
+    flag: bool,
+    text: String,
+    maybe_text: Option<String>,
+    #[model(length = 20)]
+    short: String,
+    blob: Vec<u8>,
+    maybe_blob: Option<Vec<u8>>,
+    maybe_int: Option<i64>,
+}
+
+/// Where each bind lives in a test.
+struct Backends {
+    _dir: ScratchDir,
+    _servers: Vec<ScratchDb>,
+    db: Db,
+}
+
+/// Bind `s` on `server` (or SQLite), the example crates' binds on SQLite files.
+async fn backends(server: Option<Server>, tag: &str, record: bool) -> Option<Backends> {
+    let dir = ScratchDir::new(tag);
+    let mut servers = Vec::new();
+    let s_url = match server {
+        None => "sqlite:///s.db".to_owned(),
+        Some(server) => {
+            let db = ScratchDb::new(server, tag).await?;
+            let url = db.url().to_owned();
+            servers.push(db);
+            url
+        }
+    };
+    let config = Config::new()
+        .database_uri("sqlite:///default.db")
+        .bind("auth", "sqlite:///auth.db")
+        .bind("shop", "sqlite:///shop.db")
+        .bind("s", &s_url)
+        .sqlite_base_dir(dir.path())
+        .record_queries(record);
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    Some(Backends {
+        _dir: dir,
+        _servers: servers,
+        db,
+    })
+}
+
+/// The placeholder `n` of the bind `s`.
+fn p(db: &Db, n: usize) -> String {
+    match db.engine(Some("s")).unwrap().dialect() {
+        Dialect::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// Every session operation, the same on every backend.
+async fn every_operation(db: &Db) {
+    let c = Person::COLUMNS;
+    let mut session = db.session();
+
+    // insert_all: one batch, keys come back in order.
+    let inserted = session
+        .insert_all(vec![
+            person("ann", Some(31), 9.5),
+            person("bob", None, 7.25),
+            person("cy", Some(17), 3.0),
+        ])
+        .await
+        .unwrap();
+    let ids: Vec<i64> = inserted.iter().map(|p| p.id).collect();
+    assert!(ids[0] > 0 && ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+    assert_eq!(inserted[1].name, "bob");
+
+    // add + flush through a read.
+    session.add(person("dee", Some(45), 8.0));
+    session.add_all([person("eve", Some(31), 1.0)]);
+    assert_eq!(session.query::<Person>().count().await.unwrap(), 5);
+    session.commit().await.unwrap();
+
+    // get by key; the skipped field takes its default.
+    let ann = session.get::<Person>(ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            ann.name.as_str(),
+            ann.age,
+            ann.score,
+            ann.active,
+            ann.scratch.as_str()
+        ),
+        ("ann", Some(31), 9.5, true, "")
+    );
+    assert!(session.get::<Person>(-1).await.unwrap().is_none());
+
+    // Queries: every comparison, IN, IS NULL, LIKE, and/or, order, paging.
+    let names = |people: Vec<Person>| people.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    fn q(session: &mut bindery::Session) -> bindery::Query<'_, Person> {
+        session
+            .query::<Person>()
+            .order_by(Person::COLUMNS.name.asc())
+    }
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.name.eq("bob"))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["bob"]
+    );
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.name.ne("bob"))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["ann", "cy", "dee", "eve"]
+    );
+    assert_eq!(
+        names(q(&mut session).filter(c.age.lt(31)).all().await.unwrap()),
+        ["cy"]
+    );
+    assert_eq!(
+        names(q(&mut session).filter(c.age.le(31)).all().await.unwrap()),
+        ["ann", "cy", "eve"]
+    );
+    assert_eq!(
+        names(q(&mut session).filter(c.age.gt(31)).all().await.unwrap()),
+        ["dee"]
+    );
+    assert_eq!(
+        names(q(&mut session).filter(c.age.ge(31)).all().await.unwrap()),
+        ["ann", "dee", "eve"]
+    );
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.name.is_in(["cy", "eve", "zed"]))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["cy", "eve"]
+    );
+    assert_eq!(
+        names(q(&mut session).filter(c.age.is_null()).all().await.unwrap()),
+        ["bob"]
+    );
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.age.eq(None::<i32>))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["bob"]
+    );
+    assert_eq!(
+        q(&mut session)
+            .filter(c.age.is_not_null())
+            .count()
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.name.like("%e%"))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["dee", "eve"]
+    );
+    assert_eq!(
+        names(
+            q(&mut session)
+                .filter(c.age.eq(31).and(c.score.gt(5.0)).or(c.name.eq("cy")))
+                .all()
+                .await
+                .unwrap()
+        ),
+        ["ann", "cy"]
+    );
+    assert!(
+        q(&mut session)
+            .filter(c.name.is_in(Vec::<String>::new()))
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let paged = session
+        .query::<Person>()
+        .order_by(c.score.desc())
+        .limit(2)
+        .offset(1)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(names(paged), ["dee", "bob"]);
+    assert_eq!(
+        session.query::<Person>().offset(3).count().await.unwrap(),
+        2
+    );
+    let first = session
+        .query::<Person>()
+        .order_by(c.age.desc())
+        .filter(c.age.is_not_null())
+        .first()
+        .await
+        .unwrap();
+    assert_eq!(first.map(|p| p.name), Some("dee".to_owned()));
+    assert_eq!(
+        session
+            .query::<Person>()
+            .filter(c.name.eq("cy"))
+            .one()
+            .await
+            .unwrap()
+            .age,
+        Some(17)
+    );
+    let none = session
+        .query::<Person>()
+        .filter(c.name.eq("zed"))
+        .one()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(none, Error::NotOne { found: "none", .. }),
+        "{none}"
+    );
+    let many = session
+        .query::<Person>()
+        .filter(c.age.eq(31))
+        .one()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        many.to_string(),
+        "bind \"s\": expected exactly one row of session::Person, found more than one"
+    );
+
+    // update and delete by key.
+    let mut cy = session.get::<Person>(ids[2]).await.unwrap().unwrap();
+    cy.age = Some(18);
+    cy.name = "cyd".to_owned();
+    assert!(session.update(&cy).await.unwrap());
+    assert_eq!(
+        session.get::<Person>(ids[2]).await.unwrap().unwrap().name,
+        "cyd"
+    );
+    cy.id = -1;
+    assert!(!session.update(&cy).await.unwrap());
+    assert!(session.delete::<Person>(ids[1]).await.unwrap());
+    assert!(!session.delete::<Person>(ids[1]).await.unwrap());
+    assert_eq!(session.all::<Person>().await.unwrap().len(), 4);
+
+    // A composite key.
+    session.add_all([
+        Tagged {
+            person_id: ids[0],
+            tag: "a".into(),
+            weight: 1,
+        },
+        Tagged {
+            person_id: ids[0],
+            tag: "b".into(),
+            weight: -2,
+        },
+    ]);
+    let b = session
+        .get::<Tagged>((ids[0], "b".to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.weight, -2);
+    assert!(
+        session
+            .delete::<Tagged>((ids[0], "a".to_owned()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(session.all::<Tagged>().await.unwrap(), [b]);
+
+    // Raw SQL on the bind, in the session's transaction.
+    let sql = format!(
+        "UPDATE person SET score = {} WHERE name = {}",
+        p(db, 1),
+        p(db, 2)
+    );
+    assert_eq!(
+        session
+            .execute(Some("s"), &sql, params![100.0_f64, "ann"])
+            .await
+            .unwrap(),
+        1
+    );
+    let sql = format!(
+        "SELECT id, name FROM person WHERE score > {} ORDER BY id",
+        p(db, 1)
+    );
+    let rows: Vec<(i64, String)> = session
+        .fetch_all(Some("s"), &sql, params![50.0_f64])
+        .await
+        .unwrap();
+    assert_eq!(rows, [(ids[0], "ann".to_owned())]);
+    let people: Vec<Person> = session
+        .fetch_all(
+            Some("s"),
+            "SELECT id, name, age, score, active FROM person ORDER BY id",
+            params![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(people.len(), 4);
+    session.commit().await.unwrap();
+
+    // What a new session sees, and a rollback that leaves nothing.
+    let mut other = db.session();
+    assert_eq!(
+        other.get::<Person>(ids[0]).await.unwrap().unwrap().score,
+        100.0
+    );
+    other.add(person("gone", None, 0.0));
+    other.insert(person("gone too", None, 0.0)).await.unwrap();
+    other.rollback().await.unwrap();
+    assert_eq!(
+        other
+            .query::<Person>()
+            .filter(c.name.like("gone%"))
+            .count()
+            .await
+            .unwrap(),
+        0
+    );
+    {
+        let mut dropped = db.session();
+        dropped.insert(person("dropped", None, 0.0)).await.unwrap();
+        // Dropped without commit: rolled back.
+    }
+    let mut check = db.session();
+    assert_eq!(
+        check
+            .query::<Person>()
+            .filter(c.name.eq("dropped"))
+            .count()
+            .await
+            .unwrap(),
+        0
+    );
+    check.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_operation_on_sqlite() {
+    let b = backends(None, "ops_lite", false).await.unwrap();
+    every_operation(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn every_operation_on_postgres() {
+    let Some(b) = backends(Some(Server::Postgres), "ops_pg", false).await else {
+        return;
+    };
+    every_operation(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn every_operation_on_mariadb() {
+    let Some(b) = backends(Some(Server::MySql), "ops_my", false).await else {
+        return;
+    };
+    every_operation(&b.db).await;
+    b.db.close().await;
+}
+
+fn samples() -> Vec<Sample> {
+    let big_blob: Vec<u8> = (0..1_048_576_u32).map(|i| (i % 251) as u8).collect();
+    let edge = Sample {
+        id: 0,
+        small: i16::MIN,
+        int: i32::MIN,
+        big: i64::MIN,
+        float: -1.5e38,
+        double: -1.0e300,
+        flag: false,
+        text: String::new(),
+        maybe_text: None,
+        short: String::new(),
+        blob: Vec::new(),
+        maybe_blob: None,
+        maybe_int: None,
+    };
+    let other_edge = Sample {
+        id: 0,
+        small: i16::MAX,
+        int: i32::MAX,
+        big: i64::MAX,
+        float: 2.5e-38,
+        double: 1.0e300,
+        flag: true,
+        text: "quote ' double \" back \\ semi ; dash -- percent % nul-free 한국어 😀".to_owned(),
+        maybe_text: Some(String::new()),
+        short: "'; DROP TABLE x; --".to_owned(),
+        blob: big_blob,
+        maybe_blob: Some(vec![0, 255, 0]),
+        maybe_int: Some(0),
+    };
+    let long_text = Sample {
+        text: "x".repeat(1_000_000),
+        maybe_text: Some("é".repeat(1000)),
+        ..edge.clone()
+    };
+    vec![edge, other_edge, long_text]
+}
+
+async fn round_trip(db: &Db) {
+    let mut session = db.session();
+    let stored = session.insert_all(samples()).await.unwrap();
+    session.commit().await.unwrap();
+    let mut session = db.session();
+    for sample in stored {
+        let read = session.get::<Sample>(sample.id).await.unwrap().unwrap();
+        assert_eq!(read, sample);
+    }
+    session.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_core_type_round_trips_on_sqlite() {
+    let b = backends(None, "types_lite", false).await.unwrap();
+    round_trip(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn every_core_type_round_trips_on_postgres() {
+    let Some(b) = backends(Some(Server::Postgres), "types_pg", false).await else {
+        return;
+    };
+    round_trip(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn every_core_type_round_trips_on_mariadb() {
+    let Some(b) = backends(Some(Server::MySql), "types_my", false).await else {
+        return;
+    };
+    round_trip(&b.db).await;
+    b.db.close().await;
+}
+
+/// The default bind on SQLite, `auth` on PostgreSQL, `shop` on MariaDB.
+async fn three_backends(tag: &str) -> Option<(ScratchDir, ScratchDb, ScratchDb, Db)> {
+    three_backends_with(tag, bindery::PoolOptions::default()).await
+}
+
+async fn three_backends_with(
+    tag: &str,
+    pool: bindery::PoolOptions,
+) -> Option<(ScratchDir, ScratchDb, ScratchDb, Db)> {
+    let dir = ScratchDir::new(tag);
+    let auth = ScratchDb::new(Server::Postgres, &format!("{tag}_auth")).await?;
+    let shop = ScratchDb::new(Server::MySql, &format!("{tag}_shop")).await?;
+    let config = Config::new()
+        .database_uri("sqlite:///default.db")
+        .bind("auth", auth.url())
+        .bind("shop", shop.url())
+        .bind("s", "sqlite:///s.db")
+        .pool(pool)
+        .sqlite_base_dir(dir.path());
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    Some((dir, auth, shop, db))
+}
+
+fn audit(action: &str) -> audit::AuditLog {
+    audit::AuditLog {
+        id: 0,
+        action: action.to_owned(),
+        actor_id: None,
+    }
+}
+
+fn user(name: &str) -> accounts::User {
+    accounts::User {
+        id: 0,
+        name: name.to_owned(),
+        email: None,
+        role_id: None,
+    }
+}
+
+fn store(name: &str) -> shop::Store {
+    shop::Store {
+        id: 0,
+        name: name.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn one_session_over_three_backends() {
+    let Some((_dir, _auth, _shop, db)) = three_backends("three").await else {
+        return;
+    };
+    let mut session = db.session();
+    session.add(audit("signed up"));
+    let ann = session.insert(user("ann")).await.unwrap();
+    // Joined-table style: Admin's parent is User, so it lands in User's bind.
+    session.add(accounts::Admin {
+        user_id: ann.id,
+        level: 2,
+    });
+    let store = session.insert(store("corner")).await.unwrap();
+    session.add(shop::Order {
+        id: 0,
+        store_id: store.id,
+        placed_by: 1,
+        total_cents: 1250,
+        note: Some("fragile".to_owned()),
+    });
+    session.commit().await.unwrap();
+
+    let mut reader = db.session();
+    assert_eq!(
+        reader.all::<audit::AuditLog>().await.unwrap()[0].action,
+        "signed up"
+    );
+    let admins: Vec<(i64, i16)> = reader
+        .fetch_all(
+            Some("auth"),
+            "SELECT user_id, level FROM admin",
+            bindery::params![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(admins, [(ann.id, 2)]);
+    assert_eq!(reader.all::<accounts::User>().await.unwrap()[0].name, "ann");
+    let orders = reader.all::<shop::Order>().await.unwrap();
+    assert_eq!(
+        (orders[0].store_id, orders[0].total_cents),
+        (store.id, 1250)
+    );
+    assert_eq!(
+        db.engine(Some("auth")).unwrap().dialect(),
+        Dialect::Postgres
+    );
+    assert_eq!(db.engine(Some("shop")).unwrap().dialect(), Dialect::MySql);
+    reader.commit().await.unwrap();
+
+    // A rollback leaves nothing on any bind.
+    let mut session = db.session();
+    session.add(audit("never"));
+    session.add(user("never"));
+    session.add(shop::Store {
+        id: 0,
+        name: "never".into(),
+    });
+    session.flush().await.unwrap();
+    session.rollback().await.unwrap();
+    let mut reader = db.session();
+    assert_eq!(reader.all::<audit::AuditLog>().await.unwrap().len(), 1);
+    assert_eq!(reader.all::<accounts::User>().await.unwrap().len(), 1);
+    assert_eq!(reader.all::<shop::Store>().await.unwrap().len(), 1);
+    reader.commit().await.unwrap();
+    db.close().await;
+}
+
+/// COMMIT fails on `auth` (a deferred constraint, checked only then): the default bind,
+/// first in the commit order, stays committed; `shop`, after it, is rolled back.
+#[tokio::test]
+async fn a_commit_that_fails_part_way() {
+    let Some((_dir, _auth, _shop, db)) = three_backends("partial").await else {
+        return;
+    };
+    let mut setup = db.session();
+    setup
+        .execute(
+            Some("auth"),
+            "CREATE TABLE deferred_check (id INTEGER PRIMARY KEY, ref INTEGER, \
+             CONSTRAINT deferred_ref FOREIGN KEY (ref) REFERENCES deferred_check (id) \
+             DEFERRABLE INITIALLY DEFERRED)",
+            params![],
+        )
+        .await
+        .unwrap();
+    setup.commit().await.unwrap();
+
+    let mut session = db.session();
+    session.add(audit("committed before the failure"));
+    session.add(store("rolled back after the failure"));
+    session
+        .execute(
+            Some("auth"),
+            "INSERT INTO deferred_check VALUES (1, 999)",
+            params![],
+        )
+        .await
+        .unwrap();
+    let error = session.commit().await.unwrap_err();
+    let Error::PartialCommit {
+        committed,
+        failed,
+        rolled_back,
+        ..
+    } = &error
+    else {
+        panic!("expected a partial commit, got {error}");
+    };
+    assert_eq!(committed, &[None]);
+    assert_eq!(failed.as_deref(), Some("auth"));
+    assert_eq!(rolled_back, &[Some("shop".to_owned())]);
+    assert!(
+        error
+            .to_string()
+            .starts_with("commit failed on bind \"auth\": "),
+        "{error}"
+    );
+    assert!(
+        error.to_string().ends_with(
+            "committed before it: the default bind; rolled back after it: bind \"shop\""
+        ),
+        "{error}"
+    );
+
+    let mut reader = db.session();
+    assert_eq!(reader.all::<audit::AuditLog>().await.unwrap().len(), 1);
+    assert!(reader.all::<shop::Store>().await.unwrap().is_empty());
+    let rows: Vec<(i64,)> = reader
+        .fetch_all(
+            Some("auth"),
+            "SELECT COUNT(*) FROM deferred_check",
+            params![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, [(0,)]);
+    reader.commit().await.unwrap();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn recorded_queries_carry_their_bind() {
+    let b = backends(None, "record", true).await.unwrap();
+    let db = &b.db;
+    db.take_recorded_queries();
+    let mut session = db.session();
+    session.add(audit("a"));
+    session.add(person("p", None, 1.0));
+    session.commit().await.unwrap();
+    let recorded = db.take_recorded_queries();
+    let insert = |bind: Option<&str>, table: &str| {
+        recorded
+            .iter()
+            .find(|q| {
+                q.bind.as_deref() == bind && q.sql.starts_with(&format!("INSERT INTO \"{table}\""))
+            })
+            .unwrap_or_else(|| panic!("no insert into {table} on {bind:?} in {recorded:#?}"))
+    };
+    assert_eq!(insert(None, "audit_log").params, 2);
+    assert_eq!(insert(Some("s"), "person").params, 4);
+    let commits: Vec<Option<&str>> = recorded
+        .iter()
+        .filter(|q| q.sql == "COMMIT")
+        .map(|q| q.bind.as_deref())
+        .collect();
+    assert_eq!(commits, [None, Some("s")], "the default bind commits first");
+    b.db.close().await;
+}
+
+/// 64 tasks × 200 operations over three binds on three backends, 5 connections each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_sessions_at_once() {
+    let pool = bindery::PoolOptions {
+        max_connections: Some(5),
+        ..Default::default()
+    };
+    let Some((_dir, _auth, _shop, db)) = three_backends_with("load", pool).await else {
+        return;
+    };
+
+    let tasks = 64;
+    let per_task = 200;
+    let db = Arc::new(db);
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let db = Arc::clone(&db);
+        handles.push(tokio::spawn(async move {
+            for i in 0..per_task {
+                let mut session = db.session();
+                let name = format!("t{task}-{i}");
+                match i % 3 {
+                    0 => {
+                        let row = session.insert(audit(&name)).await?;
+                        assert!(session.get::<audit::AuditLog>(row.id).await?.is_some());
+                    }
+                    1 => {
+                        let row = session.insert(user(&name)).await?;
+                        let c = accounts::User::COLUMNS;
+                        assert_eq!(
+                            session
+                                .query::<accounts::User>()
+                                .filter(c.id.eq(row.id))
+                                .count()
+                                .await?,
+                            1
+                        );
+                    }
+                    _ => {
+                        let row = session.insert(store(&name)).await?;
+                        assert!(session.get::<shop::Store>(row.id).await?.is_some());
+                    }
+                }
+                session.commit().await?;
+            }
+            Ok::<_, Error>(())
+        }));
+    }
+    for handle in handles {
+        handle.await.unwrap().unwrap();
+    }
+    let mut session = db.session();
+    let total = session.query::<audit::AuditLog>().count().await.unwrap()
+        + session.query::<accounts::User>().count().await.unwrap()
+        + session.query::<shop::Store>().count().await.unwrap();
+    assert_eq!(total, (tasks * per_task) as u64);
+    session.commit().await.unwrap();
+    db.close().await;
+}
