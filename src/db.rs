@@ -28,6 +28,9 @@ struct Inner {
     registry: RegistryRef,
     config: Config,
     recorder: Recorder,
+    /// The runtime the `Db` was built in: sqlx's pools live there, and a session dropped
+    /// outside it rolls back there.
+    runtime: tokio::runtime::Handle,
 }
 
 enum RegistryRef {
@@ -72,9 +75,9 @@ impl Db {
     }
 
     fn assemble(config: Config, registry: RegistryRef) -> Result<Db, Error> {
-        if tokio::runtime::Handle::try_current().is_err() {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return Err(Error::NoRuntime);
-        }
+        };
         let tables = registry.get();
         let mut problems: Vec<BuildProblem> = match config.validate() {
             Ok(()) => Vec::new(),
@@ -136,6 +139,7 @@ impl Db {
                 registry,
                 recorder: Recorder::new(config.records_queries(), config.echoes()),
                 config,
+                runtime,
             }),
         })
     }
@@ -192,6 +196,10 @@ impl Db {
     /// Every statement recorded so far, forgetting them.
     pub fn take_recorded_queries(&self) -> Vec<RecordedQuery> {
         self.inner.recorder.take()
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.inner.runtime
     }
 
     pub(crate) fn recorder(&self) -> &Recorder {

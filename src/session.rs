@@ -153,7 +153,7 @@ impl Session {
         let generated = generated_column(M::TABLE);
         let pending = &mut self.pending[index];
         pending.rows.extend(rows.into_iter().map(|row| {
-            let mut values = row.to_values();
+            let mut values = row.into_values();
             if let Some(g) = generated {
                 values.remove(g);
             }
@@ -177,7 +177,7 @@ impl Session {
             })
             .collect();
         let keys = self
-            .insert_rows(M::TABLE, M::statements(), M::KINDS, values)
+            .insert_rows(M::TABLE, M::statements(), M::KINDS, values, true)
             .await?;
         for (row, key) in rows.iter_mut().zip(keys) {
             row.set_generated_key(key).map_err(|e| Error::Decode {
@@ -207,22 +207,32 @@ impl Session {
             if table.rows.is_empty() {
                 continue;
             }
-            self.insert_rows(table.table, table.statements, table.kinds, table.rows)
-                .await?;
+            // Queued rows are not handed back, so their keys are not asked for: RETURNING
+            // costs a row sent back per row inserted.
+            self.insert_rows(
+                table.table,
+                table.statements,
+                table.kinds,
+                table.rows,
+                false,
+            )
+            .await?;
         }
         Ok(())
     }
 
-    /// Inserts `rows` (values without the generated column) of `table`; returns the
-    /// generated keys in row order, or nothing for a table without one.
+    /// Inserts `rows` (values without the generated column) of `table`; with
+    /// `want_keys`, returns the generated keys in row order (nothing for a table without
+    /// a generated column).
     async fn insert_rows(
         &mut self,
         table: &'static TableInfo,
         statements: &'static StatementCache,
         kinds: &'static [ValueKind],
         rows: Vec<Vec<Value>>,
+        want_keys: bool,
     ) -> Result<Vec<i64>, Error> {
-        let generated = generated_column(table);
+        let generated = generated_column(table).filter(|_| want_keys);
         let engine = self.db.engine(table.bind_key)?.clone();
         let dialect = engine.dialect();
         let returning = match (generated, dialect) {
@@ -249,7 +259,8 @@ impl Session {
             } else {
                 insert_statement(dialect, table, batch.len(), returning).into()
             };
-            let values: Vec<Value> = batch.into_iter().flatten().collect();
+            let mut values = Vec::with_capacity(batch.len() * batch.first().map_or(0, Vec::len));
+            values.extend(batch.into_iter().flatten());
             match key_kind {
                 Some(kind) if returning => {
                     let returned = self
@@ -576,26 +587,27 @@ impl Session {
 }
 
 impl Drop for Session {
-    /// Rolls back every open transaction now, on the runtime. Left to sqlx, the rollback
-    /// of a dropped transaction waits for its connection's next use, and SQLite's write
-    /// lock would be held by an idle connection until then.
+    /// Rolls back every open transaction now, on the `Db`'s runtime, wherever the session
+    /// is dropped. Left to sqlx, the rollback of a dropped transaction waits for its
+    /// connection's next use (SQLite's write lock would be held by an idle connection
+    /// until then), and a pooled connection dropped outside a runtime panics.
     fn drop(&mut self) {
         let txs = std::mem::take(&mut self.txs);
         if txs.is_empty() {
             return;
         }
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                for (_, tx) in txs {
-                    // A failed rollback closes the connection, which rolls back as well.
-                    let _ = match tx {
-                        Tx::Sqlite(t) => t.rollback().await,
-                        Tx::Postgres(t) => t.rollback().await,
-                        Tx::MySql(t) => t.rollback().await,
-                    };
-                }
-            });
-        }
+        let runtime = self.db.runtime();
+        let _context = runtime.enter();
+        runtime.spawn(async move {
+            for (_, tx) in txs {
+                // A failed rollback closes the connection, which rolls back as well.
+                let _ = match tx {
+                    Tx::Sqlite(t) => t.rollback().await,
+                    Tx::Postgres(t) => t.rollback().await,
+                    Tx::MySql(t) => t.rollback().await,
+                };
+            }
+        });
     }
 }
 

@@ -799,3 +799,32 @@ async fn many_sessions_at_once() {
     session.commit().await.unwrap();
     db.close().await;
 }
+
+/// A session dropped outside any runtime (here: after `block_on` returned) neither
+/// panics nor keeps its writes: it rolls back on the runtime the `Db` was built in.
+#[test]
+fn a_session_dropped_outside_the_runtime_rolls_back() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let b = runtime.block_on(backends(None, "drop_out", false)).unwrap();
+    let mut session = b.db.session();
+    runtime
+        .block_on(session.insert(person("left behind", None, 0.0)))
+        .unwrap();
+    drop(session); // outside block_on: no tokio context here
+    let count = runtime.block_on(async {
+        let mut check = b.db.session();
+        let n = check
+            .query::<Person>()
+            .filter(Person::COLUMNS.name.eq("left behind"))
+            .count()
+            .await
+            .unwrap();
+        check.commit().await.unwrap();
+        n
+    });
+    assert_eq!(count, 0);
+    runtime.block_on(b.db.close());
+}

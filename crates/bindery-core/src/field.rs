@@ -38,6 +38,10 @@ pub trait SqlField: Sized {
     const KIND: ValueKind;
     /// The value to store.
     fn to_value(&self) -> Value;
+    /// The value to store, moved (the default clones through `to_value`).
+    fn into_value(self) -> Value {
+        self.to_value()
+    }
     /// The Rust value of a stored value of kind `KIND` (or NULL).
     fn from_value(value: Value) -> Result<Self, ValueError>;
 }
@@ -50,6 +54,10 @@ macro_rules! sql_field {
 
             fn to_value(&self) -> Value {
                 Value::$kind(Clone::clone(self))
+            }
+
+            fn into_value(self) -> Value {
+                Value::$kind(self)
             }
 
             fn from_value(value: Value) -> Result<Self, ValueError> {
@@ -83,6 +91,13 @@ impl<T: SqlField> SqlField for Option<T> {
     fn to_value(&self) -> Value {
         match self {
             Some(v) => v.to_value(),
+            None => Value::Null(T::KIND),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Some(v) => v.into_value(),
             None => Value::Null(T::KIND),
         }
     }

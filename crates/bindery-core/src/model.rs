@@ -38,6 +38,8 @@ pub trait Model: Bind + Sized + Send + 'static {
 
     /// The value of every column.
     fn to_values(&self) -> Vec<Value>;
+    /// The value of every column, moved out of the row (no copy of its strings).
+    fn into_values(self) -> Vec<Value>;
     /// The model from the value of every column; skipped fields get their `Default`.
     fn from_values(values: Vec<Value>) -> Result<Self, RowError>;
     /// The values of a key, in key-column order.

@@ -121,6 +121,10 @@ fn impl_rows(cont: &Container<'_>) -> TokenStream {
         let (name, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as #private::SqlField>::to_value(&self.#name))
     });
+    let into_values = columns.iter().map(|f| {
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> <#ty as #private::SqlField>::into_value(self.#name))
+    });
     let from_values = cont.fields.iter().map(|f| {
         let (name, column) = (f.ident, &f.column);
         if f.attrs.skip.is_some() {
@@ -161,7 +165,9 @@ fn impl_rows(cont: &Container<'_>) -> TokenStream {
         }
     };
     quote! {
+        // Column handles are for queries; a program uses only some of them.
         #[doc(hidden)]
+        #[allow(dead_code)]
         #vis struct __Columns {
             #(#column_fields,)*
         }
@@ -176,6 +182,10 @@ fn impl_rows(cont: &Container<'_>) -> TokenStream {
 
             fn to_values(&self) -> ::std::vec::Vec<#private::Value> {
                 ::std::vec![#(#to_values),*]
+            }
+
+            fn into_values(self) -> ::std::vec::Vec<#private::Value> {
+                ::std::vec![#(#into_values),*]
             }
 
             fn from_values(
