@@ -1,0 +1,195 @@
+//! The multi-bind workload, bindery against raw sqlx in the same process.
+//!
+//! ```text
+//! cargo run --release -p bindery-bench -- --backend sqlite|server \
+//!     [--models 300] [--rows 10000] [--gets 10000] [--runs 1]
+//! ```
+//!
+//! M models round-robin over three binds (the default, `auth`, `shop`), each with the
+//! columns `id` (generated integer key), `name` VARCHAR(64), `qty` INTEGER, `price` DOUBLE,
+//! `note` VARCHAR(255) NULL. Phases: `create_all`; R rows into the first model of each bind
+//! (commit every 1,000); G gets by key spread at random over those three; `drop_all`.
+//! `sqlite`: three SQLite files. `server`: the default bind and `auth` on PostgreSQL (two
+//! databases), `shop` on MariaDB; the bench creates and drops its own databases.
+//!
+//! Prints one JSON line per implementation and run, then (with `--runs N > 1`) the
+//! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
+//! times).
+
+mod raw;
+mod servers;
+mod workload;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::workload::{Bench, Metrics};
+
+#[derive(Debug, Clone)]
+struct Args {
+    backend: Backend,
+    models: usize,
+    rows: usize,
+    gets: usize,
+    runs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Server,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Server => "server",
+        }
+    }
+}
+
+const USAGE: &str =
+    "usage: bindery-bench --backend sqlite|server [--models M] [--rows R] [--gets G] [--runs N]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        backend: Backend::Sqlite,
+        models: 300,
+        rows: 10_000,
+        gets: 10_000,
+        runs: 1,
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let mut value = || {
+            given
+                .next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        let number = |v: String| {
+            v.parse::<usize>()
+                .map_err(|_| format!("{flag} takes a whole number, not {v:?}"))
+        };
+        match flag.as_str() {
+            "--backend" => {
+                args.backend = match value()?.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "server" => Backend::Server,
+                    other => return Err(format!("unknown backend {other:?}\n{USAGE}")),
+                }
+            }
+            "--models" => args.models = number(value()?)?,
+            "--rows" => args.rows = number(value()?)?,
+            "--gets" => args.gets = number(value()?)?,
+            "--runs" => args.runs = number(value()?)?,
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if args.models < 3 || args.rows == 0 || args.runs == 0 {
+        return Err(format!(
+            "--models must be at least 3, --rows and --runs at least 1\n{USAGE}"
+        ));
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bindery-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), String> {
+    let started = Instant::now();
+    let places = servers::Places::create(args.backend).await?;
+    let result = run_all(args, &places).await;
+    places.drop_all().await;
+    eprintln!("bench finished in {:.1} s", started.elapsed().as_secs_f64());
+    result
+}
+
+async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
+    let bench = Bench::new(args.models, args.rows, args.gets);
+    let mut bindery_runs = Vec::new();
+    let mut raw_runs = Vec::new();
+    for _ in 0..args.runs {
+        let bindery = bench.run_bindery(places).await?;
+        println!("{}", line("bindery", args, &bindery));
+        let raw = raw::run(&bench, places).await?;
+        println!("{}", line("raw-sqlx", args, &raw));
+        bindery_runs.push(bindery);
+        raw_runs.push(raw);
+    }
+    let bindery = Metrics::median(&bindery_runs);
+    let raw = Metrics::median(&raw_runs);
+    if args.runs > 1 {
+        println!("{}", line_with("bindery", args, &bindery, Some(args.runs)));
+        println!("{}", line_with("raw-sqlx", args, &raw, Some(args.runs)));
+    }
+    println!(
+        "{}",
+        json!({"ratios": {
+            "create_all_s": bindery.create_all_s / raw.create_all_s,
+            "drop_all_s": bindery.drop_all_s / raw.drop_all_s,
+            "gets_per_s": bindery.gets_per_s / raw.gets_per_s,
+            "insert_vs_raw_batched": bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(f64::NAN),
+            "insert_vs_raw_per_row": bindery.insert_rows_per_s / raw.insert_rows_per_s,
+        }})
+    );
+    Ok(())
+}
+
+fn line(implementation: &str, args: &Args, metrics: &Metrics) -> serde_json::Value {
+    line_with(implementation, args, metrics, None)
+}
+
+/// One implementation's figures, in the issue's exact keys (`median_of` added for medians).
+fn line_with(
+    implementation: &str,
+    args: &Args,
+    metrics: &Metrics,
+    median_of: Option<usize>,
+) -> serde_json::Value {
+    let mut line = json!({
+        "impl": implementation,
+        "backend": args.backend.name(),
+        "models": args.models,
+        "rows": args.rows,
+        "gets": args.gets,
+        "create_all_s": round(metrics.create_all_s),
+        "insert_rows_per_s": round(metrics.insert_rows_per_s),
+        "gets_per_s": round(metrics.gets_per_s),
+        "drop_all_s": round(metrics.drop_all_s),
+    });
+    if let Some(batched) = metrics.insert_batched_rows_per_s {
+        line["insert_batched_rows_per_s"] = json!(round(batched));
+    }
+    if let Some(runs) = median_of {
+        line["median_of"] = json!(runs);
+    }
+    line
+}
+
+fn round(x: f64) -> f64 {
+    if x >= 100.0 {
+        x.round()
+    } else {
+        (x * 10_000.0).round() / 10_000.0
+    }
+}
