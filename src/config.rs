@@ -2,7 +2,7 @@
 //! `SQLALCHEMY_BINDS`, from code, a TOML file or the environment.
 
 use core::fmt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,7 +101,11 @@ pub struct Config {
     sqlite_base_dir: Option<PathBuf>,
     record_queries: Option<bool>,
     echo: Option<bool>,
+    ddl_lock_timeout: Option<Duration>,
     problems: Vec<ConfigProblem>,
+    /// Binds whose URL was refused (`None`: the default bind): they are reported once,
+    /// by their URL problem, not again as missing.
+    refused: BTreeSet<Option<String>>,
 }
 
 impl fmt::Debug for Config {
@@ -114,7 +118,9 @@ impl fmt::Debug for Config {
             .field("sqlite_base_dir", &self.sqlite_base_dir)
             .field("record_queries", &self.record_queries)
             .field("echo", &self.echo)
+            .field("ddl_lock_timeout", &self.ddl_lock_timeout)
             .field("problems", &self.problems)
+            .field("refused", &self.refused)
             .finish()
     }
 }
@@ -129,10 +135,13 @@ impl Config {
     pub fn database_uri(mut self, url: &str) -> Config {
         match DatabaseUrl::parse(url) {
             Ok(url) => self.database_uri = Some(url),
-            Err(error) => self.problems.push(ConfigProblem::BadUrl {
-                key: "database_uri".into(),
-                error,
-            }),
+            Err(error) => {
+                self.refused.insert(None);
+                self.problems.push(ConfigProblem::BadUrl {
+                    key: "database_uri".into(),
+                    error,
+                });
+            }
         }
         self
     }
@@ -153,10 +162,13 @@ impl Config {
             Ok(url) => {
                 self.binds.insert(key.to_owned(), BindConfig { url, pool });
             }
-            Err(error) => self.problems.push(ConfigProblem::BadUrl {
-                key: config_key,
-                error,
-            }),
+            Err(error) => {
+                self.refused.insert(Some(key.to_owned()));
+                self.problems.push(ConfigProblem::BadUrl {
+                    key: config_key,
+                    error,
+                });
+            }
         }
         self
     }
@@ -186,6 +198,19 @@ impl Config {
     pub fn echo(mut self, on: bool) -> Config {
         self.echo = Some(on);
         self
+    }
+
+    /// How long `create_all` and `drop_all` wait for a table another transaction holds
+    /// before failing with an error that names the bind and table (default: 10 s).
+    /// Flask-SQLAlchemy waits for ever there: MariaDB's `lock_wait_timeout` is a year.
+    pub fn ddl_lock_timeout(mut self, timeout: Duration) -> Config {
+        self.ddl_lock_timeout = Some(timeout);
+        self
+    }
+
+    /// The DDL lock timeout in force.
+    pub fn ddl_lock_wait(&self) -> Duration {
+        self.ddl_lock_timeout.unwrap_or(Duration::from_secs(10))
     }
 
     /// Whether statements are recorded.
@@ -239,9 +264,16 @@ impl Config {
             self.sqlite_base_dir = other.sqlite_base_dir;
         }
         self.record_queries = other.record_queries.or(self.record_queries);
+        self.ddl_lock_timeout = other.ddl_lock_timeout.or(self.ddl_lock_timeout);
         self.echo = other.echo.or(self.echo);
         self.problems.extend(other.problems);
+        self.refused.extend(other.refused);
         self
+    }
+
+    /// Whether the URL given for bind `key` (`None`: the default bind) was refused.
+    pub(crate) fn refused(&self, key: Option<&str>) -> bool {
+        self.refused.contains(&key.map(str::to_owned))
     }
 
     /// `Ok` if the configuration can be used: every URL parsed, every pool setting in
@@ -293,6 +325,7 @@ impl Config {
     /// sqlite_base_dir = "."                         # relative SQLite paths start here
     /// record_queries = false                        # Flask's SQLALCHEMY_RECORD_QUERIES
     /// echo = false                                  # Flask's SQLALCHEMY_ECHO
+    /// ddl_lock_timeout = "10s"                      # create_all/drop_all wait no longer
     ///
     /// [pool]                                        # every bind's defaults
     /// max_connections = 10
@@ -333,6 +366,9 @@ impl Config {
                         config.sqlite_base_dir = Some(PathBuf::from(dir));
                     }
                 }
+                "ddl_lock_timeout" => {
+                    config.ddl_lock_timeout = read_duration(value, key, &mut problems);
+                }
                 "record_queries" | "echo" => match value.as_bool() {
                     Some(on) if key == "echo" => config.echo = Some(on),
                     Some(on) => config.record_queries = Some(on),
@@ -352,7 +388,7 @@ impl Config {
                 },
                 _ => problems.push(ConfigProblem::UnknownKey {
                     key: key.clone(),
-                    expected: "database_uri, sqlite_base_dir, record_queries, echo, pool, binds",
+                    expected: "database_uri, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
                 }),
             }
         }
@@ -391,10 +427,13 @@ impl Config {
             if name == "BINDERY_DATABASE_URI" {
                 match DatabaseUrl::parse(&value) {
                     Ok(url) => config.database_uri = Some(url),
-                    Err(error) => problems.push(ConfigProblem::BadUrl {
-                        key: name.to_owned(),
-                        error,
-                    }),
+                    Err(error) => {
+                        config.refused.insert(None);
+                        problems.push(ConfigProblem::BadUrl {
+                            key: name.to_owned(),
+                            error,
+                        });
+                    }
                 }
             } else if name == "BINDERY_SQLITE_BASE_DIR" {
                 config.sqlite_base_dir = Some(PathBuf::from(value));
@@ -414,10 +453,13 @@ impl Config {
                             },
                         );
                     }
-                    Err(error) => problems.push(ConfigProblem::BadUrl {
-                        key: name.to_owned(),
-                        error,
-                    }),
+                    Err(error) => {
+                        config.refused.insert(Some(key));
+                        problems.push(ConfigProblem::BadUrl {
+                            key: name.to_owned(),
+                            error,
+                        });
+                    }
                 }
             }
             // Other BINDERY_* variables belong to the tests and tools (BINDERY_TEST_…).

@@ -117,7 +117,7 @@ impl Db {
                 None => config.default_url().is_some(),
                 Some(key) => config.binds().contains_key(key),
             };
-            if !configured {
+            if !configured && !config.refused(bind.key()) {
                 problems.push(BuildProblem::UnconfiguredBind {
                     bind: bind.key(),
                     models: bind.tables().iter().map(|t| t.rust_type).collect(),

@@ -34,6 +34,61 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// No connection to a bind came within its acquire timeout: the database is down,
+    /// unreachable, or every connection is busy.
+    #[error(
+        "{bind}: no connection within the acquire timeout: the database is down, unreachable, or every connection is busy"
+    )]
+    Unavailable {
+        /// The bind.
+        bind: String,
+        /// What sqlx reported.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A write broke a constraint of the database: typed, and naming the constraint (for
+    /// SQLite, which names none, the table and column it reports).
+    #[error("{bind}: {kind} constraint {constraint:?} violated: {message}")]
+    Constraint {
+        /// The bind.
+        bind: String,
+        /// Which kind of constraint.
+        kind: ConstraintKind,
+        /// Its name, as the database reports it.
+        constraint: String,
+        /// The database's message.
+        message: String,
+        /// The error as sqlx reported it.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A text value longer than its `VARCHAR(n)` column: refused before it reaches the
+    /// database, the same on every backend (SQLite would store it).
+    #[error("{bind}: {model}.{column} holds at most {max} characters, and the value has {found}")]
+    TooLong {
+        /// The bind.
+        bind: String,
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Its length.
+        max: u32,
+        /// The value's length, in characters.
+        found: usize,
+    },
+    /// A text value holding NUL (`\0`), which PostgreSQL's text types cannot store.
+    #[error(
+        "{bind}: {model}.{column} holds a NUL character, which PostgreSQL text cannot store (use a `Vec<u8>` column for binary data)"
+    )]
+    NulInText {
+        /// The bind.
+        bind: String,
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+    },
     /// A row could not be read into its model or tuple.
     #[error("{bind}: cannot read a row of {model}: {reason}")]
     Decode {
@@ -88,13 +143,100 @@ fn list_binds(binds: &[Option<String>]) -> String {
         .join(", ")
 }
 
+/// The kind of a violated constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// UNIQUE or PRIMARY KEY.
+    Unique,
+    /// FOREIGN KEY.
+    ForeignKey,
+    /// NOT NULL.
+    NotNull,
+    /// CHECK.
+    Check,
+}
+
+impl fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "UNIQUE",
+            ConstraintKind::ForeignKey => "FOREIGN KEY",
+            ConstraintKind::NotNull => "NOT NULL",
+            ConstraintKind::Check => "CHECK",
+        })
+    }
+}
+
 impl Error {
+    /// The error of a failed statement on `bind`: a constraint violation when it is one.
     pub(crate) fn database(bind: BindName<'_>, source: sqlx::Error) -> Error {
-        Error::Database {
-            bind: bind.to_string(),
-            source,
+        if matches!(source, sqlx::Error::PoolTimedOut) {
+            return Error::Unavailable {
+                bind: bind.to_string(),
+                source,
+            };
+        }
+        let violation = match &source {
+            sqlx::Error::Database(db) => {
+                let kind = match db.kind() {
+                    sqlx::error::ErrorKind::UniqueViolation => Some(ConstraintKind::Unique),
+                    sqlx::error::ErrorKind::ForeignKeyViolation => Some(ConstraintKind::ForeignKey),
+                    sqlx::error::ErrorKind::NotNullViolation => Some(ConstraintKind::NotNull),
+                    sqlx::error::ErrorKind::CheckViolation => Some(ConstraintKind::Check),
+                    _ => None,
+                };
+                kind.map(|kind| {
+                    let message = db.message().to_owned();
+                    // PostgreSQL names NOT NULL by its table and column, not a constraint.
+                    let postgres_column = db
+                        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                        .and_then(|pg| Some(format!("{}.{}", pg.table()?, pg.column()?)));
+                    let constraint = db
+                        .constraint()
+                        .map(str::to_owned)
+                        .or(postgres_column)
+                        .or_else(|| constraint_in_message(&message))
+                        .unwrap_or_else(|| "(unnamed)".to_owned());
+                    (kind, constraint, message)
+                })
+            }
+            _ => None,
+        };
+        match violation {
+            Some((kind, constraint, message)) => Error::Constraint {
+                bind: bind.to_string(),
+                kind,
+                constraint,
+                message,
+                source,
+            },
+            None => Error::Database {
+                bind: bind.to_string(),
+                source,
+            },
         }
     }
+}
+
+/// The constraint (or, failing that, the column) a MySQL or SQLite message names:
+/// `… for key 'user.name'`, `… CONSTRAINT `order_ibfk_1` FOREIGN KEY …`,
+/// `Column 'name' cannot be null`, `Check constraint 'c' is violated`,
+/// `UNIQUE constraint failed: user.name`.
+fn constraint_in_message(message: &str) -> Option<String> {
+    let between = |open: &str, close: char| {
+        let start = message.find(open)? + open.len();
+        let end = message[start..].find(close)? + start;
+        Some(message[start..end].to_owned())
+    };
+    between("for key '", '\'')
+        .or_else(|| between("CONSTRAINT `", '`'))
+        .or_else(|| between("Column '", '\''))
+        .or_else(|| between("constraint '", '\''))
+        .or_else(|| {
+            let (_, after) = message.split_once("constraint failed: ")?;
+            Some(after.trim().to_owned())
+        })
 }
 
 /// One reason `Db::build` refused to build.

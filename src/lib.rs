@@ -117,7 +117,7 @@ pub use config::{BindConfig, Config, ConfigError, ConfigProblem, PoolOptions};
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
 pub use engine::{Engine, Pool};
-pub use error::{BuildError, BuildProblem, Error};
+pub use error::{BuildError, BuildProblem, ConstraintKind, Error};
 pub use query::Query;
 pub use record::RecordedQuery;
 pub use schema::{BindFailure, BindReport, Binds, SchemaError, SchemaOperation, SchemaReport};
