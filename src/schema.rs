@@ -239,7 +239,8 @@ impl Db {
         let runs = keys.iter().map(|key| async move {
             let engine = self.engine(key.as_deref())?;
             let tables = self.tables_of(key.as_deref());
-            Ok::<_, Error>(run_bind(engine, tables, operation).await)
+            let lock_timeout = self.config().ddl_lock_wait();
+            Ok::<_, Error>(run_bind(engine, tables, operation, lock_timeout).await)
         });
         let mut completed = SchemaReport {
             operation,
@@ -277,6 +278,7 @@ async fn run_bind(
     engine: &Engine,
     tables: &[&'static TableInfo],
     operation: SchemaOperation,
+    lock_timeout: std::time::Duration,
 ) -> Result<BindReport, BindFailure> {
     let failure = |table, source, rolled_back| BindFailure {
         bind: engine.key().map(str::to_owned),
@@ -300,12 +302,20 @@ async fn run_bind(
         .iter()
         .map(|t| (t.name, statements(dialect, t, operation)))
         .collect();
+    // A table another transaction holds makes DDL wait: at most `lock_timeout`, then
+    // the statement fails and names its table. (SQLite waits its busy timeout.)
+    let millis = lock_timeout.as_millis().max(1);
     match engine.pool() {
-        Pool::Sqlite(pool) => in_transaction(pool, &batch).await,
-        Pool::Postgres(pool) => in_transaction(pool, &batch).await,
+        Pool::Sqlite(pool) => in_transaction(pool, None, &batch).await,
+        Pool::Postgres(pool) => {
+            let setup = format!("SET LOCAL lock_timeout = {millis}");
+            in_transaction(pool, Some(&setup), &batch).await
+        }
         Pool::MySql(pool) => {
             let undo = (operation == SchemaOperation::CreateAll).then_some(&todo[..]);
-            one_by_one(pool, &batch, undo).await
+            // MySQL counts this timeout in whole seconds.
+            let seconds = millis.div_ceil(1000);
+            one_by_one(pool, seconds, &batch, undo).await
         }
     }
     .map_err(|(table, source, rolled_back)| failure(Some(table), source, rolled_back))?;
@@ -329,6 +339,7 @@ type Failed = (&'static str, sqlx::Error, bool);
 /// through prepared statements is ten times slower). A failure rolls everything back.
 async fn in_transaction<DB>(
     pool: &sqlx::Pool<DB>,
+    setup: Option<&str>,
     batch: &[(&'static str, Vec<String>)],
 ) -> Result<(), Failed>
 where
@@ -339,6 +350,11 @@ where
         return Ok(());
     };
     let mut tx = pool.begin().await.map_err(|e| (first, e, true))?;
+    if let Some(setup) = setup {
+        run_raw(&mut tx, setup)
+            .await
+            .map_err(|e| (first, e, true))?;
+    }
     for (table, statements) in batch {
         for statement in statements {
             tracing::debug!(table, sql = %statement, "ddl");
@@ -354,6 +370,7 @@ where
 /// itself). If a creation fails, the tables created before it are dropped again.
 async fn one_by_one<DB>(
     pool: &sqlx::Pool<DB>,
+    lock_timeout_seconds: u128,
     batch: &[(&'static str, Vec<String>)],
     undo: Option<&[&TableInfo]>,
 ) -> Result<(), Failed>
@@ -365,20 +382,38 @@ where
         return Ok(());
     };
     let mut conn = pool.acquire().await.map_err(|e| (first, e, true))?;
+    let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
+    run_raw(&mut conn, &setup)
+        .await
+        .map_err(|e| (first, e, true))?;
+    let result = run_one_by_one(&mut conn, batch, undo).await;
+    // The connection goes back to the pool: give it back its usual timeout.
+    let _ = run_raw(&mut conn, "SET SESSION lock_wait_timeout = DEFAULT").await;
+    result
+}
+
+async fn run_one_by_one<DB>(
+    conn: &mut DB::Connection,
+    batch: &[(&'static str, Vec<String>)],
+    undo: Option<&[&TableInfo]>,
+) -> Result<(), Failed>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
     for (done, (table, statements)) in batch.iter().enumerate() {
         for statement in statements {
             tracing::debug!(table, sql = %statement, "ddl");
-            let result = run_raw(&mut conn, statement).await;
+            let result = run_raw(conn, statement).await;
             if let Err(error) = result {
                 let rolled_back = match undo {
                     Some(created) => {
                         // The failing table may exist without its indexes, or not at all:
                         // drop it if it is there, then the ones created before it.
-                        let _ = run_raw(&mut conn, &Dialect::MySql.drop_table(created[done])).await;
+                        let _ = run_raw(conn, &Dialect::MySql.drop_table(created[done])).await;
                         let mut clean = true;
                         for table in created[..done].iter().rev() {
-                            let dropped =
-                                run_raw(&mut conn, &Dialect::MySql.drop_table(table)).await;
+                            let dropped = run_raw(conn, &Dialect::MySql.drop_table(table)).await;
                             clean &= dropped.is_ok();
                         }
                         clean

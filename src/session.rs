@@ -10,6 +10,9 @@
 //! the ones after it are rolled back, and [`Error::PartialCommit`] says which are which.
 //! Only failures at COMMIT itself (a deferred constraint, a serialization failure, a lost
 //! connection) can split a commit this way; there is no two-phase commit yet.
+//!
+//! On SQLite a session begins its transaction at its first write to the bind; reads
+//! before that run outside it, on the pool.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,8 +26,8 @@ use crate::query::Query;
 use crate::record::Recorder;
 use crate::rows;
 use crate::{
-    BindName, Dialect, FromValues, Model, Select, StatementCache, Statements, TableInfo, Value,
-    ValueKind, generated_column, insert_statement, rows_per_insert,
+    BindName, ColumnInfo, Dialect, FromValues, Model, Select, SqlType, StatementCache, Statements,
+    TableInfo, Value, ValueKind, generated_column, insert_statement, rows_per_insert,
 };
 
 /// A unit of work over every bind: Flask-SQLAlchemy's `db.session`, typed and async.
@@ -99,6 +102,29 @@ macro_rules! on_tx {
                 use rows::mysql as $module;
                 $body
             }
+        }
+    };
+}
+
+/// Reads every row of a statement as values of `kinds`, on any executor of `backend`.
+macro_rules! fetch_rows {
+    ($executor:expr, $backend:ident, $sql:expr, $params:expr, $kinds:expr) => {
+        match $backend::arguments($params) {
+            Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe($sql), args)
+                .fetch_all($executor)
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|row| {
+                            $kinds
+                                .iter()
+                                .enumerate()
+                                .map(|(i, kind)| $backend::value(row, i, *kind))
+                                .collect()
+                        })
+                        .collect()
+                }),
+            Err(e) => Err(sqlx::Error::Encode(e)),
         }
     };
 }
@@ -232,9 +258,22 @@ impl Session {
         rows: Vec<Vec<Value>>,
         want_keys: bool,
     ) -> Result<Vec<i64>, Error> {
+        let stored_columns: Vec<&ColumnInfo> = {
+            let generated = generated_column(table);
+            table
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != generated)
+                .map(|(_, c)| c)
+                .collect()
+        };
         let generated = generated_column(table).filter(|_| want_keys);
         let engine = self.db.engine(table.bind_key)?.clone();
         let dialect = engine.dialect();
+        for row in &rows {
+            check_text(table, dialect, stored_columns.iter().copied().zip(row))?;
+        }
         let returning = match (generated, dialect) {
             (None, _) => false,
             (Some(_), Dialect::MySql) => self.is_mariadb(&engine).await?,
@@ -353,6 +392,8 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.update.clone();
         let mut values = row.to_values();
+        let dialect = self.db.engine(M::BIND_KEY)?.dialect();
+        check_text(M::TABLE, dialect, M::TABLE.columns.iter().zip(&values))?;
         let mut keys = Vec::new();
         let mut i = 0;
         values.retain(|value| {
@@ -481,22 +522,24 @@ impl Session {
         self.db.recorder()
     }
 
-    /// The transaction of `bind`, begun on first use; `write` says whether the statement
-    /// about to run writes.
-    async fn tx(&mut self, bind: Option<&str>, write: bool) -> Result<&mut Tx, Error> {
+    /// Whether this session has begun a transaction on `bind`.
+    fn has_tx(&self, bind: Option<&str>) -> bool {
+        self.txs
+            .binary_search_by(|(k, _)| k.as_deref().cmp(&bind))
+            .is_ok()
+    }
+
+    /// The transaction of `bind`, begun on first use.
+    async fn tx(&mut self, bind: Option<&str>) -> Result<&mut Tx, Error> {
         let index = match self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind)) {
             Ok(index) => index,
             Err(index) => {
                 let engine = self.db.engine(bind)?;
                 let started = Instant::now();
                 let tx = match engine.pool() {
-                    // A transaction that starts by writing takes SQLite's write lock at once
-                    // (waiting for it, rather than failing to upgrade a read lock later);
-                    // one that starts by reading does not block writers (WAL).
-                    Pool::Sqlite(pool) if write => {
-                        pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite)
-                    }
-                    Pool::Sqlite(pool) => pool.begin().await.map(Tx::Sqlite),
+                    // On SQLite a session begins only to write (see `fetch`): it takes the
+                    // write lock at once, waiting for it rather than failing later.
+                    Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
                     Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
                     Pool::MySql(pool) => pool.begin().await.map(Tx::MySql),
                 }
@@ -517,7 +560,7 @@ impl Session {
     ) -> Result<u64, Error> {
         let count = params.len();
         let started = Instant::now();
-        let tx = self.tx(bind, true).await?;
+        let tx = self.tx(bind).await?;
         let result: Result<u64, sqlx::Error> = on_tx!(tx, |conn, backend| {
             match backend::arguments(params) {
                 Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
@@ -541,28 +584,30 @@ impl Session {
     ) -> Result<Vec<Vec<Value>>, Error> {
         let count = params.len();
         let started = Instant::now();
-        let tx = self.tx(bind, write).await?;
-        let result: Result<Vec<Vec<Value>>, sqlx::Error> = on_tx!(tx, |conn, backend| {
-            match backend::arguments(params) {
-                Ok(args) => {
-                    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
-                        .fetch_all(conn)
-                        .await;
-                    rows.and_then(|rows| {
-                        rows.iter()
-                            .map(|row| {
-                                kinds
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, kind)| backend::value(row, i, *kind))
-                                    .collect()
-                            })
-                            .collect()
-                    })
-                }
-                Err(e) => Err(sqlx::Error::Encode(e)),
+        // SQLite: until a session writes to a bind, its reads run on the pool, outside any
+        // transaction (as Python's sqlite3 module does under SQLAlchemy). A transaction
+        // begun by a read would hold a read lock that a later write could not upgrade
+        // while another session writes; begun by a write, it waits its turn instead.
+        let sqlite_read = match self.db.engine(bind)?.pool() {
+            Pool::Sqlite(pool) if !write && !self.has_tx(bind) => Some(pool.clone()),
+            _ => None,
+        };
+        let result: Result<Vec<Vec<Value>>, sqlx::Error> = match sqlite_read {
+            Some(pool) => {
+                use rows::sqlite as backend;
+                fetch_rows!(&pool, backend, sql.clone(), params, kinds)
             }
-        });
+            None => {
+                let tx = self.tx(bind).await?;
+                on_tx!(tx, |conn, backend| fetch_rows!(
+                    conn,
+                    backend,
+                    sql.clone(),
+                    params,
+                    kinds
+                ))
+            }
+        };
         self.recorder().record(bind, &sql, count, started.elapsed());
         result.map_err(|e| Error::database(BindName(bind), e))
     }
@@ -609,6 +654,42 @@ impl Drop for Session {
             }
         });
     }
+}
+
+/// Refuses, before the database sees it, a text value longer than its `VARCHAR(n)`
+/// column (on every backend alike: SQLite would store it) or holding a NUL on PostgreSQL.
+fn check_text<'v>(
+    table: &TableInfo,
+    dialect: Dialect,
+    columns_and_values: impl Iterator<Item = (&'v ColumnInfo, &'v Value)>,
+) -> Result<(), Error> {
+    for (column, value) in columns_and_values {
+        if let (Dialect::Postgres, Value::Text(text)) = (dialect, value)
+            && text.contains('\0')
+        {
+            return Err(Error::NulInText {
+                bind: table.bind().to_string(),
+                model: table.rust_type,
+                column: column.name,
+            });
+        }
+        if let (SqlType::VarChar(max), Value::Text(text)) = (column.sql_type, value) {
+            // Bytes bound the characters from above: count only when it could matter.
+            if text.len() > max as usize {
+                let found = text.chars().count();
+                if found > max as usize {
+                    return Err(Error::TooLong {
+                        bind: table.bind().to_string(),
+                        model: table.rust_type,
+                        column: column.name,
+                        max,
+                        found,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A model from its column values, or an error naming the model, bind and column.
