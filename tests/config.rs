@@ -276,7 +276,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         texts(&error),
         [
-            "unknown key `colour`; expected one of: database_uri, sqlite_base_dir, record_queries, echo, pool, binds"
+            "unknown key `colour`; expected one of: database_uri, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
         ]
     );
     let error = toml_err(
