@@ -15,7 +15,12 @@
 //! Prints one JSON line per implementation and run, then (with `--runs N > 1`) the
 //! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
 //! times).
+//!
+//! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
+//! insert, filtered count, read-modify-write, one session each) over the three binds, at
+//! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
 
+mod load;
 mod raw;
 mod servers;
 mod workload;
@@ -34,6 +39,8 @@ struct Args {
     rows: usize,
     gets: usize,
     runs: usize,
+    /// `--load`: the concurrency run instead of the workload.
+    load: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         rows: 10_000,
         gets: 10_000,
         runs: 1,
+        load: false,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -85,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
             "--rows" => args.rows = number(value()?)?,
             "--gets" => args.gets = number(value()?)?,
             "--runs" => args.runs = number(value()?)?,
+            "--load" => args.load = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -126,6 +135,14 @@ async fn run(args: &Args) -> Result<(), String> {
 
 async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
     let bench = Bench::new(args.models, args.rows, args.gets);
+    if args.load {
+        let load = load::Load {
+            tasks: 64,
+            ops_per_task: 1_000,
+            max_connections: 5,
+        };
+        return load::run(&load, &bench, places, args.backend.name()).await;
+    }
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
     for _ in 0..args.runs {
