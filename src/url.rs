@@ -74,6 +74,9 @@ pub enum UrlError {
     /// A MySQL URL without a database, which bindery needs to find its tables.
     #[error("the URL names no database (add `/name` after the host)")]
     NoDatabase,
+    /// A control character (a tab, a newline, NUL, …) inside the URL.
+    #[error("the URL holds a control character")]
+    ControlCharacter,
     /// A SQLite URL with a path that is empty.
     #[error("the SQLite URL has an empty path")]
     EmptyPath,
@@ -93,6 +96,11 @@ impl DatabaseUrl {
         let input = input.trim();
         if input.is_empty() {
             return Err(UrlError::Empty);
+        }
+        // The URL parser would drop tabs and newlines silently, and a file path holding
+        // one is a mistake: refuse them all.
+        if input.chars().any(char::is_control) {
+            return Err(UrlError::ControlCharacter);
         }
         let Some((scheme, rest)) = input.split_once(':') else {
             return Err(UrlError::NoScheme);
