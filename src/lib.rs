@@ -91,6 +91,8 @@
 //! [`Registry::require_crates`].
 
 mod catalog;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod db;
 mod drift;
