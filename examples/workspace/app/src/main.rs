@@ -1,25 +1,17 @@
-//! The application: the one binary that links every models crate, so it is the one place
-//! that sees them all.
+//! The application: the one binary that links every models crate, so it is the place
+//! where bindery's command line sees them all.
+//!
+//! ```text
+//! cargo run -p workspace-app -- dump --format dot
+//! cargo run -p workspace-app -- create-all
+//! cargo run -p workspace-app -- check
+//! ```
+//!
+//! With no configuration it uses SQLite files under `./instance/`, one per bind.
 
 // `audit` is never named below: without this line its models would vanish.
-bindery::link!(audit);
+bindery::link!(accounts, shop, audit);
 
-use accounts::User;
-use bindery::Model;
-use shop::Order;
-
-fn main() {
-    let registry = bindery::registry();
-    if let Err(error) = registry.check() {
-        eprintln!("{error}");
-        std::process::exit(1);
-    }
-    println!(
-        "{} tables over {} binds, from crates {:?}; users live in {}, orders in {}",
-        registry.len(),
-        registry.binds().len(),
-        registry.crates(),
-        User::TABLE.bind(),
-        Order::TABLE.bind(),
-    );
+fn main() -> std::process::ExitCode {
+    bindery::cli::run()
 }

@@ -1,0 +1,242 @@
+//! The embedded command line: snapshots of every dump format for the multi-crate
+//! example, and `create-all --dry-run` executed by each database's own client (sqlite3,
+//! psql, mariadb), which must make the same schema `create-all` does (compared through
+//! `check`).
+
+#![cfg(feature = "cli")]
+// In a test, a failed unwrap is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use bindery::cli::{Format, dump, run_with};
+use bindery::{Binds, Config, Db};
+use common::{ScratchDb, ScratchDir, Server};
+
+bindery::link!(accounts, shop, audit);
+
+#[test]
+fn dump_formats() {
+    let registry = bindery::registry();
+    insta::assert_snapshot!("dump_text", dump(registry, None, Format::Text));
+    insta::assert_snapshot!("dump_json", dump(registry, None, Format::Json));
+    insta::assert_snapshot!("dump_mermaid", dump(registry, None, Format::Mermaid));
+    insta::assert_snapshot!("dump_dot", dump(registry, None, Format::Dot));
+    let shop_only = [Some("shop".to_owned())];
+    insta::assert_snapshot!(
+        "dump_text_shop",
+        dump(registry, Some(&shop_only), Format::Text)
+    );
+}
+
+#[test]
+fn dump_json_parses_in_the_documented_shape() {
+    let json: serde_json::Value =
+        serde_json::from_str(&dump(bindery::registry(), None, Format::Json)).unwrap();
+    let binds = json["binds"].as_array().unwrap();
+    let keys: Vec<&serde_json::Value> = binds.iter().map(|b| &b["key"]).collect();
+    assert_eq!(
+        keys,
+        [&serde_json::Value::Null, &"auth".into(), &"shop".into()]
+    );
+    let order = &binds[2]["tables"][0];
+    assert_eq!(order["name"], "order");
+    assert_eq!(order["columns"][1]["references"], "store.id");
+}
+
+/// The CLI's output for these arguments, and its exit status.
+fn cli(args: &[&str]) -> (String, std::process::ExitCode) {
+    let mut out = Vec::new();
+    let code = run_with(std::iter::once("app").chain(args.iter().copied()), &mut out);
+    (String::from_utf8(out).unwrap(), code)
+}
+
+/// Pipes `sql` into a database's own client.
+fn client(program: &str, args: &[String], sql: &str) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{program} failed on:\n{sql}");
+}
+
+/// `create-all --dry-run` for each bind, run by `run_client`, then `check` is clean; and
+/// `create-all` itself on fresh databases agrees.
+fn dry_run_matches_create_all(urls: [&str; 3], run_client: impl Fn(usize, &str)) {
+    let config_args: Vec<String> = vec![
+        "--database-uri".into(),
+        urls[0].into(),
+        "--bind".into(),
+        format!("auth={}", urls[1]),
+        "--bind".into(),
+        format!("shop={}", urls[2]),
+    ];
+    for (i, bind) in ["default", "auth", "shop"].iter().enumerate() {
+        let mut args: Vec<&str> = config_args.iter().map(String::as_str).collect();
+        args.extend(["create-all", "--dry-run", "--bind", bind]);
+        let (ddl, _) = cli(&args);
+        assert!(ddl.contains("CREATE TABLE"), "{ddl}");
+        run_client(i, &ddl);
+    }
+    let mut args: Vec<&str> = config_args.iter().map(String::as_str).collect();
+    args.push("check");
+    let (report, code) = cli(&args);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{report}");
+    assert_eq!(report.matches("no drift").count(), 3, "{report}");
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn dry_run_on_sqlite_via_sqlite3() {
+    let dir = ScratchDir::new("dry_lite");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let files: Vec<String> = ["default", "auth", "shop"]
+        .iter()
+        .map(|b| dir.path().join(format!("{b}.db")).display().to_string())
+        .collect();
+    let urls: Vec<String> = files.iter().map(|f| format!("sqlite:///{f}")).collect();
+    dry_run_matches_create_all([&urls[0], &urls[1], &urls[2]], |i, ddl| {
+        client("sqlite3", &[files[i].clone()], ddl);
+    });
+}
+
+#[test]
+fn dry_run_on_postgres_via_psql() {
+    let rt = runtime();
+    let Some(dbs) = rt.block_on(async {
+        let mut dbs = Vec::new();
+        for b in ["d", "auth", "shop"] {
+            dbs.push(ScratchDb::new(Server::Postgres, &format!("dry_pg_{b}")).await?);
+        }
+        Some(dbs)
+    }) else {
+        return;
+    };
+    dry_run_matches_create_all([dbs[0].url(), dbs[1].url(), dbs[2].url()], |i, ddl| {
+        let args = vec![
+            dbs[i].url().to_owned(),
+            "-q".into(),
+            "-v".into(),
+            "ON_ERROR_STOP=1".into(),
+            "-f".into(),
+            "-".into(),
+        ];
+        client("psql", &args, ddl);
+    });
+}
+
+#[test]
+fn dry_run_on_mariadb_via_mariadb() {
+    let rt = runtime();
+    let Some(dbs) = rt.block_on(async {
+        let mut dbs = Vec::new();
+        for b in ["d", "auth", "shop"] {
+            dbs.push(ScratchDb::new(Server::MySql, &format!("dry_my_{b}")).await?);
+        }
+        Some(dbs)
+    }) else {
+        return;
+    };
+    dry_run_matches_create_all([dbs[0].url(), dbs[1].url(), dbs[2].url()], |i, ddl| {
+        let url = url::Url::parse(dbs[i].url()).unwrap();
+        let mut args = vec![
+            format!("--host={}", url.host_str().unwrap_or("127.0.0.1")),
+            format!("--port={}", url.port().unwrap_or(3306)),
+            format!("--user={}", url.username()),
+        ];
+        if let Some(password) = url.password() {
+            args.push(format!("--password={password}"));
+        }
+        args.push(dbs[i].name().to_owned());
+        client("mariadb", &args, ddl);
+    });
+}
+
+/// The dry run's schema is the one `create-all` makes: the same check, on a `Db` that
+/// created its tables itself, agrees with the client-made one.
+#[test]
+fn create_all_makes_what_the_dry_run_prints() {
+    let dir = ScratchDir::new("dry_same");
+    let rt = runtime();
+    rt.block_on(async {
+        let config = Config::new()
+            .database_uri("sqlite:///d.db")
+            .bind("auth", "sqlite:///a.db")
+            .bind("shop", "sqlite:///s.db")
+            .sqlite_base_dir(dir.path());
+        let db = Db::build(config).unwrap();
+        db.create_all(Binds::All).await.unwrap();
+        let live = db.reflect(Binds::All).await.unwrap();
+        db.close().await;
+        // The same tables the dry run creates, by name and column, in every bind.
+        let names: Vec<Vec<&str>> = live
+            .iter()
+            .map(|b| b.tables.iter().map(|t| t.name.as_str()).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                vec!["audit_log"],
+                vec!["admin", "role", "user"],
+                vec!["order", "store"]
+            ]
+        );
+    });
+}
+
+/// A reference into another bind (which `Db::build` refuses, but a dump still shows) is
+/// drawn red, from its table to the table in the other bind's cluster.
+#[test]
+fn dot_draws_cross_bind_references_red() {
+    use bindery::{ColumnInfo, ForeignKey, Registry, SqlType, TableInfo};
+    static PARENT: TableInfo = TableInfo {
+        bind_key: Some("a"),
+        columns: &[ColumnInfo {
+            primary_key: true,
+            ..ColumnInfo::new("id", SqlType::BigInt)
+        }],
+        ..TableInfo::new("parent", "t::Parent")
+    };
+    static CHILD: TableInfo = TableInfo {
+        bind_key: Some("b"),
+        columns: &[
+            ColumnInfo {
+                primary_key: true,
+                ..ColumnInfo::new("id", SqlType::BigInt)
+            },
+            ColumnInfo {
+                references: Some(ForeignKey {
+                    table: "parent",
+                    column: "id",
+                }),
+                ..ColumnInfo::new("parent_id", SqlType::BigInt)
+            },
+        ],
+        ..TableInfo::new("child", "t::Child")
+    };
+    let dot = dump(&Registry::from_tables([&PARENT, &CHILD]), None, Format::Dot);
+    assert!(
+        dot.contains(
+            r#""b.child" -> "a.parent" [label="parent_id (cross-bind)", color=red, fontcolor=red];"#
+        ),
+        "{dot}"
+    );
+}
