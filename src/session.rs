@@ -20,7 +20,7 @@ use std::time::Instant;
 use sqlx::{MySql, Postgres, Sqlite, Transaction};
 
 use crate::db::Db;
-use crate::engine::{Engine, Pool};
+use crate::engine::Pool;
 use crate::error::Error;
 use crate::query::Query;
 use crate::record::Recorder;
@@ -269,14 +269,13 @@ impl Session {
                 .collect()
         };
         let generated = generated_column(table).filter(|_| want_keys);
-        let engine = self.db.engine(table.bind_key)?.clone();
-        let dialect = engine.dialect();
+        let dialect = self.db.engine(table.bind_key)?.dialect();
         for row in &rows {
             check_text(table, dialect, stored_columns.iter().copied().zip(row))?;
         }
         let returning = match (generated, dialect) {
             (None, _) => false,
-            (Some(_), Dialect::MySql) => self.is_mariadb(&engine).await?,
+            (Some(_), Dialect::MySql) => self.is_mariadb(table.bind_key).await?,
             (Some(_), _) => true,
         };
         let cached = statements.get(dialect, table, returning);
@@ -336,13 +335,13 @@ impl Session {
     }
 
     /// Whether a MySQL-dialect bind is MariaDB (10.5+ has `INSERT … RETURNING`).
-    async fn is_mariadb(&mut self, engine: &Engine) -> Result<bool, Error> {
-        if let Some(known) = engine.is_mariadb() {
+    async fn is_mariadb(&mut self, bind: Option<&str>) -> Result<bool, Error> {
+        if let Some(known) = self.db.engine(bind)?.is_mariadb() {
             return Ok(known);
         }
         let version = self
             .fetch(
-                engine.key(),
+                bind,
                 "SELECT VERSION()".into(),
                 Vec::new(),
                 &[ValueKind::Text],
@@ -350,7 +349,7 @@ impl Session {
             )
             .await?;
         let mariadb = matches!(version.first().and_then(|r| r.first()), Some(Value::Text(v)) if v.contains("MariaDB"));
-        engine.set_mariadb(mariadb);
+        self.db.engine(bind)?.set_mariadb(mariadb);
         Ok(mariadb)
     }
 
