@@ -118,16 +118,21 @@ fn dry_run_on_sqlite_via_sqlite3() {
     });
 }
 
-#[test]
-fn dry_run_on_postgres_via_psql() {
-    let rt = runtime();
-    let Some(dbs) = rt.block_on(async {
+/// A scratch database on `server` for each of the three binds; `None` when the server is
+/// missing and not required.
+fn scratch_dbs(server: Server, tag: &str) -> Option<Vec<ScratchDb>> {
+    runtime().block_on(async {
         let mut dbs = Vec::new();
-        for b in ["d", "auth", "shop"] {
-            dbs.push(ScratchDb::new(Server::Postgres, &format!("dry_pg_{b}")).await?);
+        for bind in ["d", "auth", "shop"] {
+            dbs.push(ScratchDb::new(server, &format!("{tag}_{bind}")).await?);
         }
         Some(dbs)
-    }) else {
+    })
+}
+
+#[test]
+fn dry_run_on_postgres_via_psql() {
+    let Some(dbs) = scratch_dbs(Server::Postgres, "dry_pg") else {
         return;
     };
     dry_run_matches_create_all([dbs[0].url(), dbs[1].url(), dbs[2].url()], |i, ddl| {
@@ -145,14 +150,7 @@ fn dry_run_on_postgres_via_psql() {
 
 #[test]
 fn dry_run_on_mariadb_via_mariadb() {
-    let rt = runtime();
-    let Some(dbs) = rt.block_on(async {
-        let mut dbs = Vec::new();
-        for b in ["d", "auth", "shop"] {
-            dbs.push(ScratchDb::new(Server::MySql, &format!("dry_my_{b}")).await?);
-        }
-        Some(dbs)
-    }) else {
+    let Some(dbs) = scratch_dbs(Server::MySql, "dry_my") else {
         return;
     };
     dry_run_matches_create_all([dbs[0].url(), dbs[1].url(), dbs[2].url()], |i, ddl| {
