@@ -417,6 +417,102 @@ async fn mariadb_failure_is_undone() {
     db.close().await;
 }
 
+/// Twelve independent tables and a parent–child pair, all in one MariaDB bind: the tables
+/// of each wave go over several connections at once, the child after its parent. A table
+/// failing in the middle of a wave stops the run, and every table created before or beside
+/// it is dropped again. A pool of one connection runs the same DDL on that one.
+#[tokio::test]
+async fn mariadb_parallel_ddl_is_ordered_and_undone() {
+    let Some(scratch) = ScratchDb::new(Server::MySql, "wide").await else {
+        return;
+    };
+    let tables = wide_tables();
+    for max_connections in [10, 1] {
+        let config = Config::new().database_uri(scratch.url()).pool(PoolOptions {
+            max_connections: Some(max_connections),
+            ..PoolOptions::default()
+        });
+        let registry = bindery::Registry::from_tables(tables.iter().copied());
+        let db = Db::build_with_registry(config, registry).unwrap();
+        let engine = db.engine(None).unwrap();
+        let created = db.create_all(Binds::All).await.unwrap();
+        assert_eq!(created.binds[0].changed.len(), 14);
+        let expected: BTreeSet<String> = tables.iter().map(|t| t.name.to_owned()).collect();
+        assert_eq!(live_tables(&db, None).await, expected);
+        // The child's foreign key was made, so the parent was there first.
+        execute(engine, "INSERT INTO wide_parent (id) VALUES (1)")
+            .await
+            .unwrap();
+        execute(
+            engine,
+            "INSERT INTO wide_child (id, parent_id) VALUES (1, 1)",
+        )
+        .await
+        .unwrap();
+        assert!(
+            execute(
+                engine,
+                "INSERT INTO wide_child (id, parent_id) VALUES (2, 9)"
+            )
+            .await
+            .is_err()
+        );
+        db.drop_all(Binds::All).await.unwrap();
+        assert!(live_tables(&db, None).await.is_empty());
+
+        // A view takes the name of the eighth independent table.
+        execute(engine, "CREATE VIEW wide_7 AS SELECT 1 AS x")
+            .await
+            .unwrap();
+        let Error::Schema(error) = db.create_all(Binds::All).await.unwrap_err() else {
+            panic!("expected a schema error");
+        };
+        let failure = &error.failures[0];
+        assert_eq!(failure.table, Some("wide_7"), "{error}");
+        assert!(failure.rolled_back, "{error}");
+        assert!(live_tables(&db, None).await.is_empty());
+        execute(engine, "DROP VIEW wide_7").await.unwrap();
+        db.close().await;
+    }
+}
+
+/// `wide_0` … `wide_11`, then `wide_parent` and `wide_child` (which references it).
+fn wide_tables() -> Vec<&'static bindery::TableInfo> {
+    use bindery::{ColumnInfo, ForeignKey, SqlType, TableInfo};
+    const ID: ColumnInfo = ColumnInfo {
+        primary_key: true,
+        ..ColumnInfo::new("id", SqlType::Integer)
+    };
+    const PARENT_ID: ColumnInfo = ColumnInfo {
+        references: Some(ForeignKey {
+            table: "wide_parent",
+            column: "id",
+        }),
+        ..ColumnInfo::new("parent_id", SqlType::Integer)
+    };
+    static PARENT: TableInfo = TableInfo {
+        columns: &[ID],
+        ..TableInfo::new("wide_parent", "schema::WideParent")
+    };
+    static CHILD: TableInfo = TableInfo {
+        columns: &[ID, PARENT_ID],
+        ..TableInfo::new("wide_child", "schema::WideChild")
+    };
+    let mut tables: Vec<&'static TableInfo> = (0..12)
+        .map(|i| {
+            // A test process is short-lived: leaking the generated tables is the point.
+            let name: &'static str = format!("wide_{i}").leak();
+            let rust_type: &'static str = format!("schema::Wide{i}").leak();
+            &*Box::leak(Box::new(TableInfo {
+                columns: &[ID],
+                ..TableInfo::new(name, rust_type)
+            }))
+        })
+        .collect();
+    tables.extend([&CHILD, &PARENT]);
+    tables
+}
+
 #[tokio::test]
 async fn build_names_every_unconfigured_bind_and_its_models() {
     let dir = ScratchDir::new("missing");

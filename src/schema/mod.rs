@@ -7,6 +7,8 @@ use crate::error::Error;
 use crate::{BindName, Dialect, TableInfo, creation_order};
 use core::fmt;
 
+mod mysql;
+
 /// Which binds an operation covers: Flask's `bind_key` argument.
 ///
 /// | Flask | bindery |
@@ -216,7 +218,8 @@ impl Db {
     /// `db.create_all`), in foreign-key order, all binds at once. On PostgreSQL and SQLite
     /// each bind's tables are created in one transaction, so a failure leaves that bind
     /// untouched; on MySQL, whose DDL commits itself, the tables created before a failure
-    /// are dropped again.
+    /// are dropped again, and the tables that do not reference each other are created over
+    /// up to four of the bind's pooled connections at once.
     pub async fn create_all(&self, binds: impl Into<Binds>) -> Result<SchemaReport, Error> {
         self.run_schema(SchemaOperation::CreateAll, binds.into())
             .await
@@ -311,11 +314,9 @@ async fn run_bind(
             let setup = format!("SET LOCAL lock_timeout = {millis}");
             in_transaction(pool, Some(&setup), &batch).await
         }
+        // MySQL counts this timeout in whole seconds.
         Pool::MySql(pool) => {
-            let undo = (operation == SchemaOperation::CreateAll).then_some(&todo[..]);
-            // MySQL counts this timeout in whole seconds.
-            let seconds = millis.div_ceil(1000);
-            one_by_one(pool, seconds, &batch, undo).await
+            mysql::run(pool, millis.div_ceil(1000), &todo, &batch, operation).await
         }
     }
     .map_err(|(table, source, rolled_back)| failure(Some(table), source, rolled_back))?;
@@ -333,6 +334,7 @@ async fn run_bind(
     })
 }
 
+/// The table a bind's run failed at, why, and whether the bind is as it was before.
 type Failed = (&'static str, sqlx::Error, bool);
 
 /// Runs every statement in one transaction, over the simple protocol (`raw_sql`: DDL
@@ -366,69 +368,7 @@ where
     tx.commit().await.map_err(|e| (first, e, true))
 }
 
-/// Runs the statements one by one on one connection (MySQL commits each DDL statement
-/// itself). If a creation fails, the tables created before it are dropped again.
-async fn one_by_one<DB>(
-    pool: &sqlx::Pool<DB>,
-    lock_timeout_seconds: u128,
-    batch: &[(&'static str, Vec<String>)],
-    undo: Option<&[&TableInfo]>,
-) -> Result<(), Failed>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    let Some(&(first, _)) = batch.first() else {
-        return Ok(());
-    };
-    let mut conn = pool.acquire().await.map_err(|e| (first, e, true))?;
-    let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
-    run_raw(&mut conn, &setup)
-        .await
-        .map_err(|e| (first, e, true))?;
-    let result = run_one_by_one(&mut conn, batch, undo).await;
-    // The connection goes back to the pool: give it back its usual timeout.
-    let _ = run_raw(&mut conn, "SET SESSION lock_wait_timeout = DEFAULT").await;
-    result
-}
-
-async fn run_one_by_one<DB>(
-    conn: &mut DB::Connection,
-    batch: &[(&'static str, Vec<String>)],
-    undo: Option<&[&TableInfo]>,
-) -> Result<(), Failed>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    for (done, (table, statements)) in batch.iter().enumerate() {
-        for statement in statements {
-            tracing::debug!(table, sql = %statement, "ddl");
-            let result = run_raw(conn, statement).await;
-            if let Err(error) = result {
-                let rolled_back = match undo {
-                    Some(created) => {
-                        // The failing table may exist without its indexes, or not at all:
-                        // drop it if it is there, then the ones created before it.
-                        let _ = run_raw(conn, &Dialect::MySql.drop_table(created[done])).await;
-                        let mut clean = true;
-                        for table in created[..done].iter().rev() {
-                            let dropped = run_raw(conn, &Dialect::MySql.drop_table(table)).await;
-                            clean &= dropped.is_ok();
-                        }
-                        clean
-                    }
-                    // Nothing was dropped before the first table failed.
-                    None => done == 0,
-                };
-                return Err((*table, error, rolled_back));
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn run_raw<DB>(conn: &mut DB::Connection, sql: &str) -> Result<(), sqlx::Error>
+pub(super) async fn run_raw<DB>(conn: &mut DB::Connection, sql: &str) -> Result<(), sqlx::Error>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
