@@ -48,13 +48,15 @@ pub(super) async fn run(
         Some(error) => Err((first, error, true)),
         None => run_waves(&mut connections, &waves, tables, batch, operation).await,
     };
-    // The connections go back to the pool: give them back their usual timeout.
-    futures_util::future::join_all(
-        connections
-            .iter_mut()
-            .map(|conn| run_raw::<MySql>(conn, "SET SESSION lock_wait_timeout = DEFAULT")),
-    )
-    .await;
+    // The extra connections were for this run only. Closing them leaves the pool at the
+    // size it had, so the sessions that follow prepare their statements on fewer
+    // connections. The first goes back to the pool with its usual timeout.
+    if let Some((kept, extra)) = connections.split_first_mut() {
+        for conn in extra {
+            conn.close_on_drop();
+        }
+        let _ = run_raw::<MySql>(kept, "SET SESSION lock_wait_timeout = DEFAULT").await;
+    }
     result
 }
 
