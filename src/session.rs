@@ -12,7 +12,8 @@
 //! connection) can split a commit this way; there is no two-phase commit yet.
 //!
 //! On SQLite a session begins its transaction at its first write to the bind; reads
-//! before that run outside it, on the pool.
+//! before that run outside it, on the pool. A commit whose only work is one INSERT sends
+//! it alone, outside any transaction: one statement is atomic by itself.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,6 +60,16 @@ enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
     MySql(Transaction<'static, MySql>),
+}
+
+/// Where a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// In the bind's transaction, begun on first use.
+    InTransaction,
+    /// On its own, outside any transaction: only a commit's one and only statement, which
+    /// is atomic by itself.
+    Alone,
 }
 
 struct Pending {
@@ -203,7 +214,14 @@ impl Session {
             })
             .collect();
         let keys = self
-            .insert_rows(M::TABLE, M::statements(), M::KINDS, values, true)
+            .insert_rows(
+                M::TABLE,
+                M::statements(),
+                M::KINDS,
+                values,
+                true,
+                Run::InTransaction,
+            )
             .await?;
         for (row, key) in rows.iter_mut().zip(keys) {
             row.set_generated_key(key).map_err(|e| Error::Decode {
@@ -228,6 +246,10 @@ impl Session {
     /// Sends every queued insert: one multi-row INSERT per table and batch, tables in
     /// the order they were first added to.
     pub async fn flush(&mut self) -> Result<(), Error> {
+        self.flush_in(Run::InTransaction).await
+    }
+
+    async fn flush_in(&mut self, run: Run) -> Result<(), Error> {
         let pending = std::mem::take(&mut self.pending);
         for table in pending {
             if table.rows.is_empty() {
@@ -241,6 +263,7 @@ impl Session {
                 table.kinds,
                 table.rows,
                 false,
+                run,
             )
             .await?;
         }
@@ -249,7 +272,7 @@ impl Session {
 
     /// Inserts `rows` (values without the generated column) of `table`; with
     /// `want_keys`, returns the generated keys in row order (nothing for a table without
-    /// a generated column).
+    /// a generated column). Keys are only asked for in the bind's transaction.
     async fn insert_rows(
         &mut self,
         table: &'static TableInfo,
@@ -257,6 +280,7 @@ impl Session {
         kinds: &'static [ValueKind],
         rows: Vec<Vec<Value>>,
         want_keys: bool,
+        run: Run,
     ) -> Result<Vec<i64>, Error> {
         let stored_columns: Vec<&ColumnInfo> = {
             let generated = generated_column(table);
@@ -314,7 +338,8 @@ impl Session {
                     keys.extend(batch_keys);
                 }
                 Some(_) => {
-                    self.execute_raw(table.bind_key, sql, values).await?;
+                    self.execute_raw(table.bind_key, sql, values, Run::InTransaction)
+                        .await?;
                     let id = self
                         .fetch(
                             table.bind_key,
@@ -327,7 +352,7 @@ impl Session {
                     keys.extend(id.first().and_then(|r| r.first()).and_then(Value::as_i64));
                 }
                 None => {
-                    self.execute_raw(table.bind_key, sql, values).await?;
+                    self.execute_raw(table.bind_key, sql, values, run).await?;
                 }
             }
         }
@@ -404,7 +429,10 @@ impl Session {
             !key
         });
         values.extend(keys);
-        Ok(self.execute_raw(M::BIND_KEY, sql, values).await? > 0)
+        Ok(self
+            .execute_raw(M::BIND_KEY, sql, values, Run::InTransaction)
+            .await?
+            > 0)
     }
 
     /// Deletes the row of model `M` with this key. Returns whether there was one.
@@ -412,7 +440,7 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.delete.clone();
         Ok(self
-            .execute_raw(M::BIND_KEY, sql, M::key_values(&key))
+            .execute_raw(M::BIND_KEY, sql, M::key_values(&key), Run::InTransaction)
             .await?
             > 0)
     }
@@ -427,7 +455,8 @@ impl Session {
         params: Vec<Value>,
     ) -> Result<u64, Error> {
         self.flush().await?;
-        self.execute_raw(bind, sql.into(), params).await
+        self.execute_raw(bind, sql.into(), params, Run::InTransaction)
+            .await
     }
 
     /// Runs a raw query on bind `bind` and reads every row into `R`: a model, or a
@@ -455,7 +484,16 @@ impl Session {
 
     /// Commits every bind this session touched, after flushing: see the module docs for
     /// what happens when one bind fails. The session can be used again afterwards.
+    ///
+    /// When the whole commit is one INSERT (one table's queued rows, fitting one
+    /// statement, and no transaction begun yet), that statement is sent alone: atomic by
+    /// itself, it needs no BEGIN and no COMMIT.
     pub async fn commit(&mut self) -> Result<(), Error> {
+        if self.txs.is_empty() && self.is_one_statement()? {
+            // The whole commit is one INSERT, atomic by itself: sent alone, it saves the
+            // BEGIN and the COMMIT, two round trips of three.
+            return self.flush_in(Run::Alone).await;
+        }
         if let Err(error) = self.flush().await {
             self.rollback_all().await;
             return Err(error);
@@ -517,6 +555,16 @@ impl Session {
         let _ = self.rollback().await;
     }
 
+    /// Whether the queued inserts are one table's rows that fit one statement.
+    fn is_one_statement(&self) -> Result<bool, Error> {
+        let mut queued = self.pending.iter().filter(|p| !p.rows.is_empty());
+        let (Some(only), None) = (queued.next(), queued.next()) else {
+            return Ok(false);
+        };
+        let dialect = self.db.engine(only.table.bind_key)?.dialect();
+        Ok(only.rows.len() <= rows_per_insert(dialect, only.table))
+    }
+
     fn recorder(&self) -> &Recorder {
         self.db.recorder()
     }
@@ -556,19 +604,41 @@ impl Session {
         bind: Option<&str>,
         sql: Arc<str>,
         params: Vec<Value>,
+        run: Run,
     ) -> Result<u64, Error> {
         let count = params.len();
         let started = Instant::now();
-        let tx = self.tx(bind).await?;
-        let result: Result<u64, sqlx::Error> = on_tx!(tx, |conn, backend| {
-            match backend::arguments(params) {
-                Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
-                    .execute(conn)
-                    .await
-                    .map(|r| r.rows_affected()),
-                Err(e) => Err(sqlx::Error::Encode(e)),
+        macro_rules! execute {
+            ($executor:expr, $backend:ident) => {
+                match $backend::arguments(params) {
+                    Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
+                        .execute($executor)
+                        .await
+                        .map(|r| r.rows_affected()),
+                    Err(e) => Err(sqlx::Error::Encode(e)),
+                }
+            };
+        }
+        let result: Result<u64, sqlx::Error> = match run {
+            Run::InTransaction => {
+                let tx = self.tx(bind).await?;
+                on_tx!(tx, |conn, backend| execute!(conn, backend))
             }
-        });
+            Run::Alone => match self.db.engine(bind)?.pool() {
+                Pool::Sqlite(pool) => {
+                    use rows::sqlite as backend;
+                    execute!(pool, backend)
+                }
+                Pool::Postgres(pool) => {
+                    use rows::postgres as backend;
+                    execute!(pool, backend)
+                }
+                Pool::MySql(pool) => {
+                    use rows::mysql as backend;
+                    execute!(pool, backend)
+                }
+            },
+        };
         self.recorder().record(bind, &sql, count, started.elapsed());
         result.map_err(|e| Error::database(BindName(bind), e))
     }

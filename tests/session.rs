@@ -546,6 +546,106 @@ async fn three_backends_with(
     Some((dir, auth, shop, db))
 }
 
+/// A commit whose only work is one INSERT sends that statement alone: no BEGIN, no
+/// COMMIT. When it fails, nothing is written and the session goes on. Anything more (two
+/// tables, or a transaction a read began) takes the transaction path.
+async fn lone_insert(db: &Db) {
+    let sql_of = |db: &Db| -> Vec<String> {
+        db.take_recorded_queries()
+            .into_iter()
+            .map(|q| q.sql.split(' ').take(3).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let tagged = |tag: &str| Tagged {
+        person_id: 1,
+        tag: tag.to_owned(),
+        weight: 2,
+    };
+    db.take_recorded_queries();
+    let mut session = db.session();
+    session.add(tagged("first"));
+    session.commit().await.unwrap();
+    let q = |s: &str| match db.engine(Some("s")).unwrap().dialect() {
+        Dialect::MySql => format!("INSERT INTO `{s}`"),
+        _ => format!("INSERT INTO \"{s}\""),
+    };
+    assert_eq!(sql_of(db), [q("tagged")]);
+
+    // The same key again: a typed error, nothing written, the session usable.
+    session.add_all([tagged("first"), tagged("second")]);
+    let error = session.commit().await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Constraint {
+                kind: bindery::ConstraintKind::Unique,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    session.add(tagged("second"));
+    session.commit().await.unwrap();
+    db.take_recorded_queries();
+    let mut reader = db.session();
+    let mut tags: Vec<String> = reader
+        .query::<Tagged>()
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tag)
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["first", "second"]);
+
+    // On the servers a read began the transaction, and the insert joins it. (On SQLite
+    // reads run outside one, so this insert is alone too.)
+    reader.add(tagged("third"));
+    reader.commit().await.unwrap();
+    // Two tables: one transaction over both.
+    session.add(tagged("fourth"));
+    session.add(person("pat", None, 1.0));
+    session.commit().await.unwrap();
+    let recorded = sql_of(db);
+    let begins = recorded.iter().filter(|s| *s == "BEGIN").count();
+    let commits = recorded.iter().filter(|s| *s == "COMMIT").count();
+    let transactions = match db.engine(Some("s")).unwrap().dialect() {
+        Dialect::Sqlite => 1,
+        _ => 2,
+    };
+    assert_eq!(
+        (begins, commits),
+        (transactions, transactions),
+        "{recorded:#?}"
+    );
+}
+
+#[tokio::test]
+async fn lone_insert_on_sqlite() {
+    let b = backends(None, "lone_lite", true).await.unwrap();
+    lone_insert(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn lone_insert_on_postgres() {
+    let Some(b) = backends(Some(Server::Postgres), "lone_pg", true).await else {
+        return;
+    };
+    lone_insert(&b.db).await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn lone_insert_on_mariadb() {
+    let Some(b) = backends(Some(Server::MySql), "lone_my", true).await else {
+        return;
+    };
+    lone_insert(&b.db).await;
+    b.db.close().await;
+}
+
 fn audit(action: &str) -> audit::AuditLog {
     audit::AuditLog {
         id: 0,
