@@ -12,7 +12,8 @@
 //! `sqlite`: three SQLite files. `server`: the default bind and `auth` on PostgreSQL (two
 //! databases), `shop` on MariaDB; the bench creates and drops its own databases.
 //!
-//! Prints one JSON line per implementation and run, then (with `--runs N > 1`) the
+//! The two implementations take turns going first, run by run. Prints one JSON line per
+//! implementation and run (bindery's first), then (with `--runs N > 1`) the
 //! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
 //! times).
 //!
@@ -145,10 +146,16 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
     }
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
-    for _ in 0..args.runs {
-        let bindery = bench.run_bindery(places).await?;
+    for run in 0..args.runs {
+        // Whichever goes first meets cold caches and pools: the two take turns.
+        let (bindery, raw) = if run % 2 == 0 {
+            let bindery = bench.run_bindery(places).await?;
+            (bindery, raw::run(&bench, places).await?)
+        } else {
+            let raw = raw::run(&bench, places).await?;
+            (bench.run_bindery(places).await?, raw)
+        };
         println!("{}", line("bindery", args, &bindery));
-        let raw = raw::run(&bench, places).await?;
         println!("{}", line("raw-sqlx", args, &raw));
         bindery_runs.push(bindery);
         raw_runs.push(raw);
