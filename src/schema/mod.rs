@@ -301,9 +301,9 @@ async fn run_bind(
         (operation == SchemaOperation::CreateAll) != exists
     });
     let dialect = engine.dialect();
-    let batch: Vec<(&'static str, Vec<String>)> = todo
+    let batch: Vec<Step> = todo
         .iter()
-        .map(|t| (t.name, statements(dialect, t, operation)))
+        .map(|&t| (t, statements(dialect, t, operation)))
         .collect();
     // A table another transaction holds makes DDL wait: at most `lock_timeout`, then
     // the statement fails and names its table. (SQLite waits its busy timeout.)
@@ -315,9 +315,7 @@ async fn run_bind(
             in_transaction(pool, Some(&setup), &batch).await
         }
         // MySQL counts this timeout in whole seconds.
-        Pool::MySql(pool) => {
-            mysql::run(pool, millis.div_ceil(1000), &todo, &batch, operation).await
-        }
+        Pool::MySql(pool) => mysql::run(pool, millis.div_ceil(1000), &batch, operation).await,
     }
     .map_err(|(table, source, rolled_back)| failure(Some(table), source, rolled_back))?;
     tracing::info!(
@@ -334,6 +332,9 @@ async fn run_bind(
     })
 }
 
+/// A table and its statements, in the order they run.
+type Step = (&'static TableInfo, Vec<String>);
+
 /// The table a bind's run failed at, why, and whether the bind is as it was before.
 type Failed = (&'static str, sqlx::Error, bool);
 
@@ -343,7 +344,7 @@ type Failed = (&'static str, sqlx::Error, bool);
 async fn in_transaction<DB>(
     pool: &sqlx::Pool<DB>,
     setup: Option<&str>,
-    batch: &[(&'static str, Vec<String>)],
+    batch: &[Step],
 ) -> Result<(), Failed>
 where
     DB: sqlx::Database,
@@ -351,7 +352,7 @@ where
 {
     use futures_util::TryStreamExt as _;
 
-    let Some(&(first, _)) = batch.first() else {
+    let Some(first) = batch.first().map(|(table, _)| table.name) else {
         return Ok(());
     };
     // The table of each statement of the script, in order: the database reports which
@@ -365,8 +366,8 @@ where
     }
     for (table, statements) in batch {
         for statement in statements {
-            tracing::debug!(table, sql = %statement, "ddl");
-            owners.push(table);
+            tracing::debug!(table = table.name, sql = %statement, "ddl");
+            owners.push(table.name);
             script.push_str(statement);
             script.push_str(";\n");
         }
@@ -386,15 +387,4 @@ where
     }
     drop(results);
     tx.commit().await.map_err(|e| (first, e, true))
-}
-
-pub(super) async fn run_raw<DB>(conn: &mut DB::Connection, sql: &str) -> Result<(), sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(conn)
-        .await
-        .map(drop)
 }

@@ -9,44 +9,41 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use sqlx::MySql;
 use sqlx::pool::PoolConnection;
+use sqlx::{MySql, MySqlConnection};
 
-use super::{Failed, SchemaOperation, run_raw};
+use super::{Failed, SchemaOperation, Step};
 use crate::{Dialect, TableInfo};
 
 /// The most connections one bind's DDL takes from its pool: beyond four, the server's
 /// disk is the limit and the extra connections only cost their handshake.
 const MAX_CONNECTIONS: usize = 4;
 
-/// Runs `batch` (the statements of `tables`, in creation or drop order) wave by wave, each
-/// wave's tables spread over up to [`MAX_CONNECTIONS`] connections. If a creation fails,
-/// every table created so far is dropped again.
+/// Runs `batch` (tables and their statements, in creation or drop order) wave by wave,
+/// each wave's tables spread over up to [`MAX_CONNECTIONS`] connections. If a creation
+/// fails, every table created so far is dropped again.
 pub(super) async fn run(
     pool: &sqlx::MySqlPool,
     lock_timeout_seconds: u128,
-    tables: &[&TableInfo],
-    batch: &[(&'static str, Vec<String>)],
+    batch: &[Step],
     operation: SchemaOperation,
 ) -> Result<(), Failed> {
-    let Some(&(first, _)) = batch.first() else {
+    let Some(first) = batch.first().map(|(table, _)| table.name) else {
         return Ok(());
     };
-    let waves = waves(tables, operation);
+    let tables: Vec<&TableInfo> = batch.iter().map(|&(table, _)| table).collect();
+    let waves = waves(&tables, operation);
     let widest = waves.iter().map(Vec::len).max().unwrap_or(1);
     let mut connections = connect(pool, widest.min(MAX_CONNECTIONS))
         .await
         .map_err(|e| (first, e, true))?;
     let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
-    let set = futures_util::future::join_all(
-        connections
-            .iter_mut()
-            .map(|conn| run_raw::<MySql>(conn, &setup)),
-    )
-    .await;
+    let set =
+        futures_util::future::join_all(connections.iter_mut().map(|conn| execute(conn, &setup)))
+            .await;
     let result = match set.into_iter().find_map(Result::err) {
         Some(error) => Err((first, error, true)),
-        None => run_waves(&mut connections, &waves, tables, batch, operation).await,
+        None => run_waves(&mut connections, &waves, batch, operation).await,
     };
     // The extra connections were for this run only. Closing them leaves the pool at the
     // size it had, so the sessions that follow prepare their statements on fewer
@@ -55,7 +52,7 @@ pub(super) async fn run(
         for conn in extra {
             conn.close_on_drop();
         }
-        let _ = run_raw::<MySql>(kept, "SET SESSION lock_wait_timeout = DEFAULT").await;
+        let _ = execute(kept, "SET SESSION lock_wait_timeout = DEFAULT").await;
     }
     result
 }
@@ -117,11 +114,10 @@ fn waves(tables: &[&TableInfo], operation: SchemaOperation) -> Vec<Vec<usize>> {
 async fn run_waves(
     connections: &mut [PoolConnection<MySql>],
     waves: &[Vec<usize>],
-    tables: &[&TableInfo],
-    batch: &[(&'static str, Vec<String>)],
+    batch: &[Step],
     operation: SchemaOperation,
 ) -> Result<(), Failed> {
-    let mut done: Vec<usize> = Vec::with_capacity(tables.len());
+    let mut done: Vec<usize> = Vec::with_capacity(batch.len());
     for wave in waves {
         let outcome = run_wave(connections, wave, batch).await;
         done.extend(outcome.done);
@@ -133,18 +129,18 @@ async fn run_waves(
                 // The failing table may exist without its indexes, or not at all: drop it
                 // if it is there, then the ones created before it, the latest first.
                 let conn = &mut connections[0];
-                let _ = run_raw::<MySql>(conn, &Dialect::MySql.drop_table(tables[failed])).await;
+                let _ = execute(conn, &Dialect::MySql.drop_table(batch[failed].0)).await;
                 let mut clean = true;
                 for &i in done.iter().rev() {
-                    let drop = Dialect::MySql.drop_table(tables[i]);
-                    clean &= run_raw::<MySql>(conn, &drop).await.is_ok();
+                    let drop = Dialect::MySql.drop_table(batch[i].0);
+                    clean &= execute(conn, &drop).await.is_ok();
                 }
                 clean
             }
             // Nothing can bring a dropped table back.
             SchemaOperation::DropAll => done.is_empty(),
         };
-        return Err((batch[failed].0, error, rolled_back));
+        return Err((batch[failed].0.name, error, rolled_back));
     }
     Ok(())
 }
@@ -160,7 +156,7 @@ struct WaveOutcome {
 async fn run_wave(
     connections: &mut [PoolConnection<MySql>],
     wave: &[usize],
-    batch: &[(&'static str, Vec<String>)],
+    batch: &[Step],
 ) -> WaveOutcome {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -172,10 +168,10 @@ async fn run_wave(
                 let Some(&table) = wave.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
                 };
-                let (name, statements) = &batch[table];
+                let (info, statements) = &batch[table];
                 for statement in statements {
-                    tracing::debug!(table = name, sql = %statement, "ddl");
-                    if let Err(error) = run_raw::<MySql>(conn, statement).await {
+                    tracing::debug!(table = info.name, sql = %statement, "ddl");
+                    if let Err(error) = execute(conn, statement).await {
                         stop.store(true, Ordering::Relaxed);
                         return (done, Some((table, error)));
                     }
@@ -199,6 +195,15 @@ async fn run_wave(
         }
     }
     outcome
+}
+
+/// Runs `sql` over the simple protocol: DDL through prepared statements is ten times
+/// slower.
+async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
