@@ -565,11 +565,11 @@ async fn lone_insert(db: &Db) {
     let mut session = db.session();
     session.add(tagged("first"));
     session.commit().await.unwrap();
-    let q = |s: &str| match db.engine(Some("s")).unwrap().dialect() {
-        Dialect::MySql => format!("INSERT INTO `{s}`"),
-        _ => format!("INSERT INTO \"{s}\""),
-    };
-    assert_eq!(sql_of(db), [q("tagged")]);
+    let dialect = db.engine(Some("s")).unwrap().dialect();
+    assert_eq!(
+        sql_of(db),
+        [format!("INSERT INTO {}", dialect.quote("tagged"))]
+    );
 
     // The same key again: a typed error, nothing written, the session usable.
     session.add_all([tagged("first"), tagged("second")]);
@@ -610,7 +610,7 @@ async fn lone_insert(db: &Db) {
     let recorded = sql_of(db);
     let begins = recorded.iter().filter(|s| *s == "BEGIN").count();
     let commits = recorded.iter().filter(|s| *s == "COMMIT").count();
-    let transactions = match db.engine(Some("s")).unwrap().dialect() {
+    let transactions = match dialect {
         Dialect::Sqlite => 1,
         _ => 2,
     };
