@@ -26,7 +26,29 @@ pub struct PoolOptions {
     pub max_lifetime: Option<Duration>,
     /// Check a connection works before handing it out (Flask's `pool_pre_ping`).
     pub test_before_acquire: Option<bool>,
+    /// The longest any one statement, COMMIT or ROLLBACK may take, measured by bindery
+    /// on the client: past it the operation fails with [`Error::Deadline`] and its
+    /// connection is closed, never returned to the pool. A hung server (or a frozen
+    /// network) accepts the connection and never answers; this is what bounds the wait.
+    /// Default: [`DEFAULT_STATEMENT_TIMEOUT`].
+    ///
+    /// [`Error::Deadline`]: crate::Error::Deadline
+    pub statement_timeout: Option<Duration>,
+    /// The longest a write waits for a row or table lock another transaction holds,
+    /// then fails with [`Error::LockTimeout`] naming bind and table: PostgreSQL's
+    /// `lock_timeout`, MySQL's `innodb_lock_wait_timeout` (whole seconds, rounded up),
+    /// SQLite's busy timeout. Default: [`DEFAULT_LOCK_TIMEOUT`].
+    ///
+    /// [`Error::LockTimeout`]: crate::Error::LockTimeout
+    pub lock_timeout: Option<Duration>,
 }
+
+/// The statement deadline of a bind that sets none: long enough for a heavy report, short
+/// enough that a hung server is noticed.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The lock wait of a bind that sets none. PostgreSQL's own default is to wait for ever.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl PoolOptions {
     /// `self`, with every unset field taken from `fallback`.
@@ -38,6 +60,8 @@ impl PoolOptions {
             idle_timeout: self.idle_timeout.or(fallback.idle_timeout),
             max_lifetime: self.max_lifetime.or(fallback.max_lifetime),
             test_before_acquire: self.test_before_acquire.or(fallback.test_before_acquire),
+            statement_timeout: self.statement_timeout.or(fallback.statement_timeout),
+            lock_timeout: self.lock_timeout.or(fallback.lock_timeout),
         }
     }
 
@@ -56,11 +80,30 @@ impl PoolOptions {
                 reason: format!("{min} is more than max_connections ({max})"),
             });
         }
-        if self.acquire_timeout == Some(Duration::ZERO) {
+        let lock = self.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT);
+        let statement = self.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
+        // MySQL counts its lock wait in whole seconds.
+        if Duration::from_secs(lock.as_secs_f64().ceil() as u64) >= statement {
             problems.push(ConfigProblem::BadValue {
-                key: format!("{key}acquire_timeout"),
-                reason: "must be longer than zero".into(),
+                key: format!("{key}lock_timeout"),
+                reason: format!(
+                    "{} ms (rounded up to whole seconds for MySQL) is not shorter than statement_timeout ({} ms): a lock wait would end as a deadline, its connection closed",
+                    lock.as_millis(),
+                    statement.as_millis()
+                ),
             });
+        }
+        for (name, value) in [
+            ("acquire_timeout", self.acquire_timeout),
+            ("statement_timeout", self.statement_timeout),
+            ("lock_timeout", self.lock_timeout),
+        ] {
+            if value == Some(Duration::ZERO) {
+                problems.push(ConfigProblem::BadValue {
+                    key: format!("{key}{name}"),
+                    reason: "must be longer than zero".into(),
+                });
+            }
         }
     }
 }
@@ -330,6 +373,8 @@ impl Config {
     /// [pool]                                        # every bind's defaults
     /// max_connections = 10
     /// acquire_timeout = "5s"                        # seconds, or "500ms", "5s", "2m", "1h"
+    /// statement_timeout = "30s"                     # no statement or COMMIT waits longer
+    /// lock_timeout = "10s"                          # a write waits no longer for a lock
     ///
     /// [binds]
     /// auth = "postgresql://app@127.0.0.1/auth"      # a URL…
@@ -498,7 +543,7 @@ fn wrong_type(key: &str, expected: &str, value: &toml::Value) -> ConfigProblem {
     }
 }
 
-const POOL_KEYS: &str = "max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire";
+const POOL_KEYS: &str = "max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout";
 
 fn read_bind(
     config: Config,
@@ -547,6 +592,8 @@ fn read_pool(
             "acquire_timeout" => pool.acquire_timeout = read_duration(value, &key, problems),
             "idle_timeout" => pool.idle_timeout = read_duration(value, &key, problems),
             "max_lifetime" => pool.max_lifetime = read_duration(value, &key, problems),
+            "statement_timeout" => pool.statement_timeout = read_duration(value, &key, problems),
+            "lock_timeout" => pool.lock_timeout = read_duration(value, &key, problems),
             "test_before_acquire" => match value.as_bool() {
                 Some(b) => pool.test_before_acquire = Some(b),
                 None => problems.push(wrong_type(&key, "true or false", value)),
@@ -557,7 +604,7 @@ fn read_pool(
                 expected: if also_allowed.is_empty() {
                     POOL_KEYS
                 } else {
-                    "url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire"
+                    "url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout"
                 },
             }),
         }

@@ -31,6 +31,8 @@ struct Inner {
     /// The runtime the `Db` was built in: sqlx's pools live there, and a session dropped
     /// outside it rolls back there.
     runtime: tokio::runtime::Handle,
+    /// Set by [`Db::close`]: every later use fails with [`Error::Closed`].
+    closed: std::sync::atomic::AtomicBool,
 }
 
 enum RegistryRef {
@@ -140,6 +142,7 @@ impl Db {
                 recorder: Recorder::new(config.records_queries(), config.echoes()),
                 config,
                 runtime,
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -179,10 +182,7 @@ impl Db {
             Ping {
                 bind: engine.key().map(str::to_owned),
                 dialect: engine.dialect(),
-                result: engine
-                    .ping()
-                    .await
-                    .map_err(|e| Error::database(engine.bind(), e)),
+                result: engine.ping().await,
             }
         });
         futures_util::future::join_all(pings).await
@@ -206,9 +206,20 @@ impl Db {
         &self.inner.recorder
     }
 
-    /// Closes every pool. Clones of this `Db` can no longer reach a database.
+    /// Closes every pool, as SQLAlchemy's `engine.dispose()` does: idle connections are
+    /// closed now, and every later use of this `Db`, its clones and its sessions fails
+    /// with [`Error::Closed`]. It does not wait for open sessions: a connection a session
+    /// still holds is closed when that session ends (its transaction rolled back).
     pub async fn close(&self) {
-        futures_util::future::join_all(self.engines().iter().map(|e| e.pool().close())).await;
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        futures_util::future::join_all(self.engines().iter().map(|e| e.pool().close_now())).await;
+    }
+
+    /// Whether [`Db::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The tables of bind `key` (none if no model lives there).

@@ -11,7 +11,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use crate::config::PoolOptions;
+use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
 use crate::url::DatabaseUrl;
 use crate::{BindName, Dialect};
 
@@ -41,13 +41,42 @@ impl Pool {
         }
     }
 
-    /// Closes every connection; later uses fail.
+    /// Closes every connection, waiting for the ones in use to come back; later uses
+    /// fail.
     pub async fn close(&self) {
         match self {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
         }
+    }
+
+    /// Closes the idle connections now and refuses new acquires; the connections in use
+    /// are closed when they come back, by a task on the runtime. Never waits for them.
+    pub(crate) async fn close_now(&self) {
+        match self {
+            Pool::Sqlite(pool) => close_now(pool).await,
+            Pool::Postgres(pool) => close_now(pool).await,
+            Pool::MySql(pool) => close_now(pool).await,
+        }
+    }
+}
+
+/// How long closing one idle connection may take (a hung server never answers).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn close_now<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+    // sqlx closes idle connections only once every connection in use is back: take the
+    // idle ones out first and close them here.
+    while let Some(conn) = pool.try_acquire() {
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.close()).await;
+    }
+    // Marks the pool closed at once (new acquires fail); the rest waits for the
+    // connections in use, so it runs on its own.
+    drop(pool.close());
+    if pool.size() > 0 {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.close().await });
     }
 }
 
@@ -57,6 +86,8 @@ pub struct Engine {
     key: Option<String>,
     url: DatabaseUrl,
     pool: Pool,
+    /// The longest one statement, COMMIT or ROLLBACK may take on this bind.
+    statement_timeout: Duration,
     /// For MySQL-dialect binds: whether the server is MariaDB, learnt on first need.
     mariadb: std::sync::OnceLock<bool>,
 }
@@ -105,8 +136,12 @@ impl Engine {
         pool: &PoolOptions,
         sqlite_base: &Path,
     ) -> Result<Engine, EngineError> {
+        let statement_timeout = pool.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
+        let lock_timeout = pool.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT);
+        // Whole milliseconds, at least one: zero would mean "wait for ever" to PostgreSQL.
+        let lock_millis = lock_timeout.as_millis().max(1);
         let pool = match url.dialect() {
-            Dialect::Sqlite => Pool::Sqlite(sqlite_pool(&url, pool, sqlite_base)?),
+            Dialect::Sqlite => Pool::Sqlite(sqlite_pool(&url, pool, sqlite_base, lock_timeout)?),
             Dialect::Postgres => {
                 let options = match url.server_url() {
                     Some(server) => {
@@ -114,6 +149,8 @@ impl Engine {
                     }
                     None => PgConnectOptions::new(),
                 };
+                // Sent in the startup packet: bounding lock waits costs no round trip.
+                let options = options.options([("lock_timeout", format!("{lock_millis}ms"))]);
                 Pool::Postgres(
                     pool_options::<sqlx::Postgres>(pool, None).connect_lazy_with(options),
                 )
@@ -126,7 +163,21 @@ impl Engine {
                     None => MySqlConnectOptions::new(),
                 };
                 let options = options.charset("utf8mb4");
-                let pool = pool_options::<sqlx::MySql>(pool, Some(MYSQL_MAX_LIFETIME));
+                // InnoDB counts its row-lock wait in whole seconds.
+                let set = format!(
+                    "SET SESSION innodb_lock_wait_timeout = {}",
+                    lock_millis.div_ceil(1000)
+                );
+                let pool = pool_options::<sqlx::MySql>(pool, Some(MYSQL_MAX_LIFETIME))
+                    .after_connect(move |conn, _| {
+                        let set = set.clone();
+                        Box::pin(async move {
+                            sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                                .execute(conn)
+                                .await
+                                .map(drop)
+                        })
+                    });
                 Pool::MySql(pool.connect_lazy_with(options))
             }
         };
@@ -134,8 +185,15 @@ impl Engine {
             key,
             url,
             pool,
+            statement_timeout,
             mariadb: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The longest one statement, COMMIT or ROLLBACK may take on this bind
+    /// ([`PoolOptions::statement_timeout`]).
+    pub fn statement_timeout(&self) -> Duration {
+        self.statement_timeout
     }
 
     /// The bind key; `None` for the default bind.
@@ -172,13 +230,36 @@ impl Engine {
         let _ = self.mariadb.set(mariadb);
     }
 
-    /// Connects (or takes an idle connection) and runs `SELECT 1`.
-    pub async fn ping(&self) -> Result<Duration, sqlx::Error> {
+    /// Connects (or takes an idle connection) and runs `SELECT 1`, within the acquire
+    /// timeout and then the statement timeout. A connection that does not answer in
+    /// time is closed, not returned to the pool.
+    pub async fn ping(&self) -> Result<Duration, crate::Error> {
         let started = Instant::now();
+        let deadline = self.statement_timeout;
+        let timed_out = || crate::Error::Deadline {
+            bind: self.bind().to_string(),
+            table: None,
+            timeout: deadline,
+        };
+        let failed = |e| crate::Error::database(self.bind(), e);
+        macro_rules! ping {
+            ($pool:expr) => {{
+                let mut conn = $pool.acquire().await.map_err(failed)?;
+                match tokio::time::timeout(deadline, sqlx::raw_sql("SELECT 1").execute(&mut *conn))
+                    .await
+                {
+                    Ok(result) => result.map(drop).map_err(failed)?,
+                    Err(_) => {
+                        conn.close_on_drop();
+                        return Err(timed_out());
+                    }
+                }
+            }};
+        }
         match &self.pool {
-            Pool::Sqlite(pool) => sqlx::raw_sql("SELECT 1").execute(pool).await.map(drop)?,
-            Pool::Postgres(pool) => sqlx::raw_sql("SELECT 1").execute(pool).await.map(drop)?,
-            Pool::MySql(pool) => sqlx::raw_sql("SELECT 1").execute(pool).await.map(drop)?,
+            Pool::Sqlite(pool) => ping!(pool),
+            Pool::Postgres(pool) => ping!(pool),
+            Pool::MySql(pool) => ping!(pool),
         }
         Ok(started.elapsed())
     }
@@ -214,6 +295,7 @@ fn sqlite_pool(
     url: &DatabaseUrl,
     options: &PoolOptions,
     base: &Path,
+    lock_timeout: Duration,
 ) -> Result<SqlitePool, EngineError> {
     let Some((path, query)) = url.sqlite_file() else {
         // One connection that never closes: every session sees the one in-memory database
@@ -239,6 +321,7 @@ fn sqlite_pool(
         .filename(&path)
         .create_if_missing(true)
         .foreign_keys(true)
+        .busy_timeout(lock_timeout)
         .journal_mode(SqliteJournalMode::Wal);
     for (name, value) in query {
         connect = match (name.as_str(), value.as_str()) {

@@ -113,9 +113,9 @@ pub enum Error {
         failed: Option<String>,
         /// The binds rolled back after the failure.
         rolled_back: Vec<Option<String>>,
-        /// What the database said.
+        /// Why the failing bind's COMMIT failed.
         #[source]
-        source: sqlx::Error,
+        source: Box<Error>,
     },
     /// A query's `one()` found no row, or more than one.
     #[error("{bind}: expected exactly one row of {model}, found {found}")]
@@ -130,6 +130,57 @@ pub enum Error {
     /// `create_all` or `drop_all` failed on one or more binds.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// An earlier statement of this session failed, so its transactions can no longer
+    /// commit what the application believes it wrote: call [`Session::rollback`] before
+    /// using the session again (SQLAlchemy's `PendingRollbackError`). The same on every
+    /// backend, though only PostgreSQL itself refuses to go on.
+    ///
+    /// [`Session::rollback`]: crate::Session::rollback
+    #[error(
+        "{bind}: an earlier statement of this session failed ({cause}); call rollback() before using the session again"
+    )]
+    PendingRollback {
+        /// The bind whose statement failed.
+        bind: String,
+        /// What kind of failure it was (never the database's message, which may quote values).
+        cause: &'static str,
+    },
+    /// A statement, COMMIT or ROLLBACK took longer than the bind's `statement_timeout`:
+    /// the server is hung or unreachable. Its connection was closed, never reused.
+    #[error(
+        "{bind}: no answer within the statement timeout ({} ms){}; the connection was closed",
+        timeout.as_millis(),
+        table.map(|t| format!(" on table {t:?}")).unwrap_or_default()
+    )]
+    Deadline {
+        /// The bind.
+        bind: String,
+        /// The table the statement was for, when there is one.
+        table: Option<&'static str>,
+        /// The timeout that passed.
+        timeout: std::time::Duration,
+    },
+    /// A write waited longer than the bind's `lock_timeout` for a lock another
+    /// transaction holds.
+    #[error(
+        "{bind}: gave up waiting for a lock{} after the lock timeout: another transaction holds it",
+        table.map(|t| format!(" on table {t:?}")).unwrap_or_default()
+    )]
+    LockTimeout {
+        /// The bind.
+        bind: String,
+        /// The table written to, when known.
+        table: Option<&'static str>,
+        /// What the database reported.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The `Db` was closed ([`Db::close`](crate::Db::close)): no bind can be used any more.
+    #[error("{bind}: the Db was closed")]
+    Closed {
+        /// The bind.
+        bind: String,
+    },
 }
 
 fn list_binds(binds: &[Option<String>]) -> String {
@@ -171,9 +222,33 @@ impl fmt::Display for ConstraintKind {
 impl Error {
     /// The error of a failed statement on `bind`: a constraint violation when it is one.
     pub(crate) fn database(bind: BindName<'_>, source: sqlx::Error) -> Error {
-        if matches!(source, sqlx::Error::PoolTimedOut) {
-            return Error::Unavailable {
+        Error::database_on(bind, None, source)
+    }
+
+    /// As [`Error::database`], for a statement on `table`.
+    pub(crate) fn database_on(
+        bind: BindName<'_>,
+        table: Option<&'static str>,
+        source: sqlx::Error,
+    ) -> Error {
+        match source {
+            sqlx::Error::PoolTimedOut => {
+                return Error::Unavailable {
+                    bind: bind.to_string(),
+                    source,
+                };
+            }
+            sqlx::Error::PoolClosed => {
+                return Error::Closed {
+                    bind: bind.to_string(),
+                };
+            }
+            _ => {}
+        }
+        if is_lock_timeout(&source) {
+            return Error::LockTimeout {
                 bind: bind.to_string(),
+                table,
                 source,
             };
         }
@@ -217,6 +292,27 @@ impl Error {
             },
         }
     }
+}
+
+/// Whether a statement gave up waiting for a lock: PostgreSQL `55P03` (lock_timeout),
+/// MySQL `1205` (innodb_lock_wait_timeout), SQLite `SQLITE_BUSY` (5, busy timeout) and
+/// `SQLITE_LOCKED` (6).
+fn is_lock_timeout(source: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = source else {
+        return false;
+    };
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.code() == "55P03";
+    }
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return my.number() == 1205;
+    }
+    // SQLite's primary result code is the low byte of its extended code.
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// The constraint (or, failing that, the column) a MySQL or SQLite message names:

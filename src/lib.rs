@@ -115,7 +115,10 @@ pub use bindery_core::{
 use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
 pub use bindery_macros::{Base, Model};
 pub use catalog::{LiveColumn, LiveTable};
-pub use config::{BindConfig, Config, ConfigError, ConfigProblem, PoolOptions};
+pub use config::{
+    BindConfig, Config, ConfigError, ConfigProblem, DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
+};
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
 pub use engine::{Engine, Pool};

@@ -14,11 +14,32 @@
 //! On SQLite a session begins its transaction at its first write to the bind; reads
 //! before that run outside it, on the pool. A commit whose only work is one INSERT sends
 //! it alone, outside any transaction: one statement is atomic by itself.
+//!
+//! # A failed statement needs a rollback, on every backend
+//!
+//! PostgreSQL aborts a transaction at its first failed statement and answers a later
+//! COMMIT with ROLLBACK; MySQL and SQLite would commit the statements that worked. So that
+//! an application behaves the same on each, any statement of a session that fails (an
+//! error from the database, a deadline passed, a lost connection) leaves the session
+//! needing [`Session::rollback`]: until then every operation, `commit` included, returns
+//! [`Error::PendingRollback`] (SQLAlchemy's `PendingRollbackError`). Values refused
+//! before they reach the database (too long, NUL on PostgreSQL, …) leave it usable. On
+//! PostgreSQL the COMMIT itself is sent behind a `SELECT 1` in the same message, so a
+//! transaction the server had aborted fails there, and a COMMIT can never turn into a
+//! silent ROLLBACK.
+//!
+//! # Every statement has a deadline
+//!
+//! Each statement, BEGIN, COMMIT and ROLLBACK must finish within the bind's
+//! `statement_timeout`, or it fails with [`Error::Deadline`] and its connection is closed
+//! (never handed back to the pool): a hung server or a frozen network cannot hold a
+//! session for ever.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use sqlx::{MySql, Postgres, Sqlite, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{MySql, Postgres, Sqlite};
 
 use crate::db::Db;
 use crate::engine::Pool;
@@ -51,15 +72,122 @@ use crate::{
 pub struct Session {
     db: Db,
     /// Open transactions, ordered by bind key (the default bind first): the commit order.
-    txs: Vec<(Option<String>, Tx)>,
+    txs: Vec<(Option<String>, Conn)>,
     /// Inserts not yet sent, per table, in the order their tables were first added to.
     pending: Vec<Pending>,
+    /// The bind of the statement that failed, and how: the session needs a rollback.
+    failed: Option<(Option<String>, &'static str)>,
 }
 
-enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-    MySql(Transaction<'static, MySql>),
+/// A pooled connection a session holds for one bind, with a transaction open on it.
+///
+/// The session sends BEGIN, COMMIT and ROLLBACK itself rather than through sqlx's
+/// `Transaction`, so that a connection whose statement was cut off by the deadline can be
+/// closed instead of going back to the pool in an unknown state.
+enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+}
+
+impl Conn {
+    /// One connection of `pool`, within its acquire timeout.
+    async fn acquire(pool: &Pool) -> Result<Conn, sqlx::Error> {
+        Ok(match pool {
+            Pool::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+            Pool::MySql(pool) => Conn::MySql(pool.acquire().await?),
+        })
+    }
+
+    /// Closes the connection when it is dropped instead of returning it to the pool:
+    /// closing it ends whatever transaction the server still has open on it.
+    fn discard(&mut self) {
+        match self {
+            Conn::Sqlite(conn) => conn.close_on_drop(),
+            Conn::Postgres(conn) => conn.close_on_drop(),
+            Conn::MySql(conn) => conn.close_on_drop(),
+        }
+    }
+
+    /// Runs BEGIN, COMMIT or ROLLBACK (over the simple protocol) within `deadline`.
+    async fn control(&mut self, sql: &'static str, deadline: Duration) -> Result<(), Fault> {
+        let run = async {
+            match self {
+                Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+                Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+                Conn::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+            }
+        };
+        match tokio::time::timeout(deadline, run).await {
+            Ok(result) => result.map_err(Fault::Database),
+            Err(_) => Err(Fault::Deadline),
+        }
+    }
+
+    fn begin_sql(&self) -> &'static str {
+        match self {
+            // On SQLite a session begins only to write (see `fetch`): it takes the write
+            // lock at once, waiting for it (the busy timeout) rather than failing later.
+            Conn::Sqlite(_) => "BEGIN IMMEDIATE",
+            _ => "BEGIN",
+        }
+    }
+
+    fn commit_sql(&self) -> &'static str {
+        match self {
+            // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK, which sqlx
+            // reports as success. Sent in one message behind the COMMIT, `SELECT 1` fails
+            // on such a transaction and the COMMIT is skipped: the server itself says so,
+            // in the same round trip.
+            Conn::Postgres(_) => "SELECT 1; COMMIT",
+            _ => "COMMIT",
+        }
+    }
+
+    /// Rolls back within `deadline`; on failure the connection is closed, which rolls
+    /// back as well.
+    async fn rollback(&mut self, deadline: Duration) -> Result<(), Fault> {
+        let result = self.control("ROLLBACK", deadline).await;
+        if result.is_err() {
+            self.discard();
+        }
+        result
+    }
+}
+
+/// Why a statement did not complete.
+enum Fault {
+    /// The database (or the connection) reported an error.
+    Database(sqlx::Error),
+    /// No answer within the statement timeout.
+    Deadline,
+}
+
+impl Fault {
+    fn into_error(
+        self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+        timeout: Duration,
+    ) -> Error {
+        match self {
+            Fault::Database(source) => Error::database_on(BindName(bind), table, source),
+            Fault::Deadline => Error::Deadline {
+                bind: BindName(bind).to_string(),
+                table,
+                timeout,
+            },
+        }
+    }
+
+    /// How the session's statement failed, for [`Error::PendingRollback`].
+    fn cause(&self) -> &'static str {
+        match self {
+            Fault::Database(_) => "a statement failed",
+            Fault::Deadline => "a statement passed the statement timeout",
+        }
+    }
 }
 
 /// Where a statement runs.
@@ -90,26 +218,27 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("open_binds", &binds)
             .field("pending_rows", &pending)
+            .field("needs_rollback", &self.failed.is_some())
             .finish()
     }
 }
 
-/// Runs one statement on a transaction, whatever its backend; records and echoes it.
-macro_rules! on_tx {
-    ($tx:expr, |$conn:ident, $module:ident| $body:expr) => {
-        match $tx {
-            Tx::Sqlite(t) => {
-                let $conn = &mut **t;
+/// Runs one statement on a held connection, whatever its backend.
+macro_rules! on_conn {
+    ($held:expr, |$conn:ident, $module:ident| $body:expr) => {
+        match $held {
+            Conn::Sqlite(c) => {
+                let $conn = &mut **c;
                 use rows::sqlite as $module;
                 $body
             }
-            Tx::Postgres(t) => {
-                let $conn = &mut **t;
+            Conn::Postgres(c) => {
+                let $conn = &mut **c;
                 use rows::postgres as $module;
                 $body
             }
-            Tx::MySql(t) => {
-                let $conn = &mut **t;
+            Conn::MySql(c) => {
+                let $conn = &mut **c;
                 use rows::mysql as $module;
                 $body
             }
@@ -147,6 +276,7 @@ impl Db {
             db: self.clone(),
             txs: Vec::new(),
             pending: Vec::new(),
+            failed: None,
         }
     }
 
@@ -326,7 +456,7 @@ impl Session {
             match key_kind {
                 Some(kind) if returning => {
                     let returned = self
-                        .fetch(table.bind_key, sql, values, &[kind], true)
+                        .fetch(table.bind_key, Some(table.name), sql, values, &[kind], true)
                         .await?;
                     // Keys grow in insertion order within one statement on every backend,
                     // whatever order RETURNING lists them in.
@@ -338,11 +468,18 @@ impl Session {
                     keys.extend(batch_keys);
                 }
                 Some(_) => {
-                    self.execute_raw(table.bind_key, sql, values, Run::InTransaction)
-                        .await?;
+                    self.execute_raw(
+                        table.bind_key,
+                        Some(table.name),
+                        sql,
+                        values,
+                        Run::InTransaction,
+                    )
+                    .await?;
                     let id = self
                         .fetch(
                             table.bind_key,
+                            Some(table.name),
                             "SELECT CAST(LAST_INSERT_ID() AS SIGNED)".into(),
                             Vec::new(),
                             &[ValueKind::BigInt],
@@ -352,7 +489,8 @@ impl Session {
                     keys.extend(id.first().and_then(|r| r.first()).and_then(Value::as_i64));
                 }
                 None => {
-                    self.execute_raw(table.bind_key, sql, values, run).await?;
+                    self.execute_raw(table.bind_key, Some(table.name), sql, values, run)
+                        .await?;
                 }
             }
         }
@@ -367,6 +505,7 @@ impl Session {
         let version = self
             .fetch(
                 bind,
+                None,
                 "SELECT VERSION()".into(),
                 Vec::new(),
                 &[ValueKind::Text],
@@ -389,7 +528,14 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.get.clone();
         let mut rows = self
-            .fetch(M::BIND_KEY, sql, M::key_values(&key), M::KINDS, false)
+            .fetch(
+                M::BIND_KEY,
+                Some(M::TABLE.name),
+                sql,
+                M::key_values(&key),
+                M::KINDS,
+                false,
+            )
             .await?;
         rows.pop().map(|values| decode::<M>(values)).transpose()
     }
@@ -399,7 +545,14 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.all.clone();
         let rows = self
-            .fetch(M::BIND_KEY, sql, Vec::new(), M::KINDS, false)
+            .fetch(
+                M::BIND_KEY,
+                Some(M::TABLE.name),
+                sql,
+                Vec::new(),
+                M::KINDS,
+                false,
+            )
             .await?;
         rows.into_iter().map(decode::<M>).collect()
     }
@@ -430,7 +583,13 @@ impl Session {
         });
         values.extend(keys);
         Ok(self
-            .execute_raw(M::BIND_KEY, sql, values, Run::InTransaction)
+            .execute_raw(
+                M::BIND_KEY,
+                Some(M::TABLE.name),
+                sql,
+                values,
+                Run::InTransaction,
+            )
             .await?
             > 0)
     }
@@ -440,7 +599,13 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.delete.clone();
         Ok(self
-            .execute_raw(M::BIND_KEY, sql, M::key_values(&key), Run::InTransaction)
+            .execute_raw(
+                M::BIND_KEY,
+                Some(M::TABLE.name),
+                sql,
+                M::key_values(&key),
+                Run::InTransaction,
+            )
             .await?
             > 0)
     }
@@ -455,7 +620,7 @@ impl Session {
         params: Vec<Value>,
     ) -> Result<u64, Error> {
         self.flush().await?;
-        self.execute_raw(bind, sql.into(), params, Run::InTransaction)
+        self.execute_raw(bind, None, sql.into(), params, Run::InTransaction)
             .await
     }
 
@@ -469,7 +634,7 @@ impl Session {
     ) -> Result<Vec<R>, Error> {
         self.flush().await?;
         let rows = self
-            .fetch(bind, sql.into(), params, R::KINDS, false)
+            .fetch(bind, None, sql.into(), params, R::KINDS, false)
             .await?;
         rows.into_iter()
             .map(|values| {
@@ -483,16 +648,24 @@ impl Session {
     }
 
     /// Commits every bind this session touched, after flushing: see the module docs for
-    /// what happens when one bind fails. The session can be used again afterwards.
+    /// what happens when one bind fails. The session can be used again afterwards; a
+    /// commit that fails has rolled every bind back.
     ///
     /// When the whole commit is one INSERT (one table's queued rows, fitting one
     /// statement, and no transaction begun yet), that statement is sent alone: atomic by
     /// itself, it needs no BEGIN and no COMMIT.
     pub async fn commit(&mut self) -> Result<(), Error> {
+        self.usable(None)?;
         if self.txs.is_empty() && self.is_one_statement()? {
             // The whole commit is one INSERT, atomic by itself: sent alone, it saves the
-            // BEGIN and the COMMIT, two round trips of three.
-            return self.flush_in(Run::Alone).await;
+            // BEGIN and the COMMIT, two round trips of three. If it fails it wrote
+            // nothing, and there is no transaction to roll back.
+            let result = self.flush_in(Run::Alone).await;
+            if result.is_err() {
+                self.failed = None;
+                self.pending.clear();
+            }
+            return result;
         }
         if let Err(error) = self.flush().await {
             self.rollback_all().await;
@@ -500,50 +673,55 @@ impl Session {
         }
         let mut committed = Vec::new();
         let mut txs = std::mem::take(&mut self.txs).into_iter();
-        while let Some((bind, tx)) = txs.next() {
+        while let Some((bind, mut conn)) = txs.next() {
+            let deadline = self.db.engine(bind.as_deref())?.statement_timeout();
             let started = Instant::now();
-            let result = match tx {
-                Tx::Sqlite(t) => t.commit().await,
-                Tx::Postgres(t) => t.commit().await,
-                Tx::MySql(t) => t.commit().await,
-            };
+            let sql = conn.commit_sql();
+            let result = conn.control(sql, deadline).await;
             self.recorder()
-                .record(bind.as_deref(), "COMMIT", 0, started.elapsed());
-            if let Err(source) = result {
-                let rolled_back: Vec<Option<String>> = txs
-                    .map(|(key, tx)| {
-                        drop(tx); // sqlx rolls a dropped transaction back
-                        key
-                    })
-                    .collect();
-                if committed.is_empty() {
-                    return Err(Error::database(BindName(bind.as_deref()), source));
-                }
-                return Err(Error::PartialCommit {
-                    committed,
-                    failed: bind,
-                    rolled_back,
-                    source,
-                });
+                .record(bind.as_deref(), sql, 0, started.elapsed());
+            let Err(fault) = result else {
+                committed.push(bind);
+                continue;
+            };
+            // Whatever the server made of the COMMIT, closing the connection ends it.
+            conn.discard();
+            let mut rolled_back = Vec::new();
+            for (key, mut conn) in txs {
+                let deadline = self.db.engine(key.as_deref())?.statement_timeout();
+                let _ = conn.rollback(deadline).await;
+                rolled_back.push(key);
             }
-            committed.push(bind);
+            let error = fault.into_error(bind.as_deref(), None, deadline);
+            if committed.is_empty() {
+                return Err(error);
+            }
+            return Err(Error::PartialCommit {
+                committed,
+                failed: bind,
+                rolled_back,
+                source: Box::new(error),
+            });
         }
         Ok(())
     }
 
-    /// Rolls back every bind this session touched and forgets pending inserts. The
-    /// session can be used again afterwards.
+    /// Rolls back every bind this session touched and forgets pending inserts; clears a
+    /// pending rollback. The session can be used again afterwards. A ROLLBACK that fails
+    /// or passes the deadline closes its connection, which rolls back just the same; the
+    /// first such failure is returned.
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.clear();
+        self.failed = None;
         let mut first_error = None;
-        for (bind, tx) in std::mem::take(&mut self.txs) {
-            let result = match tx {
-                Tx::Sqlite(t) => t.rollback().await,
-                Tx::Postgres(t) => t.rollback().await,
-                Tx::MySql(t) => t.rollback().await,
-            };
-            if let Err(source) = result {
-                first_error.get_or_insert(Error::database(BindName(bind.as_deref()), source));
+        for (bind, mut conn) in std::mem::take(&mut self.txs) {
+            let deadline = self.db.engine(bind.as_deref())?.statement_timeout();
+            let started = Instant::now();
+            let result = conn.rollback(deadline).await;
+            self.recorder()
+                .record(bind.as_deref(), "ROLLBACK", 0, started.elapsed());
+            if let Err(fault) = result {
+                first_error.get_or_insert(fault.into_error(bind.as_deref(), None, deadline));
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -551,8 +729,41 @@ impl Session {
 
     async fn rollback_all(&mut self) {
         // The first error is the one to report; a failed rollback ends in the
-        // connection being closed by sqlx, which rolls back just the same.
+        // connection being closed, which rolls back just the same.
         let _ = self.rollback().await;
+    }
+
+    /// Whether the session needs [`Session::rollback`] because an earlier statement
+    /// failed.
+    pub fn needs_rollback(&self) -> bool {
+        self.failed.is_some()
+    }
+
+    /// Refuses to go on after a failed statement, or once the `Db` is closed (the
+    /// session's connections are then closed at once).
+    fn usable(&mut self, bind: Option<&str>) -> Result<(), Error> {
+        if let Some((failed, cause)) = &self.failed {
+            return Err(Error::PendingRollback {
+                bind: BindName(failed.as_deref()).to_string(),
+                cause,
+            });
+        }
+        if self.db.is_closed() {
+            for (_, conn) in &mut self.txs {
+                conn.discard();
+            }
+            self.txs.clear();
+            self.pending.clear();
+            return Err(Error::Closed {
+                bind: BindName(bind).to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that a statement on `bind` failed: the session now needs a rollback.
+    fn fail(&mut self, bind: Option<&str>, cause: &'static str) {
+        self.failed.get_or_insert((bind.map(str::to_owned), cause));
     }
 
     /// Whether the queued inserts are one table's rows that fit one statement.
@@ -576,81 +787,126 @@ impl Session {
             .is_ok()
     }
 
-    /// The transaction of `bind`, begun on first use.
-    async fn tx(&mut self, bind: Option<&str>) -> Result<&mut Tx, Error> {
+    /// The connection of `bind`, its transaction begun on first use (for a statement on
+    /// `table`, which a failure to begin names: SQLite waits for its write lock here).
+    async fn tx(
+        &mut self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+    ) -> Result<&mut Conn, Error> {
         let index = match self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind)) {
             Ok(index) => index,
             Err(index) => {
                 let engine = self.db.engine(bind)?;
+                let deadline = engine.statement_timeout();
                 let started = Instant::now();
-                let tx = match engine.pool() {
-                    // On SQLite a session begins only to write (see `fetch`): it takes the
-                    // write lock at once, waiting for it rather than failing later.
-                    Pool::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
-                    Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres),
-                    Pool::MySql(pool) => pool.begin().await.map(Tx::MySql),
+                let acquired = Conn::acquire(engine.pool()).await;
+                let mut conn = match acquired {
+                    Ok(conn) => conn,
+                    Err(source) => {
+                        let fault = Fault::Database(source);
+                        self.fail(bind, fault.cause());
+                        return Err(fault.into_error(bind, table, deadline));
+                    }
+                };
+                let begin = conn.begin_sql();
+                if let Err(fault) = conn.control(begin, deadline).await {
+                    conn.discard();
+                    self.fail(bind, fault.cause());
+                    return Err(fault.into_error(bind, table, deadline));
                 }
-                .map_err(|e| Error::database(BindName(bind), e))?;
-                self.recorder().record(bind, "BEGIN", 0, started.elapsed());
-                self.txs.insert(index, (bind.map(str::to_owned), tx));
+                self.recorder().record(bind, begin, 0, started.elapsed());
+                self.txs.insert(index, (bind.map(str::to_owned), conn));
                 index
             }
         };
         Ok(&mut self.txs[index].1)
     }
 
+    /// The outcome of a statement on `bind`: a failure marks the session as needing a
+    /// rollback, and a passed deadline also closes the bind's connection.
+    fn settle<T>(
+        &mut self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+        outcome: Result<T, Fault>,
+    ) -> Result<T, Error> {
+        let fault = match outcome {
+            Ok(value) => return Ok(value),
+            Err(fault) => fault,
+        };
+        let deadline = self.db.engine(bind)?.statement_timeout();
+        if matches!(fault, Fault::Deadline)
+            && let Ok(index) = self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind))
+        {
+            let (_, mut conn) = self.txs.remove(index);
+            conn.discard();
+        }
+        self.fail(bind, fault.cause());
+        Err(fault.into_error(bind, table, deadline))
+    }
+
     async fn execute_raw(
         &mut self,
         bind: Option<&str>,
+        table: Option<&'static str>,
         sql: Arc<str>,
         params: Vec<Value>,
         run: Run,
     ) -> Result<u64, Error> {
+        self.usable(bind)?;
+        let deadline = self.db.engine(bind)?.statement_timeout();
         let count = params.len();
         let started = Instant::now();
         macro_rules! execute {
             ($executor:expr, $backend:ident) => {
                 match $backend::arguments(params) {
-                    Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args)
-                        .execute($executor)
-                        .await
-                        .map(|r| r.rows_affected()),
-                    Err(e) => Err(sqlx::Error::Encode(e)),
+                    Ok(args) => tokio::time::timeout(
+                        deadline,
+                        sqlx::query_with(sqlx::AssertSqlSafe(sql.clone()), args).execute($executor),
+                    )
+                    .await
+                    .map_or(Err(Fault::Deadline), |r| {
+                        r.map(|r| r.rows_affected()).map_err(Fault::Database)
+                    }),
+                    Err(e) => Err(Fault::Database(sqlx::Error::Encode(e))),
                 }
             };
         }
-        let result: Result<u64, sqlx::Error> = match run {
+        let outcome: Result<u64, Fault> = match run {
             Run::InTransaction => {
-                let tx = self.tx(bind).await?;
-                on_tx!(tx, |conn, backend| execute!(conn, backend))
+                let conn = self.tx(bind, table).await?;
+                on_conn!(conn, |conn, backend| execute!(conn, backend))
             }
-            Run::Alone => match self.db.engine(bind)?.pool() {
-                Pool::Sqlite(pool) => {
-                    use rows::sqlite as backend;
-                    execute!(pool, backend)
+            Run::Alone => {
+                let pool = self.db.engine(bind)?.pool().clone();
+                match Conn::acquire(&pool).await {
+                    Ok(mut held) => {
+                        let outcome = on_conn!(&mut held, |conn, backend| execute!(conn, backend));
+                        if matches!(outcome, Err(Fault::Deadline)) {
+                            held.discard();
+                        }
+                        outcome
+                    }
+                    Err(source) => Err(Fault::Database(source)),
                 }
-                Pool::Postgres(pool) => {
-                    use rows::postgres as backend;
-                    execute!(pool, backend)
-                }
-                Pool::MySql(pool) => {
-                    use rows::mysql as backend;
-                    execute!(pool, backend)
-                }
-            },
+            }
         };
         self.recorder().record(bind, &sql, count, started.elapsed());
-        result.map_err(|e| Error::database(BindName(bind), e))
+        self.settle(bind, table, outcome)
     }
 
     async fn fetch(
         &mut self,
         bind: Option<&str>,
+        table: Option<&'static str>,
         sql: Arc<str>,
         params: Vec<Value>,
         kinds: &[ValueKind],
         write: bool,
     ) -> Result<Vec<Vec<Value>>, Error> {
+        self.usable(bind)?;
+        let deadline = self.db.engine(bind)?.statement_timeout();
         let count = params.len();
         let started = Instant::now();
         // SQLite: until a session writes to a bind, its reads run on the pool, outside any
@@ -661,24 +917,34 @@ impl Session {
             Pool::Sqlite(pool) if !write && !self.has_tx(bind) => Some(pool.clone()),
             _ => None,
         };
-        let result: Result<Vec<Vec<Value>>, sqlx::Error> = match sqlite_read {
-            Some(pool) => {
-                use rows::sqlite as backend;
-                fetch_rows!(&pool, backend, sql.clone(), params, kinds)
-            }
+        macro_rules! timed_fetch {
+            ($conn:expr, $backend:ident) => {
+                tokio::time::timeout(deadline, async {
+                    fetch_rows!($conn, $backend, sql.clone(), params, kinds)
+                })
+                .await
+                .map_or(Err(Fault::Deadline), |r| r.map_err(Fault::Database))
+            };
+        }
+        let outcome: Result<Vec<Vec<Value>>, Fault> = match sqlite_read {
+            Some(pool) => match pool.acquire().await {
+                Ok(mut held) => {
+                    use rows::sqlite as backend;
+                    let outcome = timed_fetch!(&mut *held, backend);
+                    if matches!(outcome, Err(Fault::Deadline)) {
+                        held.close_on_drop();
+                    }
+                    outcome
+                }
+                Err(source) => Err(Fault::Database(source)),
+            },
             None => {
-                let tx = self.tx(bind).await?;
-                on_tx!(tx, |conn, backend| fetch_rows!(
-                    conn,
-                    backend,
-                    sql.clone(),
-                    params,
-                    kinds
-                ))
+                let conn = self.tx(bind, table).await?;
+                on_conn!(conn, |conn, backend| timed_fetch!(conn, backend))
             }
         };
         self.recorder().record(bind, &sql, count, started.elapsed());
-        result.map_err(|e| Error::database(BindName(bind), e))
+        self.settle(bind, table, outcome)
     }
 
     /// Runs a rendered SELECT of model `M` (the query API's executor).
@@ -695,31 +961,41 @@ impl Session {
         } else {
             M::KINDS
         };
-        self.fetch(M::BIND_KEY, sql.into(), params, kinds, false)
-            .await
+        self.fetch(
+            M::BIND_KEY,
+            Some(M::TABLE.name),
+            sql.into(),
+            params,
+            kinds,
+            false,
+        )
+        .await
     }
 }
 
 impl Drop for Session {
     /// Rolls back every open transaction now, on the `Db`'s runtime, wherever the session
-    /// is dropped. Left to sqlx, the rollback of a dropped transaction waits for its
-    /// connection's next use (SQLite's write lock would be held by an idle connection
-    /// until then), and a pooled connection dropped outside a runtime panics.
+    /// is dropped: left for later, SQLite's write lock would be held by an idle connection,
+    /// and a pooled connection dropped outside a runtime panics. A ROLLBACK that fails or
+    /// passes the deadline closes its connection instead.
     fn drop(&mut self) {
         let txs = std::mem::take(&mut self.txs);
         if txs.is_empty() {
             return;
         }
+        let deadlines: Vec<Duration> = txs
+            .iter()
+            .map(|(bind, _)| {
+                self.db
+                    .engine(bind.as_deref())
+                    .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout())
+            })
+            .collect();
         let runtime = self.db.runtime();
         let _context = runtime.enter();
         runtime.spawn(async move {
-            for (_, tx) in txs {
-                // A failed rollback closes the connection, which rolls back as well.
-                let _ = match tx {
-                    Tx::Sqlite(t) => t.rollback().await,
-                    Tx::Postgres(t) => t.rollback().await,
-                    Tx::MySql(t) => t.rollback().await,
-                };
+            for ((_, mut conn), deadline) in txs.into_iter().zip(deadlines) {
+                let _ = conn.rollback(deadline).await;
             }
         });
     }

@@ -166,6 +166,8 @@ acquire_timeout = 5
 idle_timeout = 1.5
 max_lifetime = "2m"
 test_before_acquire = true
+statement_timeout = "20s"
+lock_timeout = "3s"
 
 [binds]
 auth = "postgresql+psycopg2://app:hunter2@127.0.0.1/auth"
@@ -175,6 +177,7 @@ url = "mysql://app@127.0.0.1:3306/shop"
 max_connections = 5
 acquire_timeout = "500ms"
 idle_timeout = "5s"
+lock_timeout = "250ms"
 "#;
 
 #[test]
@@ -202,6 +205,7 @@ fn from_toml_reads_the_documented_format() -> TestResult {
             max_connections: Some(5),
             acquire_timeout: Some(Duration::from_millis(500)),
             idle_timeout: Some(Duration::from_secs(5)),
+            lock_timeout: Some(Duration::from_millis(250)),
             ..PoolOptions::default()
         }
     );
@@ -213,6 +217,8 @@ fn from_toml_reads_the_documented_format() -> TestResult {
         idle_timeout: Some(Duration::from_millis(1500)),
         max_lifetime: Some(Duration::from_secs(120)),
         test_before_acquire: Some(true),
+        statement_timeout: Some(Duration::from_secs(20)),
+        lock_timeout: Some(Duration::from_secs(3)),
     };
     assert_eq!(config.pool_defaults(), &defaults);
     // The bind's own options win; the rest come from [pool].
@@ -222,6 +228,7 @@ fn from_toml_reads_the_documented_format() -> TestResult {
             max_connections: Some(5),
             acquire_timeout: Some(Duration::from_millis(500)),
             idle_timeout: Some(Duration::from_secs(5)),
+            lock_timeout: Some(Duration::from_millis(250)),
             ..defaults.clone()
         }
     );
@@ -287,8 +294,8 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         found,
         [
-            "unknown key `binds.shop.max_conections`; expected one of: url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire",
-            "unknown key `pool.max_conections`; expected one of: max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire",
+            "unknown key `binds.shop.max_conections`; expected one of: url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
+            "unknown key `pool.max_conections`; expected one of: max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
         ]
     );
 }

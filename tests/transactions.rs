@@ -1,0 +1,226 @@
+//! A session's transactions on every backend: a failed statement needs an explicit
+//! rollback, lock waits and statements are bounded, and `Db::close` does not wait for open
+//! sessions. Each scenario runs on SQLite, PostgreSQL and MariaDB through one generator.
+
+// In a test, a failed unwrap is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use bindery::{Binds, Config, Db, Dialect, Error, Model, PoolOptions};
+use common::{ScratchDb, ScratchDir, Server};
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "tx_item", bind_key = "t")]
+struct Item {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 40, unique)]
+    name: String,
+}
+
+fn item(name: &str) -> Item {
+    Item {
+        id: 0,
+        name: name.to_owned(),
+    }
+}
+
+/// Short bounds, so that the scenarios that meet them end quickly.
+fn pool() -> PoolOptions {
+    PoolOptions {
+        acquire_timeout: Some(Duration::from_secs(5)),
+        lock_timeout: Some(Duration::from_millis(500)),
+        // Longer than MySQL's lock wait, which counts whole seconds.
+        statement_timeout: Some(Duration::from_secs(3)),
+        ..PoolOptions::default()
+    }
+}
+
+/// Bind `t` on `server` (or a SQLite file), its table created; the scratch folder and
+/// database live as long as the returned guards.
+async fn fixture(server: Option<Server>, tag: &str) -> Option<(Db, ScratchDir, Option<ScratchDb>)> {
+    let dir = ScratchDir::new(tag);
+    let scratch = match server {
+        Some(server) => Some(ScratchDb::new(server, tag).await?),
+        None => None,
+    };
+    let url = scratch
+        .as_ref()
+        .map_or_else(|| "sqlite:///t.db".to_owned(), |s| s.url().to_owned());
+    let config = Config::new()
+        .bind_with("t", &url, pool())
+        .sqlite_base_dir(dir.path())
+        .record_queries(true);
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    Some((db, dir, scratch))
+}
+
+/// One `#[tokio::test]` per backend for `scenario(db)`.
+macro_rules! on_every_backend {
+    ($scenario:ident) => {
+        on_every_backend!($scenario: sqlite => None, postgres => Some(Server::Postgres), mariadb => Some(Server::MySql));
+    };
+    ($scenario:ident: $($backend:ident => $server:expr),+) => {
+        mod $scenario {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $backend() {
+                    let tag = concat!(stringify!($scenario), "_", stringify!($backend));
+                    let Some((db, _dir, _scratch)) = fixture($server, tag).await else {
+                        return;
+                    };
+                    super::$scenario(&db).await;
+                    db.close().await;
+                }
+            )+
+        }
+    };
+}
+
+async fn names(db: &Db) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .session()
+        .all::<Item>()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    names.sort();
+    names
+}
+
+on_every_backend!(a_failed_statement_needs_a_rollback);
+
+/// PostgreSQL would answer this COMMIT with ROLLBACK and lose `first`; MySQL and SQLite
+/// would commit `first`. bindery refuses the COMMIT on all three until `rollback()`.
+async fn a_failed_statement_needs_a_rollback(db: &Db) {
+    let mut session = db.session();
+    session.insert(item("first")).await.unwrap();
+    let error = session.insert(item("first")).await.unwrap_err();
+    assert!(matches!(error, Error::Constraint { .. }), "{error:?}");
+    assert!(session.needs_rollback());
+
+    for error in [
+        session.commit().await.unwrap_err(),
+        session.all::<Item>().await.unwrap_err(),
+        session.insert(item("second")).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&error, Error::PendingRollback { bind, .. } if bind == "bind \"t\""),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("call rollback()"), "{error}");
+    }
+    session.rollback().await.unwrap();
+    assert!(!session.needs_rollback());
+    assert!(names(db).await.is_empty(), "the first row was rolled back");
+
+    // The same session works again.
+    session.insert(item("second")).await.unwrap();
+    session.commit().await.unwrap();
+    assert_eq!(names(db).await, ["second"]);
+}
+
+on_every_backend!(a_failed_flush_needs_a_rollback);
+
+/// Queued rows sent by a read's flush: the failing batch leaves the session needing a
+/// rollback, so the rows before it cannot be committed alone.
+async fn a_failed_flush_needs_a_rollback(db: &Db) {
+    let mut session = db.session();
+    session.insert(item("taken")).await.unwrap();
+    session.add_all([item("fresh"), item("taken")]);
+    let error = session.all::<Item>().await.unwrap_err();
+    assert!(matches!(error, Error::Constraint { .. }), "{error:?}");
+    let error = session.commit().await.unwrap_err();
+    assert!(matches!(error, Error::PendingRollback { .. }), "{error:?}");
+    session.rollback().await.unwrap();
+    assert!(names(db).await.is_empty());
+}
+
+on_every_backend!(a_lock_wait_is_bounded);
+
+/// A write behind another session's lock fails after the bind's `lock_timeout`, naming
+/// bind and table, and the holder is unaffected.
+async fn a_lock_wait_is_bounded(db: &Db) {
+    let mut setup = db.session();
+    let mut row = setup.insert(item("locked")).await.unwrap();
+    setup.commit().await.unwrap();
+
+    let mut holder = db.session();
+    row.name = "held".to_owned();
+    assert!(holder.update(&row).await.unwrap());
+
+    let mut waiter = db.session();
+    let mut other = row.clone();
+    other.name = "waiter".to_owned();
+    let error = waiter.update(&other).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::LockTimeout { bind, table: Some("tx_item"), .. } if bind == "bind \"t\""),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("tx_item"), "{error}");
+
+    holder.commit().await.unwrap();
+    waiter.rollback().await.unwrap();
+    assert!(waiter.update(&other).await.unwrap());
+    waiter.commit().await.unwrap();
+    assert_eq!(names(db).await, ["waiter"]);
+}
+
+on_every_backend!(close_does_not_wait_for_open_sessions);
+
+/// `Db::close` returns while a session holds a connection in a transaction; every later
+/// use fails with `Error::Closed`, and the open transaction is not committed.
+async fn close_does_not_wait_for_open_sessions(db: &Db) {
+    let mut open = db.session();
+    open.insert(item("never committed")).await.unwrap();
+    // A bound on a hang, not a timing assertion: sqlx's own close would wait for ever.
+    let closed = tokio::time::timeout(Duration::from_secs(60), db.close()).await;
+    assert!(closed.is_ok(), "close waited for the open session");
+    assert!(db.is_closed());
+
+    let error = open.commit().await.unwrap_err();
+    assert!(matches!(&error, Error::Closed { .. }), "{error:?}");
+    let error = db.session().all::<Item>().await.unwrap_err();
+    assert!(matches!(&error, Error::Closed { .. }), "{error:?}");
+    for ping in db.ping().await {
+        let error = ping.result.unwrap_err();
+        assert!(matches!(&error, Error::Closed { .. }), "{error:?}");
+    }
+}
+
+on_every_backend!(a_slow_statement_passes_the_deadline: postgres => Some(Server::Postgres), mariadb => Some(Server::MySql));
+
+/// A statement that outlasts `statement_timeout` fails with `Error::Deadline`; its
+/// connection is closed rather than pooled, the session needs a rollback, and the bind
+/// serves the next statement at once. (SQLite has no network to hang; its statements
+/// cannot be abandoned mid-way, so it is not run there.)
+async fn a_slow_statement_passes_the_deadline(db: &Db) {
+    let sleep = match db.engine(Some("t")).unwrap().dialect() {
+        Dialect::Postgres => "SELECT 1 FROM pg_sleep(8)",
+        _ => "SELECT SLEEP(8)",
+    };
+    let mut session = db.session();
+    session.insert(item("uncommitted")).await.unwrap();
+    let error = session
+        .fetch_all::<(i64,)>(Some("t"), sleep, Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Deadline { bind, timeout, .. } if bind == "bind \"t\"" && *timeout == Duration::from_secs(3)),
+        "{error:?}"
+    );
+    assert!(session.needs_rollback());
+    session.rollback().await.unwrap();
+
+    let mut next = db.session();
+    next.insert(item("next")).await.unwrap();
+    next.commit().await.unwrap();
+    assert_eq!(names(db).await, ["next"]);
+}
