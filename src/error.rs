@@ -160,6 +160,19 @@ pub enum Error {
         /// The timeout that passed.
         timeout: std::time::Duration,
     },
+    /// A COMMIT got no answer: it passed the statement timeout, or the connection broke
+    /// while it was under way. The server may have committed or not (it may still read
+    /// the COMMIT once it wakes up); bindery cannot tell, and closed the connection.
+    /// Check the data before retrying the work.
+    #[error(
+        "{bind}: the COMMIT got no answer ({reason}); the transaction may or may not have committed, and the connection was closed"
+    )]
+    CommitOutcomeUnknown {
+        /// The bind.
+        bind: String,
+        /// Why no answer came: the timeout passed, or what broke the connection.
+        reason: String,
+    },
     /// A write waited longer than the bind's `lock_timeout` for a lock another
     /// transaction holds.
     #[error(

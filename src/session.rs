@@ -181,6 +181,19 @@ impl Fault {
         }
     }
 
+    /// The error of a failed COMMIT: when no answer came, the outcome is unknown.
+    fn into_commit_error(self, bind: Option<&str>, timeout: Duration) -> Error {
+        let reason = match &self {
+            Fault::Deadline => format!("no answer within {} ms", timeout.as_millis()),
+            Fault::Database(e @ (sqlx::Error::Io(_) | sqlx::Error::Protocol(_))) => e.to_string(),
+            Fault::Database(_) => return self.into_error(bind, None, timeout),
+        };
+        Error::CommitOutcomeUnknown {
+            bind: BindName(bind).to_string(),
+            reason,
+        }
+    }
+
     /// How the session's statement failed, for [`Error::PendingRollback`].
     fn cause(&self) -> &'static str {
         match self {
@@ -692,7 +705,7 @@ impl Session {
                 let _ = conn.rollback(deadline).await;
                 rolled_back.push(key);
             }
-            let error = fault.into_error(bind.as_deref(), None, deadline);
+            let error = fault.into_commit_error(bind.as_deref(), deadline);
             if committed.is_empty() {
                 return Err(error);
             }
