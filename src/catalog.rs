@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::{Engine, Pool};
+use crate::engine::{Engine, Pool, bounded};
 use crate::{Dialect, SqlType};
 
 /// A table as the database has it.
@@ -56,21 +56,40 @@ const MYSQL_COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NA
 
 /// The names of the tables that exist now.
 pub(crate) async fn table_names(engine: &Engine) -> Result<BTreeSet<String>, sqlx::Error> {
+    let deadline = engine.statement_timeout();
     let names: Vec<String> = match engine.pool() {
-        Pool::Sqlite(pool) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(pool).await?,
-        Pool::Postgres(pool) => sqlx::query_scalar(POSTGRES_TABLES).fetch_all(pool).await?,
-        Pool::MySql(pool) => sqlx::query_scalar(MYSQL_TABLES).fetch_all(pool).await?,
+        Pool::Sqlite(pool) => {
+            bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_scalar(SQLITE_TABLES).fetch_all(c))
+            })
+            .await?
+        }
+        Pool::Postgres(pool) => {
+            bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_scalar(POSTGRES_TABLES).fetch_all(c))
+            })
+            .await?
+        }
+        Pool::MySql(pool) => {
+            bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_scalar(MYSQL_TABLES).fetch_all(c))
+            })
+            .await?
+        }
     };
     Ok(names.into_iter().collect())
 }
 
 /// Every table that exists now, with its columns, by table name.
 pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx::Error> {
+    let deadline = engine.statement_timeout();
     // (table, column, declared type, mapped type, nullable), ordered by table.
     let rows: Vec<(String, String, String, Option<SqlType>, bool)> = match engine.pool() {
         Pool::Sqlite(pool) => {
-            let rows: Vec<(String, String, String, i64)> =
-                sqlx::query_as(SQLITE_COLUMNS).fetch_all(pool).await?;
+            let rows: Vec<(String, String, String, i64)> = bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_as(SQLITE_COLUMNS).fetch_all(c))
+            })
+            .await?;
             rows.into_iter()
                 .map(|(table, column, declared, not_null)| {
                     let sql_type = sqlite_type(&declared);
@@ -88,7 +107,10 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 Option<i32>,
                 bool,
             );
-            let rows: Vec<Row> = sqlx::query_as(POSTGRES_COLUMNS).fetch_all(pool).await?;
+            let rows: Vec<Row> = bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_as(POSTGRES_COLUMNS).fetch_all(c))
+            })
+            .await?;
             rows.into_iter()
                 .map(
                     |(table, column, data_type, length, precision, scale, nullable)| {
@@ -116,7 +138,10 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 Option<i64>,
                 i64,
             );
-            let rows: Vec<Row> = sqlx::query_as(MYSQL_COLUMNS).fetch_all(pool).await?;
+            let rows: Vec<Row> = bounded(pool, deadline, |c| {
+                Box::pin(sqlx::query_as(MYSQL_COLUMNS).fetch_all(c))
+            })
+            .await?;
             rows.into_iter()
                 .map(
                     |(

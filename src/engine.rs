@@ -62,6 +62,41 @@ impl Pool {
     }
 }
 
+/// Runs `work` on one connection of `pool` within `deadline`. If the deadline passes, the
+/// connection is closed, never returned to the pool (where it would wait, mid-answer, for
+/// a hung server), and the error is an I/O time-out saying so.
+pub(crate) async fn bounded<DB, T, F>(
+    pool: &sqlx::Pool<DB>,
+    deadline: Duration,
+    work: F,
+) -> Result<T, sqlx::Error>
+where
+    DB: sqlx::Database,
+    F: for<'c> FnOnce(
+        &'c mut DB::Connection,
+    ) -> futures_util::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+{
+    let mut conn = pool.acquire().await?;
+    match tokio::time::timeout(deadline, work(&mut conn)).await {
+        Ok(result) => result,
+        Err(_) => {
+            conn.close_on_drop();
+            Err(deadline_passed(deadline))
+        }
+    }
+}
+
+/// The error of a statement that passed `deadline` outside a session.
+pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "no answer within the statement timeout ({} ms); the connection was closed",
+            deadline.as_millis()
+        ),
+    ))
+}
+
 /// How long closing one idle connection may take (a hung server never answers).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
