@@ -208,13 +208,15 @@ impl Db {
 
     /// Closes every pool, as SQLAlchemy's `engine.dispose()` does: idle connections are
     /// closed now, and every later use of this `Db`, its clones and its sessions fails
-    /// with [`Error::Closed`]. It does not wait for open sessions: a connection a session
-    /// still holds is closed when that session ends (its transaction rolled back).
+    /// with [`Error::Closed`]. It waits (at most each bind's statement timeout) for the
+    /// connections coming back from dropped sessions and finishing statements, but never
+    /// for a session still alive: a connection such a session holds is closed when the
+    /// session ends (its transaction rolled back).
     pub async fn close(&self) {
         self.inner
             .closed
             .store(true, std::sync::atomic::Ordering::Release);
-        futures_util::future::join_all(self.engines().iter().map(|e| e.pool().close_now())).await;
+        futures_util::future::join_all(self.engines().iter().map(Engine::close)).await;
     }
 
     /// Whether [`Db::close`] was called.

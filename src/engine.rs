@@ -4,6 +4,8 @@
 use core::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::ConnectOptions as _;
@@ -50,15 +52,14 @@ impl Pool {
             Pool::MySql(pool) => pool.close().await,
         }
     }
+}
 
-    /// Closes the idle connections now and refuses new acquires; the connections in use
-    /// are closed when they come back, by a task on the runtime. Never waits for them.
-    pub(crate) async fn close_now(&self) {
-        match self {
-            Pool::Sqlite(pool) => close_now(pool).await,
-            Pool::Postgres(pool) => close_now(pool).await,
-            Pool::MySql(pool) => close_now(pool).await,
-        }
+/// One connection a live session holds (see [`Engine::hold`]).
+pub(crate) struct SessionHold(Arc<AtomicUsize>);
+
+impl Drop for SessionHold {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -100,21 +101,6 @@ pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
 /// How long closing one idle connection may take (a hung server never answers).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-async fn close_now<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
-    // sqlx closes idle connections only once every connection in use is back: take the
-    // idle ones out first and close them here.
-    while let Some(conn) = pool.try_acquire() {
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.close()).await;
-    }
-    // Marks the pool closed at once (new acquires fail); the rest waits for the
-    // connections in use, so it runs on its own.
-    drop(pool.close());
-    if pool.size() > 0 {
-        let pool = pool.clone();
-        tokio::spawn(async move { pool.close().await });
-    }
-}
-
 /// The engine of one bind: its key, its URL (printed masked) and its pool.
 #[derive(Clone)]
 pub struct Engine {
@@ -123,6 +109,8 @@ pub struct Engine {
     pool: Pool,
     /// The longest one statement, COMMIT or ROLLBACK may take on this bind.
     statement_timeout: Duration,
+    /// How many connections live sessions hold: `close` does not wait for those.
+    session_holds: Arc<AtomicUsize>,
     /// For MySQL-dialect binds: whether the server is MariaDB, learnt on first need.
     mariadb: std::sync::OnceLock<bool>,
 }
@@ -221,8 +209,51 @@ impl Engine {
             url,
             pool,
             statement_timeout,
+            session_holds: Arc::new(AtomicUsize::new(0)),
             mariadb: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Counts one connection as held by a live session until the hold is dropped.
+    pub(crate) fn hold(&self) -> SessionHold {
+        self.session_holds.fetch_add(1, Ordering::AcqRel);
+        SessionHold(self.session_holds.clone())
+    }
+
+    /// Closes the idle connections now and refuses new acquires. Then waits, at most the
+    /// statement timeout, for the connections in use that no live session holds (a
+    /// dropped session's rollback, a statement finishing) to come back and be closed; a
+    /// connection a live session holds is closed when that session lets it go, by a task
+    /// on the runtime. Never waits for a live session.
+    pub(crate) async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => self.close_pool(pool).await,
+            Pool::Postgres(pool) => self.close_pool(pool).await,
+            Pool::MySql(pool) => self.close_pool(pool).await,
+        }
+    }
+
+    async fn close_pool<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) {
+        // sqlx closes idle connections only once every connection in use is back: take
+        // the idle ones out first and close them here.
+        while let Some(conn) = pool.try_acquire() {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.close()).await;
+        }
+        // Marks the pool closed at once: new acquires fail, returned connections close.
+        drop(pool.close());
+        let give_up = Instant::now() + self.statement_timeout;
+        loop {
+            let in_use = (pool.size() as usize).saturating_sub(pool.num_idle());
+            let held = self.session_holds.load(Ordering::Acquire);
+            if in_use <= held || Instant::now() >= give_up {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if pool.size() > 0 {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.close().await });
+        }
     }
 
     /// The longest one statement, COMMIT or ROLLBACK may take on this bind

@@ -42,7 +42,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{MySql, Postgres, Sqlite};
 
 use crate::db::Db;
-use crate::engine::Pool;
+use crate::engine::{Pool, SessionHold};
 use crate::error::Error;
 use crate::query::Query;
 use crate::record::Recorder;
@@ -72,7 +72,9 @@ use crate::{
 pub struct Session {
     db: Db,
     /// Open transactions, ordered by bind key (the default bind first): the commit order.
-    txs: Vec<(Option<String>, Conn)>,
+    /// Each counts as held by a live session until the session lets it go, so that
+    /// `Db::close` knows not to wait for it.
+    txs: Vec<(Option<String>, Conn, SessionHold)>,
     /// Inserts not yet sent, per table, in the order their tables were first added to.
     pending: Vec<Pending>,
     /// The bind of the statement that failed, and how: the session needs a rollback.
@@ -225,7 +227,7 @@ impl std::fmt::Debug for Session {
         let binds: Vec<String> = self
             .txs
             .iter()
-            .map(|(k, _)| BindName(k.as_deref()).to_string())
+            .map(|(k, _, _)| BindName(k.as_deref()).to_string())
             .collect();
         let pending: usize = self.pending.iter().map(|p| p.rows.len()).sum();
         f.debug_struct("Session")
@@ -686,7 +688,7 @@ impl Session {
         }
         let mut committed = Vec::new();
         let mut txs = std::mem::take(&mut self.txs).into_iter();
-        while let Some((bind, mut conn)) = txs.next() {
+        while let Some((bind, mut conn, _hold)) = txs.next() {
             let deadline = self.db.engine(bind.as_deref())?.statement_timeout();
             let started = Instant::now();
             let sql = conn.commit_sql();
@@ -700,7 +702,7 @@ impl Session {
             // Whatever the server made of the COMMIT, closing the connection ends it.
             conn.discard();
             let mut rolled_back = Vec::new();
-            for (key, mut conn) in txs {
+            for (key, mut conn, _hold) in txs {
                 let deadline = self.db.engine(key.as_deref())?.statement_timeout();
                 let _ = conn.rollback(deadline).await;
                 rolled_back.push(key);
@@ -727,7 +729,7 @@ impl Session {
         self.pending.clear();
         self.failed = None;
         let mut first_error = None;
-        for (bind, mut conn) in std::mem::take(&mut self.txs) {
+        for (bind, mut conn, _hold) in std::mem::take(&mut self.txs) {
             let deadline = self.db.engine(bind.as_deref())?.statement_timeout();
             let started = Instant::now();
             let result = conn.rollback(deadline).await;
@@ -762,7 +764,7 @@ impl Session {
             });
         }
         if self.db.is_closed() {
-            for (_, conn) in &mut self.txs {
+            for (_, conn, _) in &mut self.txs {
                 conn.discard();
             }
             self.txs.clear();
@@ -796,7 +798,7 @@ impl Session {
     /// Whether this session has begun a transaction on `bind`.
     fn has_tx(&self, bind: Option<&str>) -> bool {
         self.txs
-            .binary_search_by(|(k, _)| k.as_deref().cmp(&bind))
+            .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
             .is_ok()
     }
 
@@ -807,7 +809,10 @@ impl Session {
         bind: Option<&str>,
         table: Option<&'static str>,
     ) -> Result<&mut Conn, Error> {
-        let index = match self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind)) {
+        let index = match self
+            .txs
+            .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
+        {
             Ok(index) => index,
             Err(index) => {
                 let engine = self.db.engine(bind)?;
@@ -829,7 +834,9 @@ impl Session {
                     return Err(fault.into_error(bind, table, deadline));
                 }
                 self.recorder().record(bind, begin, 0, started.elapsed());
-                self.txs.insert(index, (bind.map(str::to_owned), conn));
+                let hold = self.db.engine(bind)?.hold();
+                self.txs
+                    .insert(index, (bind.map(str::to_owned), conn, hold));
                 index
             }
         };
@@ -850,9 +857,11 @@ impl Session {
         };
         let deadline = self.db.engine(bind)?.statement_timeout();
         if matches!(fault, Fault::Deadline)
-            && let Ok(index) = self.txs.binary_search_by(|(k, _)| k.as_deref().cmp(&bind))
+            && let Ok(index) = self
+                .txs
+                .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
         {
-            let (_, mut conn) = self.txs.remove(index);
+            let (_, mut conn, _) = self.txs.remove(index);
             conn.discard();
         }
         self.fail(bind, fault.cause());
@@ -996,18 +1005,21 @@ impl Drop for Session {
         if txs.is_empty() {
             return;
         }
-        let deadlines: Vec<Duration> = txs
-            .iter()
-            .map(|(bind, _)| {
-                self.db
+        // The session lets its connections go now: `Db::close` waits for their rollback.
+        let conns: Vec<(Conn, Duration)> = txs
+            .into_iter()
+            .map(|(bind, conn, _hold)| {
+                let deadline = self
+                    .db
                     .engine(bind.as_deref())
-                    .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout())
+                    .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout());
+                (conn, deadline)
             })
             .collect();
         let runtime = self.db.runtime();
         let _context = runtime.enter();
         runtime.spawn(async move {
-            for ((_, mut conn), deadline) in txs.into_iter().zip(deadlines) {
+            for (mut conn, deadline) in conns {
                 let _ = conn.rollback(deadline).await;
             }
         });
