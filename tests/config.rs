@@ -436,6 +436,25 @@ fn from_env_vars_errors_name_the_variable() {
 // ---------------------------------------------------------------- merge and validate
 
 #[test]
+fn from_env_vars_names_a_near_miss_instead_of_ignoring_it() {
+    // `BINDERY_DATABASE_URL` (not `…_URI`) used to be skipped: the tool then fell back.
+    for name in [
+        "BINDERY_DATABASE_URL",
+        "BINDERY_BINDS_AUTH",
+        "BINDERY_SQLITE_BASEDIR",
+    ] {
+        let error = Config::from_env_vars([(name, "postgres://u:hunter2@h/db")])
+            .err()
+            .unwrap_or_else(|| panic!("{name} was ignored"));
+        assert!(
+            matches!(&error.problems()[..], [ConfigProblem::UnknownKey { key, .. }] if key == name),
+            "{error:?}"
+        );
+        hides(&error.to_string(), &["hunter2"]);
+    }
+}
+
+#[test]
 fn merge_lets_the_later_config_win() -> TestResult {
     let file = Config::new()
         .database_uri("sqlite:///file.db")
