@@ -18,9 +18,11 @@
 //! Configuration comes from `--config FILE` (TOML), then the environment
 //! (`BINDERY_DATABASE_URI`, `BINDERY_BIND_<KEY>`), then `--database-uri URL` and
 //! `--bind KEY=URL`; later sources win. With none at all, every bind gets a SQLite file
-//! under `./instance/` (`default.db`, `<key>.db`). `--bind KEY` without `=URL` selects a
-//! bind instead; `--bind default` is the default bind. Exit status: 0 success, 1 drift
-//! found by `check`, 2 any error.
+//! under `./instance/` (`default.db`, `<key>.db`); a URL that was given and refused is an
+//! error, never a reason to fall back. `--bind KEY` without `=URL` selects a bind instead;
+//! `--bind default` is the default bind. No error repeats an argument that may be a URL
+//! (it may hold a password): it names the flag by position. Exit status: 0 success, 1
+//! drift found by `check`, 2 any error.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
