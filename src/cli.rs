@@ -220,10 +220,13 @@ fn looks_like_url(key: &str) -> bool {
     key.contains(':') || key.contains('/') || key.contains('@')
 }
 
+/// The `--bind` flags, split: `(key, URL)` pairs that configure, keys that select.
+type SplitBinds = (Vec<(String, String)>, Vec<Option<String>>);
+
 /// `KEY=URL` flags configure, `KEY` flags select. A flag that looks like a URL without
 /// its `KEY=` is an error that names the flag by position, never repeats it: it may hold
 /// a password.
-fn split_binds(flags: &[String]) -> Result<(Vec<(String, String)>, Vec<Option<String>>), String> {
+fn split_binds(flags: &[String]) -> Result<SplitBinds, String> {
     let mut configured = Vec::new();
     let mut selected = Vec::new();
     for (index, flag) in flags.iter().enumerate() {

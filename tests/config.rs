@@ -447,7 +447,7 @@ fn from_env_vars_names_a_near_miss_instead_of_ignoring_it() {
             .err()
             .unwrap_or_else(|| panic!("{name} was ignored"));
         assert!(
-            matches!(&error.problems()[..], [ConfigProblem::UnknownKey { key, .. }] if key == name),
+            matches!(error.problems(), [ConfigProblem::UnknownKey { key, .. }] if key == name),
             "{error:?}"
         );
         hides(&error.to_string(), &["hunter2"]);
