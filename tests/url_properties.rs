@@ -165,4 +165,26 @@ proptest! {
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn startup_values_holding_a_control_character_are_refused(
+        before in "[A-Za-z0-9 _=-]{0,8}",
+        control in any::<char>().prop_filter("a control character", |c| c.is_control()),
+        after in "[A-Za-z0-9 _=-]{0,8}",
+        option in prop::sample::select(vec![
+            "application_name", "options", "options[search_path]", "user", "dbname", "host", "password",
+        ]),
+    ) {
+        // Percent-encoded, so that only the decoded value holds it: a NUL there would end
+        // the startup packet's string and begin another parameter.
+        let value = format!("{before}{control}{after}");
+        let input = format!("postgres://u@h/db?{option}={}", encode(&value));
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::BadOption { option: refused, .. }) => prop_assert_eq!(refused, option),
+            other => prop_assert!(false, "{:?} for {}={:?}", other, option, value),
+        }
+        // Without it, the same value passes.
+        let input = format!("postgres://u@h/db?{option}={}", encode(&format!("{before}{after}")));
+        prop_assert!(DatabaseUrl::parse(&input).is_ok(), "{}", input);
+    }
 }
