@@ -292,7 +292,7 @@ fn parse_server(dialect: Dialect, rest: &str) -> Result<Target, UrlError> {
     if dialect == Dialect::MySql && url.path().trim_start_matches('/').is_empty() {
         return Err(UrlError::NoDatabase);
     }
-    options::check_user_and_database(&url)?;
+    options::check_credentials_and_database(&url)?;
     options::check_query(dialect, url.query())?;
     Ok(Target::Server { dialect, url })
 }

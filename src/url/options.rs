@@ -73,8 +73,10 @@ const SQLITE_OPTIONS: &str = "mode, cache, immutable";
 /// What an option's value must be.
 #[derive(Clone, Copy)]
 enum Check {
-    /// One of these words, in any case.
-    OneOf(&'static str),
+    /// One of these words, in any case (sqlx lower-cases TLS modes); the refusal says which.
+    OneOf(&'static [&'static str], &'static str),
+    /// One of these words exactly, as bindery's SQLite set-up matches them.
+    Exactly(&'static [&'static str], &'static str),
     /// A file path or inline PEM: line breaks allowed, other control characters not.
     Certificate,
     /// Any text without control characters (it travels NUL-terminated).
@@ -93,12 +95,27 @@ enum Check {
 
 fn check_of(dialect: Dialect, name: &str) -> Option<Check> {
     let check = match (dialect, name) {
-        (Dialect::Postgres, "sslmode" | "ssl-mode") => {
-            Check::OneOf("disable, allow, prefer, require, verify-ca, verify-full")
-        }
-        (Dialect::MySql, "sslmode" | "ssl-mode") => {
-            Check::OneOf("disabled, preferred, required, verify_ca, verify_identity")
-        }
+        (Dialect::Postgres, "sslmode" | "ssl-mode") => Check::OneOf(
+            &[
+                "disable",
+                "allow",
+                "prefer",
+                "require",
+                "verify-ca",
+                "verify-full",
+            ],
+            "expected disable, allow, prefer, require, verify-ca or verify-full",
+        ),
+        (Dialect::MySql, "sslmode" | "ssl-mode") => Check::OneOf(
+            &[
+                "disabled",
+                "preferred",
+                "required",
+                "verify_ca",
+                "verify_identity",
+            ],
+            "expected disabled, preferred, required, verify_ca or verify_identity",
+        ),
         (
             Dialect::Postgres,
             "sslrootcert" | "ssl-root-cert" | "ssl-ca" | "sslcert" | "ssl-cert" | "sslkey"
@@ -128,9 +145,11 @@ fn check_of(dialect: Dialect, name: &str) -> Option<Check> {
         }
         (Dialect::MySql, "charset" | "collation") => Check::MySqlName,
         (Dialect::MySql, "timezone" | "time-zone") => Check::MySqlTimeZone,
-        (Dialect::Sqlite, "mode") => Check::OneOf("ro, rw, rwc"),
-        (Dialect::Sqlite, "cache") => Check::OneOf("shared, private"),
-        (Dialect::Sqlite, "immutable") => Check::OneOf("1, true"),
+        (Dialect::Sqlite, "mode") => Check::Exactly(&["ro", "rw", "rwc"], "expected ro, rw or rwc"),
+        (Dialect::Sqlite, "cache") => {
+            Check::Exactly(&["shared", "private"], "expected shared or private")
+        }
+        (Dialect::Sqlite, "immutable") => Check::Exactly(&["1", "true"], "expected 1 or true"),
         _ => return None,
     };
     Some(check)
@@ -144,18 +163,10 @@ fn refusal(check: Check, value: &str) -> Option<&'static str> {
             .any(|c| c.is_control() && !allowed.contains(&c))
     };
     match check {
-        Check::OneOf(words) => (!words.split(", ").any(|w| w.eq_ignore_ascii_case(value)))
-            .then_some(match words {
-                "disable, allow, prefer, require, verify-ca, verify-full" => {
-                    "expected disable, allow, prefer, require, verify-ca or verify-full"
-                }
-                "disabled, preferred, required, verify_ca, verify_identity" => {
-                    "expected disabled, preferred, required, verify_ca or verify_identity"
-                }
-                "ro, rw, rwc" => "expected ro, rw or rwc",
-                "shared, private" => "expected shared or private",
-                _ => "expected 1 or true",
-            }),
+        Check::OneOf(words, reason) => {
+            (!words.iter().any(|w| w.eq_ignore_ascii_case(value))).then_some(reason)
+        }
+        Check::Exactly(words, reason) => (!words.contains(&value)).then_some(reason),
         Check::Certificate => control(&['\n', '\r'])
             .then_some("holds a control character (only line breaks are allowed, for inline PEM)"),
         Check::Text => control(&[]).then_some("holds a control character"),
@@ -183,14 +194,14 @@ fn refusal(check: Check, value: &str) -> Option<&'static str> {
 /// `utf8mb4`, `utf8mb4_unicode_ci`, `latin1_swedish_ci`: the names `SHOW CHARACTER SET`
 /// and `SHOW COLLATION` list are all of this shape, and nothing of this shape can end the
 /// `SET NAMES` statement it is written into.
-pub(crate) fn is_mysql_name(value: &str) -> bool {
+fn is_mysql_name(value: &str) -> bool {
     (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `SYSTEM`, `+HH:MM` / `-HH:MM`, or a named zone (`UTC`, `Europe/Paris`,
 /// `America/Argentina/Buenos_Aires`, `Etc/GMT+5`): nothing that can leave the quotes of
 /// `SET time_zone='…'`.
-pub(crate) fn is_mysql_time_zone(value: &str) -> bool {
+fn is_mysql_time_zone(value: &str) -> bool {
     if value.eq_ignore_ascii_case("SYSTEM") {
         return true;
     }
@@ -259,9 +270,10 @@ pub(super) fn check_query(dialect: Dialect, query: Option<&str>) -> Result<(), U
     Ok(())
 }
 
-/// The user name and database of a server URL, decoded as sqlx decodes them, hold no
-/// control character: both travel as NUL-terminated strings in the first packet.
-pub(super) fn check_user_and_database(url: &Url) -> Result<(), UrlError> {
+/// The user name, password and database of a server URL, decoded as sqlx decodes them,
+/// hold no control character: they travel as NUL-terminated strings (the password in
+/// clear-text authentication).
+pub(super) fn check_credentials_and_database(url: &Url) -> Result<(), UrlError> {
     let parts = [
         ("user name", url.username()),
         ("password", url.password().unwrap_or("")),
