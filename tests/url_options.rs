@@ -417,6 +417,13 @@ fn no_secret_reaches_tracing_during_build_and_ping() {
     let Some(scratch) = runtime.block_on(ScratchDb::new(Server::Postgres, "trace")) else {
         return;
     };
+    let Some(mysql) = runtime.block_on(ScratchDb::new(Server::MySql, "trace")) else {
+        return;
+    };
+    let mut wrong_password = url::Url::parse(mysql.url()).unwrap();
+    wrong_password
+        .set_password(Some("mysql_pw_secret"))
+        .unwrap();
     let base = url::Url::parse(scratch.url()).unwrap();
     let mut with_password = base.clone();
     // The server trusts root: the password is sent to no one, but sqlx holds it.
@@ -426,6 +433,8 @@ fn no_secret_reaches_tracing_during_build_and_ping() {
         format!("{base}?password=pw_in_query"),
         format!("{with_password}?application_name=bindery_trace"),
         format!("{with_password}?sslkey=-----BEGIN%20KEY-----%0Akey_secret%0A-----END%20KEY-----"),
+        // MariaDB refuses it: the failure, logged and returned, must not hold it.
+        format!("{wrong_password}?timezone=%2B00:00"),
     ];
     let capture = Capture::default();
     let outputs = build_and_ping_captured(&capture, &urls);
@@ -438,6 +447,7 @@ fn no_secret_reaches_tracing_during_build_and_ping() {
         "pw_in_query",
         "pw_in_user_info",
         "key_secret",
+        "mysql_pw_secret",
     ] {
         assert!(!logged.contains(secret), "{secret} logged:\n{logged}");
         for output in &outputs {
@@ -446,7 +456,8 @@ fn no_secret_reaches_tracing_during_build_and_ping() {
     }
     // The refused option is named; the others connected.
     assert!(outputs[0].contains("`sslpassword`"), "{}", outputs[0]);
-    for output in &outputs[1..] {
+    for output in &outputs[1..4] {
         assert!(output.contains("result: Ok("), "{output}");
     }
+    assert!(outputs[4].contains("result: Err("), "{}", outputs[4]);
 }
