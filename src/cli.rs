@@ -18,9 +18,11 @@
 //! Configuration comes from `--config FILE` (TOML), then the environment
 //! (`BINDERY_DATABASE_URI`, `BINDERY_BIND_<KEY>`), then `--database-uri URL` and
 //! `--bind KEY=URL`; later sources win. With none at all, every bind gets a SQLite file
-//! under `./instance/` (`default.db`, `<key>.db`). `--bind KEY` without `=URL` selects a
-//! bind instead; `--bind default` is the default bind. Exit status: 0 success, 1 drift
-//! found by `check`, 2 any error.
+//! under `./instance/` (`default.db`, `<key>.db`); a URL that was given and refused is an
+//! error, never a reason to fall back. `--bind KEY` without `=URL` selects a bind instead;
+//! `--bind default` is the default bind. No error repeats an argument that may be a URL
+//! (it may hold a password): it names the flag by position. Exit status: 0 success, 1
+//! drift found by `check`, 2 any error.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -140,11 +142,26 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    run_with_streams(args, out, &mut std::io::stderr().lock())
+}
+
+/// As [`run_with`], with the stream errors and notes go to (standard error for
+/// [`run`]), so an embedding program or a test can read them.
+pub fn run_with_streams<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
+            if error.use_stderr() {
+                let _ = write!(err, "{}", without_urls(&error.render().to_string(), &args));
+                return ExitCode::from(2);
+            }
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -153,14 +170,14 @@ where
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start a runtime: {error}");
+            let _ = writeln!(err, "error: cannot start a runtime: {error}");
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(execute(cli, out)) {
+    match runtime.block_on(execute(cli, out, err)) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            let _ = writeln!(err, "error: {message}");
             ExitCode::from(2)
         }
     }
@@ -184,23 +201,58 @@ fn select_tables(registry: &Registry, binds: Option<&[Option<String>]>) -> Regis
     }))
 }
 
-/// `KEY=URL` flags configure, `KEY` flags select.
-fn split_binds(flags: &[String]) -> (Vec<(String, String)>, Vec<Option<String>>) {
+/// clap's error message with every argument that may be a URL (it holds `://` or `@`,
+/// so perhaps a password) replaced by its position: clap quotes the arguments it
+/// rejects.
+fn without_urls(message: &str, args: &[OsString]) -> String {
+    let mut message = message.to_owned();
+    for (position, arg) in args.iter().enumerate().skip(1) {
+        let arg = arg.to_string_lossy();
+        if arg.contains("://") || arg.contains('@') {
+            message = message.replace(arg.as_ref(), &format!("<argument {position}>"));
+        }
+    }
+    message
+}
+
+/// Whether a bind key given on the command line is in fact (part of) a URL.
+fn looks_like_url(key: &str) -> bool {
+    key.contains(':') || key.contains('/') || key.contains('@')
+}
+
+/// The `--bind` flags, split: `(key, URL)` pairs that configure, keys that select.
+type SplitBinds = (Vec<(String, String)>, Vec<Option<String>>);
+
+/// `KEY=URL` flags configure, `KEY` flags select. A flag that looks like a URL without
+/// its `KEY=` is an error that names the flag by position, never repeats it: it may hold
+/// a password.
+fn split_binds(flags: &[String]) -> Result<SplitBinds, String> {
     let mut configured = Vec::new();
     let mut selected = Vec::new();
-    for flag in flags {
+    for (index, flag) in flags.iter().enumerate() {
+        let position = index + 1;
+        let key = flag.split_once('=').map_or(flag.as_str(), |(key, _)| key);
+        if looks_like_url(key) {
+            return Err(format!(
+                "--bind #{position} looks like a URL without its bind key: write --bind KEY=URL (or --database-uri URL for the default bind); the argument is not repeated here, as it may hold a password"
+            ));
+        }
         match flag.split_once('=') {
             Some((key, url)) => configured.push((key.to_owned(), url.to_owned())),
             None if flag == "default" => selected.push(None),
             None => selected.push(Some(flag.clone())),
         }
     }
-    (configured, selected)
+    Ok((configured, selected))
 }
 
 /// File, then environment, then flags; SQLite files under `./instance/` when none says
-/// anything.
-fn config(shared: &Shared, configured: &[(String, String)]) -> Result<Config, String> {
+/// anything. A URL that was given and refused is an error, never a reason to fall back.
+fn config(
+    shared: &Shared,
+    configured: &[(String, String)],
+    err: &mut dyn Write,
+) -> Result<Config, String> {
     let mut config = Config::new();
     if let Some(path) = &shared.config {
         config = config.merge(Config::from_toml_file(path).map_err(|e| e.to_string())?);
@@ -214,8 +266,22 @@ fn config(shared: &Shared, configured: &[(String, String)]) -> Result<Config, St
         flags = flags.bind(key, url);
     }
     config = config.merge(flags);
-    if config.default_url().is_none() && config.binds().is_empty() {
-        eprintln!("note: no configuration given: using SQLite files under ./instance/");
+    // Only a configuration that says nothing at all falls back; one whose every URL was
+    // refused (a typo such as `postgress://`) fails here, naming each bind and why.
+    let says_nothing = match config.validate() {
+        Ok(()) => false,
+        Err(error) => {
+            if !matches!(error.problems(), [crate::ConfigProblem::NoDatabase]) {
+                return Err(error.to_string());
+            }
+            true
+        }
+    };
+    if says_nothing {
+        let _ = writeln!(
+            err,
+            "note: no configuration given: using SQLite files under ./instance/"
+        );
         config = Config::new();
         for bind in crate::registry().binds() {
             config = match bind.key() {
@@ -247,15 +313,15 @@ fn selection(selected: &[Option<String>]) -> Binds {
     }
 }
 
-async fn execute(cli: Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
+async fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, String> {
     let shared = cli.shared.clone().and(cli.command.shared());
-    let (configured, selected) = split_binds(&shared.binds);
+    let (configured, selected) = split_binds(&shared.binds)?;
     if let Command::Dump { format, .. } = &cli.command {
         let binds = (!selected.is_empty()).then_some(selected.as_slice());
         write_out(out, &dump(crate::registry(), binds, *format))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let db = Db::build(config(&shared, &configured)?).map_err(|e| e.to_string())?;
+    let db = Db::build(config(&shared, &configured, err)?).map_err(|e| e.to_string())?;
     let binds = selection(&selected);
     match cli.command {
         Command::Dump { .. } => Ok(ExitCode::SUCCESS),

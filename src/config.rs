@@ -506,6 +506,17 @@ impl Config {
                         });
                     }
                 }
+            } else if ["BINDERY_DATABASE", "BINDERY_BINDS", "BINDERY_SQLITE"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+            {
+                // A near miss (`BINDERY_DATABASE_URL`, `BINDERY_BINDS_AUTH`) would leave
+                // its bind unconfigured, and a tool might fall back to something else:
+                // name it instead.
+                problems.push(ConfigProblem::UnknownKey {
+                    key: name.to_owned(),
+                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_SQLITE_BASE_DIR",
+                });
             }
             // Other BINDERY_* variables belong to the tests and tools (BINDERY_TEST_…).
         }

@@ -142,7 +142,7 @@ impl fmt::Display for EngineError {
             EngineError::Options(e) => write!(f, "the URL's options are refused: {e}"),
             EngineError::SqliteOption(name) => write!(
                 f,
-                "unknown SQLite URL option `{name}`; expected mode, cache or immutable"
+                "SQLite URL option `{name}` is refused; expected mode=ro|rw|rwc, cache=shared|private or immutable=1"
             ),
             EngineError::Folder { path, reason } => {
                 write!(f, "cannot create folder {}: {reason}", path.display())
@@ -397,7 +397,9 @@ fn sqlite_pool(
             ("cache", "shared") => connect.shared_cache(true),
             ("cache", "private") => connect.shared_cache(false),
             ("immutable", "1" | "true") => connect.immutable(true),
-            _ => return Err(EngineError::SqliteOption(format!("{name}={value}"))),
+            // `DatabaseUrl::parse` refuses these already; the name only, as the value
+            // may be a secret (`?password=…`).
+            _ => return Err(EngineError::SqliteOption(name.clone())),
         };
     }
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

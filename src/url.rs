@@ -8,6 +8,8 @@ use url::Url;
 
 use crate::Dialect;
 
+mod options;
+
 /// A parsed database URL.
 ///
 /// Accepts sqlx URLs (`sqlite:`, `postgres://`, `postgresql://`, `mysql://`,
@@ -80,6 +82,62 @@ pub enum UrlError {
     /// A SQLite URL with a path that is empty.
     #[error("the SQLite URL has an empty path")]
     EmptyPath,
+    /// A `+driver` suffix bindery does not stand in for, such as SQLAlchemy's
+    /// `sqlite+pysqlcipher` (an encrypted database whose key sits in the URL).
+    #[error("unknown driver `{driver}` for {dialect}; bindery accepts {expected}")]
+    UnknownDriver {
+        /// The driver as written after `+`.
+        driver: String,
+        /// The dialect of the scheme.
+        dialect: Dialect,
+        /// The drivers accepted for that dialect.
+        expected: &'static str,
+    },
+    /// A query option this dialect does not take. sqlx would log it with its value, or
+    /// drop it silently; bindery refuses it, naming it and never its value.
+    #[error("unknown {dialect} URL option `{option}`; expected one of: {expected}")]
+    UnknownOption {
+        /// The option's name (or its position, when the name is not safe to print).
+        option: String,
+        /// The URL's dialect.
+        dialect: Dialect,
+        /// The options that dialect takes.
+        expected: &'static str,
+    },
+    /// A query option whose value is refused, for instance a MySQL `collation` or
+    /// `timezone` that would end the `SET` statement sqlx writes it into. The value is
+    /// never shown.
+    #[error("URL option `{option}` is refused: {reason}")]
+    BadOption {
+        /// The option's name.
+        option: String,
+        /// What the value must be.
+        reason: &'static str,
+    },
+    /// A query part without `=`: most likely a value holding an `&` that was not
+    /// percent-encoded, so the part is not shown.
+    #[error(
+        "query part #{position} of the URL has no `=`: percent-encode `&` inside a value as %26"
+    )]
+    OptionWithoutValue {
+        /// Its position among the query parts, from 1.
+        position: usize,
+    },
+    /// The user name, password or database of a server URL is refused.
+    #[error("the URL's {part} {reason}")]
+    BadPart {
+        /// `user name`, `password` or `database name`.
+        part: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A SQLite URL with user info (`:secret@`) or a `:` in its first folder, such as
+    /// SQLAlchemy's `sqlite+pysqlcipher://:key@/file.db` without its driver: SQLite has no
+    /// users or passwords, and bindery will not make a folder named after a secret.
+    #[error(
+        "the SQLite URL holds `@` or `:` in its first folder, like user info (`user:password@`): SQLite takes no credentials; write `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`"
+    )]
+    SqliteUserInfo,
 }
 
 impl core::str::FromStr for DatabaseUrl {
@@ -127,6 +185,7 @@ impl DatabaseUrl {
                 });
             }
         };
+        options::check_driver(dialect, scheme)?;
         let target = match dialect {
             Dialect::Sqlite => parse_sqlite(rest)?,
             Dialect::Postgres | Dialect::MySql => parse_server(dialect, rest)?,
@@ -194,6 +253,15 @@ fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
     } else {
         location.to_owned()
     };
+    options::check_query(Dialect::Sqlite, query)?;
+    // `sqlite://:key@/file.db` would make a folder named `:key@`: user info, not a path.
+    if let Some((first, _)) = path.trim_start_matches('/').split_once('/') {
+        let drive =
+            first.len() == 2 && first.ends_with(':') && first.as_bytes()[0].is_ascii_alphabetic();
+        if first.contains('@') || (first.contains(':') && !drive) {
+            return Err(UrlError::SqliteUserInfo);
+        }
+    }
     let query: Vec<(String, String)> = query
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
@@ -224,6 +292,8 @@ fn parse_server(dialect: Dialect, rest: &str) -> Result<Target, UrlError> {
     if dialect == Dialect::MySql && url.path().trim_start_matches('/').is_empty() {
         return Err(UrlError::NoDatabase);
     }
+    options::check_credentials_and_database(&url)?;
+    options::check_query(dialect, url.query())?;
     Ok(Target::Server { dialect, url })
 }
 
@@ -277,7 +347,12 @@ fn write_query<'a>(
 ) -> fmt::Result {
     for (i, (key, value)) in pairs.enumerate() {
         f.write_str(if i == 0 { "?" } else { "&" })?;
-        let value = if is_secret_param(key) { "***" } else { value };
+        // Inline PEM (`sslkey=-----BEGIN PRIVATE KEY-----…`) is a secret too.
+        let value = if is_secret_param(key) || value.trim_start().starts_with("-----BEGIN") {
+            "***"
+        } else {
+            value
+        };
         let encoded: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair(key, value)
             .finish();

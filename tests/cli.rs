@@ -238,3 +238,93 @@ fn dot_draws_cross_bind_references_red() {
         "{dot}"
     );
 }
+
+/// The CLI's output, error output, and exit status for these arguments.
+fn cli_with_errors(args: &[&str]) -> (String, String, std::process::ExitCode) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = bindery::cli::run_with_streams(
+        std::iter::once("app").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+        code,
+    )
+}
+
+#[test]
+fn a_url_without_its_bind_key_is_named_by_position_never_echoed() {
+    for args in [
+        &["--bind", "postgres://user:hunter2@127.0.0.1/db", "binds"][..],
+        &[
+            "binds",
+            "--bind",
+            "auth",
+            "--bind",
+            "mysql://root:hunter2@h/db?charset=utf8mb4",
+        ],
+        &[
+            "create-all",
+            "--bind",
+            "sqlite:///:hunter2@/x.db",
+            "--dry-run",
+        ],
+    ] {
+        let (out, err, code) = cli_with_errors(args);
+        assert_eq!(code, std::process::ExitCode::from(2), "{args:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        let position = if args[0] == "binds" { "#2" } else { "#1" };
+        assert!(
+            err.contains(&format!("--bind {position} looks like a URL")),
+            "{err}"
+        );
+        assert!(!err.to_lowercase().contains("hunter2"), "{err}");
+    }
+}
+
+#[test]
+fn clap_errors_do_not_quote_a_url() {
+    // A URL where clap expects nothing: clap names the argument it rejects.
+    let (_, err, code) = cli_with_errors(&["create-all", "postgres://user:hunter2@h/db"]);
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(err.contains("<argument 2>"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn a_refused_url_is_an_error_never_a_fallback_to_sqlite() {
+    let instance = std::path::Path::new("instance");
+    let existed = instance.exists();
+    for args in [
+        &["create-all", "--bind", "auth=postgress://u:hunter2@h/auth"][..],
+        &["--database-uri", "mysql://root:hunter2@h:99999/db", "binds"],
+        &[
+            "check",
+            "--bind",
+            "auth=postgres://u:hunter2@h/auth?sslpassword=x",
+        ],
+    ] {
+        let (out, err, code) = cli_with_errors(args);
+        assert_eq!(
+            code,
+            std::process::ExitCode::from(2),
+            "{args:?}: {out}{err}"
+        );
+        assert!(!err.contains("note: no configuration given"), "{err}");
+        let key = if args[0] == "--database-uri" {
+            "`database_uri`"
+        } else {
+            "`binds.auth`"
+        };
+        assert!(err.contains(key), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    if !existed {
+        assert!(
+            !instance.exists(),
+            "the CLI fell back to SQLite files under ./instance/"
+        );
+    }
+}

@@ -81,7 +81,8 @@ fn passwords_never_show_in_display_or_debug() {
         ("postgresql+psycopg2://u:p%40ss@db.example:5433/app?sslmode=require", &["p%40ss", "p@ss"][..], "postgresql+psycopg2://u:***@db.example:5433/app?sslmode=require"),
         ("postgres://u:s%3Acr%2Fet@h/db", &["s%3Acr%2Fet", "s:cr/et"][..], "postgres://u:***@h/db"),
         ("postgres://u@h/app?password=hunter2&sslmode=disable", &["hunter2"][..], "postgres://u@h/app?password=***&sslmode=disable"),
-        ("postgres://u@h/app?sslpassword=hunter2", &["hunter2"][..], "postgres://u@h/app?sslpassword=***"),
+        // Inline PEM in a key option is a secret too (sslpassword is refused: see url_options.rs).
+        ("postgres://u@h/app?sslkey=-----BEGIN%20PRIVATE%20KEY-----%0AMIIhunter2%0A-----END%20PRIVATE%20KEY-----", &["hunter2"][..], "postgres://u@h/app?sslkey=***"),
         ("mysql://:hunter2@h/db", &["hunter2"][..], "mysql://:***@h/db"),
     ];
     for (input, secrets, shown) in cases {
@@ -440,6 +441,25 @@ fn from_env_vars_errors_name_the_variable() {
 }
 
 // ---------------------------------------------------------------- merge and validate
+
+#[test]
+fn from_env_vars_names_a_near_miss_instead_of_ignoring_it() {
+    // `BINDERY_DATABASE_URL` (not `…_URI`) used to be skipped: the tool then fell back.
+    for name in [
+        "BINDERY_DATABASE_URL",
+        "BINDERY_BINDS_AUTH",
+        "BINDERY_SQLITE_BASEDIR",
+    ] {
+        let error = Config::from_env_vars([(name, "postgres://u:hunter2@h/db")])
+            .err()
+            .unwrap_or_else(|| panic!("{name} was ignored"));
+        assert!(
+            matches!(error.problems(), [ConfigProblem::UnknownKey { key, .. }] if key == name),
+            "{error:?}"
+        );
+        hides(&error.to_string(), &["hunter2"]);
+    }
+}
 
 #[test]
 fn merge_lets_the_later_config_win() -> TestResult {

@@ -1,8 +1,9 @@
 //! Properties of URL parsing over generated input: a URL always parses back from what it
-//! prints (the password aside), no printed form or error shows the password, and no
-//! input, however malformed, makes parsing panic.
+//! prints (the password aside), no printed form or error shows the password or a secret
+//! option, no input, however malformed, makes parsing panic, and the MySQL options sqlx
+//! writes into SQL pass only when they cannot leave their place in it.
 
-use bindery::{Config, DatabaseUrl, Dialect};
+use bindery::{Config, DatabaseUrl, Db, Dialect, UrlError};
 use proptest::prelude::*;
 
 /// Characters a user name, password or database name may hold, awkward ones included;
@@ -72,5 +73,118 @@ proptest! {
                 Err(error) => prop_assert!(!error.to_string().contains(&secret)),
             }
         }
+    }
+
+    #[test]
+    fn mysql_names_and_zones_that_cannot_leave_the_set_statement_pass(
+        name in "[A-Za-z0-9_]{1,64}",
+        zone in prop_oneof![
+            Just("SYSTEM".to_owned()),
+            "[+-][0-9]{1,2}:[0-9]{2}",
+            "[A-Za-z][A-Za-z0-9_]{0,12}(/[A-Za-z][A-Za-z0-9_+]{0,12}){0,2}",
+        ],
+    ) {
+        for option in ["charset", "collation"] {
+            let input = format!("mysql://u@h/db?{option}={name}");
+            prop_assert!(DatabaseUrl::parse(&input).is_ok(), "{}", input);
+        }
+        for option in ["timezone", "time-zone"] {
+            let input = format!("mysql://u@h/db?{option}={}", encode(&zone));
+            prop_assert!(DatabaseUrl::parse(&input).is_ok(), "{}", input);
+        }
+    }
+
+    #[test]
+    fn mysql_values_holding_sql_syntax_are_refused(
+        before in "[A-Za-z0-9_/+:]{0,8}",
+        bad in prop_oneof![
+            Just(";".to_owned()), Just("'".to_owned()), Just("\"".to_owned()),
+            Just("`".to_owned()), Just("#".to_owned()), Just("--".to_owned()),
+            Just("/*".to_owned()), Just(" ".to_owned()), Just("\\".to_owned()),
+            any::<char>().prop_filter("a control character", |c| c.is_control()).prop_map(String::from),
+        ],
+        after in "[A-Za-z0-9_/+:]{0,8}",
+        option in prop::sample::select(vec!["charset", "collation", "timezone", "time-zone"]),
+    ) {
+        let value = format!("{before}{bad}{after}");
+        let input = format!("mysql://u@h/db?{option}={}", encode(&value));
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::BadOption { option: refused, .. }) => prop_assert_eq!(refused, option),
+            other => prop_assert!(false, "{:?} for {}={:?}", other, option, value),
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_any_output(
+        password in part(1),
+        secret in "[A-Za-z0-9]{10,16}",
+        driver in prop::sample::select(vec!["", "+pymysql", "+psycopg2", "+pysqlcipher", "+nosuch"]),
+        shape in 0usize..7,
+    ) {
+        // Marked, so that no other text of the output can look like them.
+        let password = format!("Zq{password}");
+        let secret = format!("Sk{secret}");
+        let (user_info, query) = (format!("u:{}@", encode(&password)), match shape {
+            0 => format!("password={secret}"),
+            1 => format!("sslpassword={secret}"),
+            2 => format!("sslkey=-----BEGIN%20KEY-----%0A{secret}%0A-----END%20KEY-----"),
+            3 => format!("application_name=a&password={secret}&x"),
+            4 => format!("password=a%26b&{secret}"),
+            5 => format!("collation=x%3B{secret}"),
+            _ => format!("options=-c%20a%3Db&password={secret}%00"),
+        });
+        let inputs = [
+            format!("postgresql{driver}://{user_info}h/db?{query}"),
+            format!("mysql{driver}://{user_info}h/db?{query}"),
+            format!("sqlite{driver}://{user_info}/x.db?{query}"),
+            format!("sqlite{driver}:///x.db?{query}"),
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let dir = std::env::temp_dir().join(format!("bindery_props_{}", std::process::id()));
+        for input in &inputs {
+            let mut shown = match DatabaseUrl::parse(input) {
+                Ok(url) => format!("{url} {url:?}"),
+                Err(error) => format!("{error} {error:?}"),
+            };
+            let config = Config::new().bind("k", input).sqlite_base_dir(&dir);
+            shown.push_str(&format!("{config:?}"));
+            if let Err(error) = config.validate() {
+                shown.push_str(&format!("{error} {error:?}"));
+            }
+            runtime.block_on(async {
+                match Db::build(config) {
+                    Ok(db) => {
+                        shown.push_str(&format!("{db:?} {:?}", db.engines()));
+                        db.close().await;
+                    }
+                    Err(error) => shown.push_str(&format!("{error} {error:?}")),
+                }
+            });
+            prop_assert!(!shown.contains(&password), "{} shows the password: {}", input, shown);
+            prop_assert!(!shown.contains(&secret), "{} shows the secret: {}", input, shown);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn startup_values_holding_a_control_character_are_refused(
+        before in "[A-Za-z0-9 _=-]{0,8}",
+        control in any::<char>().prop_filter("a control character", |c| c.is_control()),
+        after in "[A-Za-z0-9 _=-]{0,8}",
+        option in prop::sample::select(vec![
+            "application_name", "options", "options[search_path]", "user", "dbname", "host", "password",
+        ]),
+    ) {
+        // Percent-encoded, so that only the decoded value holds it: a NUL there would end
+        // the startup packet's string and begin another parameter.
+        let value = format!("{before}{control}{after}");
+        let input = format!("postgres://u@h/db?{option}={}", encode(&value));
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::BadOption { option: refused, .. }) => prop_assert_eq!(refused, option),
+            other => prop_assert!(false, "{:?} for {}={:?}", other, option, value),
+        }
+        // Without it, the same value passes.
+        let input = format!("postgres://u@h/db?{option}={}", encode(&format!("{before}{after}")));
+        prop_assert!(DatabaseUrl::parse(&input).is_ok(), "{}", input);
     }
 }
