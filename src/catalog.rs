@@ -1,8 +1,6 @@
 //! What a bind's database holds, read from its own catalog: the tables of the current
 //! schema (PostgreSQL), database (MySQL) or file (SQLite), and their columns.
 
-use std::collections::BTreeSet;
-
 use crate::engine::{Engine, Pool};
 use crate::{Dialect, SqlType};
 
@@ -54,14 +52,14 @@ const MYSQL_COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NA
      WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
      ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
 
-/// The names of the tables that exist now.
-pub(crate) async fn table_names(engine: &Engine) -> Result<BTreeSet<String>, sqlx::Error> {
-    let names: Vec<String> = match engine.pool() {
-        Pool::Sqlite(pool) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(pool).await?,
-        Pool::Postgres(pool) => sqlx::query_scalar(POSTGRES_TABLES).fetch_all(pool).await?,
-        Pool::MySql(pool) => sqlx::query_scalar(MYSQL_TABLES).fetch_all(pool).await?,
-    };
-    Ok(names.into_iter().collect())
+/// The query that lists the names of the tables that exist now, for running on a
+/// connection of the caller's (inside a transaction, or under a lock).
+pub(crate) fn tables_query(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => SQLITE_TABLES,
+        Dialect::Postgres => POSTGRES_TABLES,
+        Dialect::MySql => MYSQL_TABLES,
+    }
 }
 
 /// Every table that exists now, with its columns, by table name.

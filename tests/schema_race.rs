@@ -18,9 +18,7 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bindery::{
-    Binds, ColumnInfo, Config, Db, ForeignKey, IndexInfo, Registry, SqlType, TableInfo,
-};
+use bindery::{Binds, ColumnInfo, Config, Db, ForeignKey, IndexInfo, Registry, SqlType, TableInfo};
 use common::{ScratchDb, ScratchDir, Server};
 
 /// Rounds per operation and backend.
@@ -38,7 +36,10 @@ const ID: ColumnInfo = ColumnInfo {
 const fn fk(name: &'static str, table: &'static str) -> ColumnInfo {
     ColumnInfo {
         nullable: true,
-        references: Some(ForeignKey { table, column: "id" }),
+        references: Some(ForeignKey {
+            table,
+            column: "id",
+        }),
         ..ColumnInfo::new(name, SqlType::Integer)
     }
 }
@@ -64,7 +65,11 @@ static TABLES: [TableInfo; 12] = [
     table("category", &[ID, fk("parent_id", "category")], &[]),
     table(
         "product",
-        &[ID, fk("category_id", "category"), fk("supplier_id", "supplier")],
+        &[
+            ID,
+            fk("category_id", "category"),
+            fk("supplier_id", "supplier"),
+        ],
         &[IndexInfo {
             name: "ix_product_supplier_id",
             columns: &["supplier_id"],
@@ -74,7 +79,11 @@ static TABLES: [TableInfo; 12] = [
     table("warehouse", &[ID, fk("region_id", "region")], &[]),
     table(
         "stock",
-        &[ID, fk("product_id", "product"), fk("warehouse_id", "warehouse")],
+        &[
+            ID,
+            fk("product_id", "product"),
+            fk("warehouse_id", "warehouse"),
+        ],
         &[IndexInfo {
             name: "uq_stock_product_id_warehouse_id",
             columns: &["product_id", "warehouse_id"],
@@ -103,7 +112,11 @@ static TABLES: [TableInfo; 12] = [
     ),
     table(
         "review",
-        &[ID, fk("product_id", "product"), fk("customer_id", "customer")],
+        &[
+            ID,
+            fk("product_id", "product"),
+            fk("customer_id", "customer"),
+        ],
         &[],
     ),
 ];
@@ -149,11 +162,17 @@ impl Op {
 async fn racer(op: &str) {
     let url = std::env::var("BINDERY_RACE_URL").unwrap();
     let base_dir = std::env::var("BINDERY_RACE_BASE").unwrap();
-    let start: u128 = std::env::var("BINDERY_RACE_START").unwrap().parse().unwrap();
+    let start: u128 = std::env::var("BINDERY_RACE_START")
+        .unwrap()
+        .parse()
+        .unwrap();
     let db = race_db(&url, &base_dir);
     // Connected before the start, so that the race is between the statements.
     db.engine(None).unwrap().ping().await.unwrap();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
     let wait = u64::try_from(start.saturating_sub(now)).unwrap();
     tokio::time::sleep(Duration::from_millis(wait)).await;
     let result = match op {
