@@ -359,3 +359,113 @@ race_test! {
     two_processes_race_on_postgres: Some(Server::Postgres);
     two_processes_race_on_mariadb: Some(Server::MySql);
 }
+
+/// Two tables that reference nothing, for the tests below: DDL from outside bindery, which
+/// does not take bindery's schema lock, lands on one while bindery's run waits on the other.
+static PAIR: [TableInfo; 2] = [table("gone", &[ID], &[]), table("held", &[ID], &[])];
+
+/// A `Db` over `url` holding [`PAIR`], on a pool of one connection (so that MySQL drops
+/// the two one after the other, `held` first).
+fn pair_db(url: &str) -> Db {
+    let config = Config::new()
+        .database_uri(url)
+        .ddl_lock_timeout(Duration::from_secs(5))
+        .pool(bindery::PoolOptions {
+            max_connections: Some(1),
+            ..bindery::PoolOptions::default()
+        });
+    Db::build_with_registry(config, Registry::from_tables(PAIR.iter())).unwrap()
+}
+
+/// Polls `sql` (how many sessions wait on a lock) on `conn` every 10 ms until it is
+/// positive: at most 10 s, then the test fails.
+macro_rules! until_waiting {
+    ($conn:expr, $sql:expr) => {{
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let waiting: i64 = sqlx::query_scalar($sql)
+                .fetch_one(&mut $conn)
+                .await
+                .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no session ever waited");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }};
+}
+
+/// PostgreSQL: another session creates `held` in a transaction that commits only once
+/// `create_all` waits on it. The waiting statement then fails (a unique violation in
+/// `pg_type`); the run is rolled back and tried again on a fresh read of the catalog, and
+/// reports `held` as already there.
+#[tokio::test]
+async fn postgres_retries_a_run_that_lost_a_race() {
+    use bindery::sqlx::{self, Connection as _};
+    let Some(scratch) = ScratchDb::new(Server::Postgres, "retry").await else {
+        return;
+    };
+    let db = pair_db(scratch.url());
+    let mut other = sqlx::PgConnection::connect(scratch.url()).await.unwrap();
+    let mut watcher = sqlx::PgConnection::connect(scratch.url()).await.unwrap();
+    sqlx::raw_sql("BEGIN; CREATE TABLE held (id INTEGER PRIMARY KEY)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let interloper = async {
+        until_waiting!(
+            watcher,
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        );
+        sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
+    };
+    let (report, ()) = tokio::join!(db.create_all(Binds::DEFAULT), interloper);
+    let report = report.unwrap();
+    assert_eq!(report.binds[0].changed, ["gone"]);
+    assert_eq!(report.binds[0].skipped, ["held"]);
+    db.close().await;
+}
+
+/// MariaDB: another session drops `gone` while `drop_all` waits to drop `held` (a third
+/// session reads `held` in an open transaction). `DROP TABLE gone` then answers `1051
+/// Unknown table`, and the run reports `gone` as not there instead of failing.
+#[tokio::test]
+async fn mariadb_counts_a_table_dropped_meanwhile_as_not_there() {
+    use bindery::sqlx::{self, Connection as _};
+    let Some(scratch) = ScratchDb::new(Server::MySql, "gone").await else {
+        return;
+    };
+    let db = pair_db(scratch.url());
+    db.create_all(Binds::DEFAULT).await.unwrap();
+    let mut reader = sqlx::MySqlConnection::connect(scratch.url()).await.unwrap();
+    let mut other = sqlx::MySqlConnection::connect(scratch.url()).await.unwrap();
+    sqlx::raw_sql("START TRANSACTION; SELECT * FROM held")
+        .execute(&mut reader)
+        .await
+        .unwrap();
+    let interloper = async {
+        until_waiting!(
+            other,
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND STATE = 'Waiting for table metadata lock'"
+        );
+        sqlx::raw_sql("DROP TABLE gone")
+            .execute(&mut other)
+            .await
+            .unwrap();
+        sqlx::raw_sql("COMMIT").execute(&mut reader).await.unwrap();
+    };
+    let (report, ()) = tokio::join!(db.drop_all(Binds::DEFAULT), interloper);
+    let report = report.unwrap();
+    assert_eq!(report.binds[0].changed, ["held"]);
+    assert_eq!(report.binds[0].skipped, ["gone"]);
+    assert!(live_pair(&db).await.is_empty());
+    db.close().await;
+}
+
+async fn live_pair(db: &Db) -> Vec<String> {
+    let reflected = db.reflect(Binds::DEFAULT).await.unwrap();
+    reflected[0].tables.iter().map(|t| t.name.clone()).collect()
+}

@@ -217,9 +217,14 @@ impl Db {
     /// Creates the tables of the selected binds that do not exist yet (Flask's
     /// `db.create_all`), in foreign-key order, all binds at once. On PostgreSQL and SQLite
     /// each bind's tables are created in one transaction, so a failure leaves that bind
-    /// untouched; on MySQL, whose DDL commits itself, the tables created before a failure
-    /// are dropped again, and the tables that do not reference each other are created over
-    /// up to four of the bind's pooled connections at once.
+    /// untouched; on MySQL, whose DDL commits itself, the tables this call created before a
+    /// failure are dropped again (and no others), and the tables that do not reference each
+    /// other are created over up to four of the bind's pooled connections at once.
+    ///
+    /// Each bind's run holds a lock of its database while it reads which tables exist and
+    /// creates the others, so two processes calling this at once take turns, and the
+    /// second reports the first one's tables as skipped. See the README, "Schema
+    /// operations".
     pub async fn create_all(&self, binds: impl Into<Binds>) -> Result<SchemaReport, Error> {
         self.run_schema(SchemaOperation::CreateAll, binds.into())
             .await

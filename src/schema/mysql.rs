@@ -49,12 +49,12 @@ pub(super) async fn run(
     let first = pool.acquire().await.map_err(|e| (None, e, true))?;
     let mut connections = Connections {
         all: vec![first],
-        locked: false,
+        released: false,
     };
     let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
     let conn = &mut connections.all[0];
     execute(conn, &setup).await.map_err(|e| (None, e, true))?;
-    connections.locked = lock(conn, lock_timeout_seconds)
+    lock(conn, lock_timeout_seconds)
         .await
         .map_err(|e| (None, e, true))?;
     let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::MySql))
@@ -80,8 +80,8 @@ pub(super) async fn run(
     result.map(|found| (plan, found))
 }
 
-/// Waits for the bind's schema lock: `Ok(true)` once held.
-async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<bool, sqlx::Error> {
+/// Waits for the bind's schema lock, at most `timeout_seconds`.
+async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<(), sqlx::Error> {
     let timeout = i64::try_from(timeout_seconds).unwrap_or(i64::MAX);
     let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT GET_LOCK({LOCK_NAME}, ?)"
@@ -90,7 +90,7 @@ async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<bool,
     .fetch_one(&mut *conn)
     .await?;
     match got {
-        Some(1) => Ok(true),
+        Some(1) => Ok(()),
         _ => Err(sqlx::Error::Io(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!(
@@ -101,13 +101,14 @@ async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<bool,
     }
 }
 
-/// The connections of one run. The first holds the schema lock; the others were taken
-/// for this run only. Dropped without [`Connections::release`] (an error on the way, or
-/// the caller's future dropped), the first is closed rather than returned to the pool,
-/// which frees the lock with it.
+/// The connections of one run. The first holds the schema lock and a changed lock
+/// timeout; the others were taken for this run only. Unless [`Connections::release`]
+/// succeeded (an error on the way, or the caller's future dropped), the first is closed
+/// rather than returned to the pool: that frees the lock, and no pooled connection keeps
+/// the run's settings.
 struct Connections {
     all: Vec<PoolConnection<MySql>>,
-    locked: bool,
+    released: bool,
 }
 
 impl Connections {
@@ -120,7 +121,7 @@ impl Connections {
         let release =
             format!("SET SESSION lock_wait_timeout = DEFAULT; DO RELEASE_LOCK({LOCK_NAME})");
         if execute(first, &release).await.is_ok() {
-            self.locked = false;
+            self.released = true;
         }
     }
 }
@@ -129,7 +130,7 @@ impl Drop for Connections {
     fn drop(&mut self) {
         // The extra connections leave the pool at the size it had, so the sessions that
         // follow prepare their statements on fewer connections.
-        let keep = usize::from(!self.locked);
+        let keep = usize::from(self.released);
         for conn in self.all.iter_mut().skip(keep) {
             conn.close_on_drop();
         }
