@@ -43,13 +43,17 @@ const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, 
      JOIN pg_catalog.pg_tables AS t ON t.schemaname = c.table_schema AND t.tablename = c.table_name \
      WHERE c.table_schema = current_schema() \
      ORDER BY c.table_name, c.ordinal_position";
+// A subquery, not a join: MariaDB reads a joined `information_schema.TABLES` in every
+// database of the server, so the read waited behind any other database's pending `DROP
+// DATABASE`; `EXPLAIN` shows "Scanned 1 database" for both sides this way.
 const MYSQL_COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
      CAST(c.DATA_TYPE AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), \
      CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.NUMERIC_PRECISION AS SIGNED), \
      CAST(c.NUMERIC_SCALE AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED) \
      FROM information_schema.COLUMNS AS c \
-     JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-     WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+     WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME IN (SELECT t.TABLE_NAME \
+       FROM information_schema.TABLES AS t \
+       WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE') \
      ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
 
 /// The query that lists the names of the tables that exist now, for running on a
