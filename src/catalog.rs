@@ -1,8 +1,6 @@
 //! What a bind's database holds, read from its own catalog: the tables of the current
 //! schema (PostgreSQL), database (MySQL) or file (SQLite), and their columns.
 
-use std::collections::BTreeSet;
-
 use crate::engine::{Engine, Pool, bounded};
 use crate::{Dialect, SqlType};
 
@@ -45,39 +43,27 @@ const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, 
      JOIN pg_catalog.pg_tables AS t ON t.schemaname = c.table_schema AND t.tablename = c.table_name \
      WHERE c.table_schema = current_schema() \
      ORDER BY c.table_name, c.ordinal_position";
+// A subquery, not a join: MariaDB reads a joined `information_schema.TABLES` in every
+// database of the server, so the read waited behind any other database's pending `DROP
+// DATABASE`; `EXPLAIN` shows "Scanned 1 database" for both sides this way.
 const MYSQL_COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
      CAST(c.DATA_TYPE AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), \
      CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.NUMERIC_PRECISION AS SIGNED), \
      CAST(c.NUMERIC_SCALE AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED) \
      FROM information_schema.COLUMNS AS c \
-     JOIN information_schema.TABLES AS t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-     WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+     WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME IN (SELECT t.TABLE_NAME \
+       FROM information_schema.TABLES AS t \
+       WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE') \
      ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
 
-/// The names of the tables that exist now.
-pub(crate) async fn table_names(engine: &Engine) -> Result<BTreeSet<String>, sqlx::Error> {
-    let deadline = engine.statement_timeout();
-    let names: Vec<String> = match engine.pool() {
-        Pool::Sqlite(pool) => {
-            bounded(pool, deadline, |c| {
-                Box::pin(sqlx::query_scalar(SQLITE_TABLES).fetch_all(c))
-            })
-            .await?
-        }
-        Pool::Postgres(pool) => {
-            bounded(pool, deadline, |c| {
-                Box::pin(sqlx::query_scalar(POSTGRES_TABLES).fetch_all(c))
-            })
-            .await?
-        }
-        Pool::MySql(pool) => {
-            bounded(pool, deadline, |c| {
-                Box::pin(sqlx::query_scalar(MYSQL_TABLES).fetch_all(c))
-            })
-            .await?
-        }
-    };
-    Ok(names.into_iter().collect())
+/// The query that lists the names of the tables that exist now, for running on a
+/// connection of the caller's (inside a transaction, or under a lock).
+pub(crate) fn tables_query(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => SQLITE_TABLES,
+        Dialect::Postgres => POSTGRES_TABLES,
+        Dialect::MySql => MYSQL_TABLES,
+    }
 }
 
 /// Every table that exists now, with its columns, by table name.

@@ -457,6 +457,7 @@ async fn a_stopped_mariadb_fails_the_open_transaction(maria: &mut OwnMariaDb) {
         .database_uri("sqlite:///default.db")
         .bind("auth", auth.url())
         .bind_with("shop", &maria.url("shop_hung"), fast())
+        .ddl_lock_timeout(Duration::from_secs(1))
         .sqlite_base_dir(dir.path());
     let db = Db::build(config).unwrap();
     db.create_all(Binds::All).await.unwrap();
@@ -479,6 +480,7 @@ async fn a_frozen_network_to_postgres_fails_the_open_transaction() {
         .database_uri("sqlite:///default.db")
         .bind_with("auth", &network.url(auth.url()), fast())
         .bind("shop", shop.url())
+        .ddl_lock_timeout(Duration::from_secs(1))
         .sqlite_base_dir(dir.path());
     let db = Db::build(config).unwrap();
     db.create_all(Binds::All).await.unwrap();
@@ -551,6 +553,15 @@ async fn a_hung_bind(db: &Db, hung: &str, hang: &mut dyn Hang) {
         "t={} ms: the other binds wrote; a fresh write on {hung} failed in {} ms: {error}",
         t0.elapsed().as_millis(),
         took.as_millis()
+    );
+    // Schema operations and the drift check are bounded too.
+    let drift = tokio::time::timeout(NO_HANG, db.check(hung)).await;
+    let error = drift.expect("check hung").unwrap_err();
+    let created = tokio::time::timeout(NO_HANG, db.create_all(hung)).await;
+    let schema_error = created.expect("create_all hung").unwrap_err();
+    eprintln!(
+        "t={} ms: check failed ({error}); create_all failed ({schema_error})",
+        t0.elapsed().as_millis()
     );
 
     hang.thaw();

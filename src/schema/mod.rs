@@ -1,8 +1,8 @@
 //! `create_all` and `drop_all`, per bind: Flask-SQLAlchemy's `db.create_all(bind_key=…)`.
 
-use crate::catalog::table_names;
+use crate::catalog::tables_query;
 use crate::db::Db;
-use crate::engine::{Engine, Pool};
+use crate::engine::{Engine, Pool, deadline_passed};
 use crate::error::Error;
 use crate::{BindName, Dialect, TableInfo, creation_order};
 use core::fmt;
@@ -217,9 +217,14 @@ impl Db {
     /// Creates the tables of the selected binds that do not exist yet (Flask's
     /// `db.create_all`), in foreign-key order, all binds at once. On PostgreSQL and SQLite
     /// each bind's tables are created in one transaction, so a failure leaves that bind
-    /// untouched; on MySQL, whose DDL commits itself, the tables created before a failure
-    /// are dropped again, and the tables that do not reference each other are created over
-    /// up to four of the bind's pooled connections at once.
+    /// untouched; on MySQL, whose DDL commits itself, the tables this call created before a
+    /// failure are dropped again (and no others), and the tables that do not reference each
+    /// other are created over up to four of the bind's pooled connections at once.
+    ///
+    /// Each bind's run holds a lock of its database while it reads which tables exist and
+    /// creates the others, so two processes calling this at once take turns, and the
+    /// second reports the first one's tables as skipped. See the README, "Schema
+    /// operations".
     pub async fn create_all(&self, binds: impl Into<Binds>) -> Result<SchemaReport, Error> {
         self.run_schema(SchemaOperation::CreateAll, binds.into())
             .await
@@ -243,7 +248,23 @@ impl Db {
             let engine = self.engine(key.as_deref())?;
             let tables = self.tables_of(key.as_deref());
             let lock_timeout = self.config().ddl_lock_wait();
-            Ok::<_, Error>(run_bind(engine, tables, operation, lock_timeout).await)
+            // A hung server answers no statement: the whole run of a bind is bounded, by
+            // room for every attempt to wait for its locks and then do its work.
+            let budget = (lock_timeout + engine.statement_timeout()) * POSTGRES_ATTEMPTS;
+            let run = run_bind(engine, tables, operation, lock_timeout);
+            let outcome = match tokio::time::timeout(budget, run).await {
+                Ok(outcome) => outcome,
+                // Abandoned part-way: a transaction's connection rolls back when the server
+                // answers again, but on MySQL, or if the COMMIT was already sent, what the
+                // bind holds is unknown.
+                Err(_) => Err(BindFailure {
+                    bind: engine.key().map(str::to_owned),
+                    table: None,
+                    source: deadline_passed(budget),
+                    rolled_back: false,
+                }),
+            };
+            Ok::<_, Error>(outcome)
         });
         let mut completed = SchemaReport {
             operation,
@@ -277,75 +298,185 @@ fn statements(dialect: Dialect, table: &TableInfo, operation: SchemaOperation) -
     }
 }
 
+/// How many times a PostgreSQL bind's run is tried in all when it loses a race with DDL
+/// from outside bindery (which does not take bindery's schema lock).
+const POSTGRES_ATTEMPTS: u32 = 3;
+
 async fn run_bind(
     engine: &Engine,
     tables: &[&'static TableInfo],
     operation: SchemaOperation,
     lock_timeout: std::time::Duration,
 ) -> Result<BindReport, BindFailure> {
-    let failure = |table, source, rolled_back| BindFailure {
+    // A table another transaction holds makes DDL wait: at most `lock_timeout`, then
+    // the statement fails and names its table. (SQLite waits its busy timeout.)
+    let millis = lock_timeout.as_millis().max(1);
+    let run = match engine.pool() {
+        Pool::Sqlite(pool) => sqlite(pool, tables, operation).await,
+        Pool::Postgres(pool) => postgres(pool, millis, tables, operation).await,
+        // MySQL counts this timeout in whole seconds.
+        Pool::MySql(pool) => mysql::run(pool, millis.div_ceil(1000), tables, operation).await,
+    };
+    let (plan, found) = run.map_err(|(table, source, rolled_back)| BindFailure {
         bind: engine.key().map(str::to_owned),
         table,
         source,
         rolled_back,
-    };
-    let existing = table_names(engine)
-        .await
-        .map_err(|e| failure(None, e, true))?;
-    let mut ordered = creation_order(tables);
-    if operation == SchemaOperation::DropAll {
-        ordered.reverse();
-    }
-    let (todo, skipped): (Vec<&TableInfo>, Vec<&TableInfo>) = ordered.into_iter().partition(|t| {
-        let exists = existing.contains(t.name);
-        (operation == SchemaOperation::CreateAll) != exists
-    });
-    let dialect = engine.dialect();
-    let batch: Vec<Step> = todo
+    })?;
+    // A table found already there (already gone) when its statement ran was made
+    // (dropped) by someone else in the meantime: left alone, so skipped.
+    let (changed, found): (Vec<&'static str>, Vec<&'static str>) = plan
+        .todo
         .iter()
-        .map(|&t| (t, statements(dialect, t, operation)))
-        .collect();
-    // A table another transaction holds makes DDL wait: at most `lock_timeout`, then
-    // the statement fails and names its table. (SQLite waits its busy timeout.)
-    let millis = lock_timeout.as_millis().max(1);
-    match engine.pool() {
-        Pool::Sqlite(pool) => in_transaction(pool, None, &batch).await,
-        Pool::Postgres(pool) => {
-            let setup = format!("SET LOCAL lock_timeout = {millis}");
-            in_transaction(pool, Some(&setup), &batch).await
-        }
-        // MySQL counts this timeout in whole seconds.
-        Pool::MySql(pool) => mysql::run(pool, millis.div_ceil(1000), &batch, operation).await,
-    }
-    .map_err(|(table, source, rolled_back)| failure(Some(table), source, rolled_back))?;
+        .map(|t| t.name)
+        .partition(|name| !found.contains(name));
+    let mut skipped: Vec<&'static str> = plan.skipped.iter().map(|t| t.name).collect();
+    skipped.extend(found);
     tracing::info!(
         bind = %engine.bind(),
-        changed = todo.len(),
+        changed = changed.len(),
         skipped = skipped.len(),
         "{operation}"
     );
     Ok(BindReport {
         bind: engine.key().map(str::to_owned),
-        dialect,
-        changed: todo.iter().map(|t| t.name).collect(),
-        skipped: skipped.iter().map(|t| t.name).collect(),
+        dialect: engine.dialect(),
+        changed,
+        skipped,
     })
+}
+
+/// What a run does, decided from the tables that exist once the bind's schema lock is
+/// held: the tables to create (drop), in order, and the ones already there (gone).
+struct Plan {
+    todo: Vec<&'static TableInfo>,
+    skipped: Vec<&'static TableInfo>,
+}
+
+impl Plan {
+    fn new(tables: &[&'static TableInfo], operation: SchemaOperation, existing: &[String]) -> Plan {
+        let mut ordered = creation_order(tables);
+        if operation == SchemaOperation::DropAll {
+            ordered.reverse();
+        }
+        let (todo, skipped) = ordered.into_iter().partition(|t| {
+            let exists = existing.iter().any(|name| name == t.name);
+            (operation == SchemaOperation::CreateAll) != exists
+        });
+        Plan { todo, skipped }
+    }
+
+    /// The tables to change with their statements.
+    fn steps(&self, dialect: Dialect, operation: SchemaOperation) -> Vec<Step> {
+        self.todo
+            .iter()
+            .map(|&t| (t, statements(dialect, t, operation)))
+            .collect()
+    }
 }
 
 /// A table and its statements, in the order they run.
 type Step = (&'static TableInfo, Vec<String>);
 
-/// The table a bind's run failed at, why, and whether the bind is as it was before.
-type Failed = (&'static str, sqlx::Error, bool);
+/// The table a bind's run failed at (`None`: before any), why, and whether the bind is
+/// as it was before.
+type Failed = (Option<&'static str>, sqlx::Error, bool);
 
-/// Runs every statement in one transaction, as one script over the simple protocol
-/// (`raw_sql`): DDL through prepared statements is ten times slower, and sent one by one
-/// it spends about a quarter of its time on round trips. A failure rolls everything back.
-async fn in_transaction<DB>(
-    pool: &sqlx::Pool<DB>,
-    setup: Option<&str>,
-    batch: &[Step],
-) -> Result<(), Failed>
+/// What a run did: its plan, and the tables of the plan that turned out to be already
+/// there (gone) when their statement ran, so were left alone.
+type Ran = (Plan, Vec<&'static str>);
+
+/// SQLite: `BEGIN IMMEDIATE` takes the file's write lock before the catalog is read, so
+/// another process's `create_all` waits (its busy timeout) until this one commits, then
+/// reads what this one made. With a deferred `BEGIN`, both would read an empty file, and
+/// the second to write would fail on a table the first had made.
+async fn sqlite(
+    pool: &sqlx::SqlitePool,
+    tables: &[&'static TableInfo],
+    operation: SchemaOperation,
+) -> Result<Ran, Failed> {
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|e| (None, e, true))?;
+    let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::Sqlite))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| (None, e, true))?;
+    let plan = Plan::new(tables, operation, &existing);
+    run_script::<sqlx::Sqlite>(&mut *tx, &plan.steps(Dialect::Sqlite, operation)).await?;
+    tx.commit().await.map_err(|e| (None, e, true))?;
+    Ok((plan, Vec::new()))
+}
+
+/// PostgreSQL, where DDL is transactional: each attempt is one transaction that first
+/// takes the bind's schema lock, then reads the catalog. Another session's DDL that did
+/// not take the lock can still make this one fail (`duplicate key value violates unique
+/// constraint "pg_type_typname_nsp_index"` when both create one table, or the table
+/// already there or already gone); the transaction is then rolled back whole, and tried
+/// again on a fresh read of the catalog, up to [`POSTGRES_ATTEMPTS`] times in all.
+async fn postgres(
+    pool: &sqlx::PgPool,
+    lock_timeout_millis: u128,
+    tables: &[&'static TableInfo],
+    operation: SchemaOperation,
+) -> Result<Ran, Failed> {
+    let mut attempt = 1;
+    loop {
+        match postgres_attempt(pool, lock_timeout_millis, tables, operation).await {
+            Err((table, error, _)) if attempt < POSTGRES_ATTEMPTS && lost_race(&error) => {
+                tracing::debug!(?table, %error, attempt, "{operation} lost a race; again");
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// The errors a PostgreSQL schema run gets when another session changed the same tables
+/// at the same time: unique violation (the catalogs' own unique indexes), duplicate table,
+/// undefined table, deadlock.
+fn lost_race(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| matches!(&*code, "23505" | "42P07" | "42P01" | "40P01"))
+}
+
+/// The advisory lock that serialises bindery's schema runs on one PostgreSQL schema:
+/// keyed by `bindery:schema` and the current schema (advisory locks are per database
+/// already), held until the transaction ends however it ends, waited for at most
+/// `lock_timeout`.
+const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bindery:schema'), \
+     hashtext(coalesce(current_schema(), '')))";
+
+async fn postgres_attempt(
+    pool: &sqlx::PgPool,
+    lock_timeout_millis: u128,
+    tables: &[&'static TableInfo],
+    operation: SchemaOperation,
+) -> Result<Ran, Failed> {
+    let mut tx = pool.begin().await.map_err(|e| (None, e, true))?;
+    let setup = format!("SET LOCAL lock_timeout = {lock_timeout_millis}; {POSTGRES_LOCK}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| (None, e, true))?;
+    // Read committed: this read sees every table committed before the lock was granted.
+    let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::Postgres))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| (None, e, true))?;
+    let plan = Plan::new(tables, operation, &existing);
+    run_script::<sqlx::Postgres>(&mut *tx, &plan.steps(Dialect::Postgres, operation)).await?;
+    tx.commit().await.map_err(|e| (None, e, true))?;
+    Ok((plan, Vec::new()))
+}
+
+/// Runs every statement of `batch` on `conn` (inside the caller's transaction), as one
+/// script over the simple protocol (`raw_sql`): DDL through prepared statements is ten
+/// times slower, and sent one by one it spends about a quarter of its time on round trips.
+async fn run_script<DB>(conn: &mut DB::Connection, batch: &[Step]) -> Result<(), Failed>
 where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
@@ -359,11 +490,6 @@ where
     // statement failed only by how many completed before it.
     let mut owners: Vec<&'static str> = Vec::new();
     let mut script = String::new();
-    if let Some(setup) = setup {
-        owners.push(first);
-        script.push_str(setup);
-        script.push_str(";\n");
-    }
     for (table, statements) in batch {
         for statement in statements {
             tracing::debug!(table = table.name, sql = %statement, "ddl");
@@ -372,19 +498,16 @@ where
             script.push_str(";\n");
         }
     }
-    let mut tx = pool.begin().await.map_err(|e| (first, e, true))?;
     let mut completed = 0;
-    let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(script)).fetch_many(&mut *tx);
+    let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(script)).fetch_many(&mut *conn);
     loop {
         match results.try_next().await {
             Ok(Some(either)) => completed += usize::from(either.is_left()),
-            Ok(None) => break,
+            Ok(None) => return Ok(()),
             Err(error) => {
                 let table = owners.get(completed).copied().unwrap_or(first);
-                return Err((table, error, true));
+                return Err((Some(table), error, true));
             }
         }
     }
-    drop(results);
-    tx.commit().await.map_err(|e| (first, e, true))
 }

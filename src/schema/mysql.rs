@@ -12,70 +12,141 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlConnection};
 
-use super::{Failed, SchemaOperation, Step};
+use super::{Failed, Plan, Ran, SchemaOperation, Step};
+use crate::catalog::tables_query;
 use crate::{Dialect, TableInfo};
 
 /// The most connections one bind's DDL takes from its pool: beyond four, the server's
 /// disk is the limit and the extra connections only cost their handshake.
 const MAX_CONNECTIONS: usize = 4;
 
-/// Runs `batch` (tables and their statements, in creation or drop order) wave by wave,
-/// each wave's tables spread over up to [`MAX_CONNECTIONS`] connections. If a creation
-/// fails, every table created so far is dropped again.
+/// The bind's schema lock: a user lock named after the database (user locks are
+/// server-wide), hashed so that the name stays within the 64 characters MySQL allows.
+const LOCK_NAME: &str = "CONCAT('bindery:schema:', SHA1(COALESCE(DATABASE(), '')))";
+
+/// `1050 Table '…' already exists`.
+const TABLE_EXISTS: u16 = 1050;
+/// `1051 Unknown table '…'`.
+const UNKNOWN_TABLE: u16 = 1051;
+
+/// Takes the bind's schema lock (waiting at most `lock_timeout_seconds`), reads which
+/// tables exist, and runs the plan made from that wave by wave, each wave's tables spread
+/// over up to [`MAX_CONNECTIONS`] connections. If a creation fails, every table this run
+/// created is dropped again, and no other.
+///
+/// The lock makes two bindery processes take turns, so the second reads what the first
+/// made. DDL from outside bindery does not take it: a table that appears (disappears)
+/// between the read and its statement makes that statement fail with 1050 (1051), and is
+/// then counted as already there (gone) if the catalog agrees, a base table of that name
+/// (none). Not `IF NOT EXISTS`: MariaDB answers it with only a note when a *view* has the
+/// name, which would count a view as the table.
 pub(super) async fn run(
     pool: &sqlx::MySqlPool,
     lock_timeout_seconds: u128,
-    batch: &[Step],
+    tables: &[&'static TableInfo],
     operation: SchemaOperation,
-) -> Result<(), Failed> {
-    let Some(first) = batch.first().map(|(table, _)| table.name) else {
-        return Ok(());
+) -> Result<Ran, Failed> {
+    let first = pool.acquire().await.map_err(|e| (None, e, true))?;
+    let mut connections = Connections {
+        all: vec![first],
+        released: false,
     };
-    let tables: Vec<&TableInfo> = batch.iter().map(|&(table, _)| table).collect();
-    let waves = waves(&tables, operation);
-    let widest = waves.iter().map(Vec::len).max().unwrap_or(1);
-    let mut connections = connect(pool, widest.min(MAX_CONNECTIONS))
-        .await
-        .map_err(|e| (first, e, true))?;
     let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
-    let set =
-        futures_util::future::join_all(connections.iter_mut().map(|conn| execute(conn, &setup)))
-            .await;
-    let result = match set.into_iter().find_map(Result::err) {
-        Some(error) => Err((first, error, true)),
-        None => run_waves(&mut connections, &waves, batch, operation).await,
-    };
-    // The extra connections were for this run only. Closing them leaves the pool at the
-    // size it had, so the sessions that follow prepare their statements on fewer
-    // connections. The first goes back to the pool with its usual timeout.
-    if let Some((kept, extra)) = connections.split_first_mut() {
-        for conn in extra {
-            conn.close_on_drop();
-        }
-        let _ = execute(kept, "SET SESSION lock_wait_timeout = DEFAULT").await;
+    let conn = &mut connections.all[0];
+    execute(conn, &setup).await.map_err(|e| (None, e, true))?;
+    lock(conn, lock_timeout_seconds)
+        .await
+        .map_err(|e| (None, e, true))?;
+    let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::MySql))
+        .fetch_all(&mut **conn)
+        .await
+        .map_err(|e| (None, e, true))?;
+    let plan = Plan::new(tables, operation, &existing);
+    let batch = plan.steps(Dialect::MySql, operation);
+    let waves = waves(&plan.todo, operation);
+    let widest = waves.iter().map(Vec::len).max().unwrap_or(1);
+    let extra = connect_extra(pool, widest.min(MAX_CONNECTIONS) - 1).await;
+    let set = futures_util::future::join_all(extra.into_iter().map(|mut conn| {
+        let setup = &setup;
+        async move { execute(&mut conn, setup).await.map(|()| conn) }
+    }))
+    .await;
+    // An extra connection that cannot be set up only makes the run narrower.
+    for conn in set.into_iter().flatten() {
+        connections.all.push(conn);
     }
-    result
+    let result = run_waves(&mut connections.all, &waves, &batch, operation).await;
+    connections.release().await;
+    result.map(|found| (plan, found))
 }
 
-/// Up to `wanted` connections, but never more than the pool can give without making
-/// anyone wait: the first is acquired as usual, the others only if the pool has room.
-async fn connect(
-    pool: &sqlx::MySqlPool,
-    wanted: usize,
-) -> Result<Vec<PoolConnection<MySql>>, sqlx::Error> {
+/// Waits for the bind's schema lock, at most `timeout_seconds`.
+async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<(), sqlx::Error> {
+    let timeout = i64::try_from(timeout_seconds).unwrap_or(i64::MAX);
+    let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT GET_LOCK({LOCK_NAME}, ?)"
+    )))
+    .bind(timeout)
+    .fetch_one(&mut *conn)
+    .await?;
+    match got {
+        Some(1) => Ok(()),
+        _ => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "another create_all or drop_all held this database's schema lock \
+                 ({timeout} s ddl_lock_timeout)"
+            ),
+        ))),
+    }
+}
+
+/// The connections of one run. The first holds the schema lock and a changed lock
+/// timeout; the others were taken for this run only. Unless [`Connections::release`]
+/// succeeded (an error on the way, or the caller's future dropped), the first is closed
+/// rather than returned to the pool: that frees the lock, and no pooled connection keeps
+/// the run's settings.
+struct Connections {
+    all: Vec<PoolConnection<MySql>>,
+    released: bool,
+}
+
+impl Connections {
+    /// Releases the lock and restores the first connection's lock timeout, so that it can
+    /// go back to the pool.
+    async fn release(&mut self) {
+        let Some(first) = self.all.first_mut() else {
+            return;
+        };
+        let release =
+            format!("SET SESSION lock_wait_timeout = DEFAULT; DO RELEASE_LOCK({LOCK_NAME})");
+        if execute(first, &release).await.is_ok() {
+            self.released = true;
+        }
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        // The extra connections leave the pool at the size it had, so the sessions that
+        // follow prepare their statements on fewer connections.
+        let keep = usize::from(self.released);
+        for conn in self.all.iter_mut().skip(keep) {
+            conn.close_on_drop();
+        }
+    }
+}
+
+/// Up to `wanted` more connections, but only those the pool can give without making
+/// anyone wait.
+async fn connect_extra(pool: &sqlx::MySqlPool, wanted: usize) -> Vec<PoolConnection<MySql>> {
     let max = usize::try_from(pool.options().get_max_connections()).unwrap_or(usize::MAX);
     let size = usize::try_from(pool.size()).unwrap_or(usize::MAX);
     let room = pool.num_idle() + max.saturating_sub(size);
-    let extra = wanted.min(room).saturating_sub(1);
-    let (first, others) = futures_util::future::join(
-        pool.acquire(),
-        futures_util::future::join_all((0..extra).map(|_| pool.acquire())),
-    )
-    .await;
+    let extra = wanted.min(room);
+    let others = futures_util::future::join_all((0..extra).map(|_| pool.acquire())).await;
     // An extra connection that cannot be had only makes the run narrower.
-    let mut connections = vec![first?];
-    connections.extend(others.into_iter().filter_map(Result::ok));
-    Ok(connections)
+    others.into_iter().filter_map(Result::ok).collect()
 }
 
 /// Splits `tables` (in creation or drop order) into waves whose tables do not depend on
@@ -111,25 +182,27 @@ fn waves(tables: &[&TableInfo], operation: SchemaOperation) -> Vec<Vec<usize>> {
     waves
 }
 
+/// Runs the waves; the tables found already there (gone) when their statement ran.
 async fn run_waves(
     connections: &mut [PoolConnection<MySql>],
     waves: &[Vec<usize>],
     batch: &[Step],
     operation: SchemaOperation,
-) -> Result<(), Failed> {
+) -> Result<Vec<&'static str>, Failed> {
     let mut done: Vec<usize> = Vec::with_capacity(batch.len());
+    let mut found = Vec::new();
     for wave in waves {
-        let outcome = run_wave(connections, wave, batch).await;
+        let outcome = run_wave(connections, wave, batch, operation).await;
         done.extend(outcome.done);
+        found.extend(outcome.found.iter().map(|&i| batch[i].0.name));
         let Some((failed, error)) = outcome.failure else {
             continue;
         };
         let rolled_back = match operation {
+            // Only the tables this run created, the latest first: a table whose CREATE
+            // failed is someone else's, or no table at all.
             SchemaOperation::CreateAll => {
-                // The failing table may exist without its indexes, or not at all: drop it
-                // if it is there, then the ones created before it, the latest first.
                 let conn = &mut connections[0];
-                let _ = execute(conn, &Dialect::MySql.drop_table(batch[failed].0)).await;
                 let mut clean = true;
                 for &i in done.iter().rev() {
                     let drop = Dialect::MySql.drop_table(batch[i].0);
@@ -140,15 +213,25 @@ async fn run_waves(
             // Nothing can bring a dropped table back.
             SchemaOperation::DropAll => done.is_empty(),
         };
-        return Err((batch[failed].0.name, error, rolled_back));
+        return Err((Some(batch[failed].0.name), error, rolled_back));
     }
-    Ok(())
+    Ok(found)
 }
 
-/// What one wave did: the tables it finished, and the first one that failed.
+/// What one wave did: the tables it created (dropped), the ones it found already there
+/// (gone), and the first one that failed.
 struct WaveOutcome {
     done: Vec<usize>,
+    found: Vec<usize>,
     failure: Option<(usize, sqlx::Error)>,
+}
+
+/// What became of one table.
+enum TableOutcome {
+    /// Its first statement created (dropped) it; an index after it may still have failed.
+    Done,
+    /// Someone else made (dropped) it first.
+    Found,
 }
 
 /// Runs the statements of `wave`'s tables, each connection taking the next table as it
@@ -157,44 +240,110 @@ async fn run_wave(
     connections: &mut [PoolConnection<MySql>],
     wave: &[usize],
     batch: &[Step],
+    operation: SchemaOperation,
 ) -> WaveOutcome {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = connections.iter_mut().map(|conn| {
         let (next, stop) = (&next, &stop);
         async move {
-            let mut done = Vec::new();
+            let mut outcomes = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let Some(&table) = wave.get(next.fetch_add(1, Ordering::Relaxed)) else {
                     break;
                 };
-                let (info, statements) = &batch[table];
-                for statement in statements {
-                    tracing::debug!(table = info.name, sql = %statement, "ddl");
-                    if let Err(error) = execute(conn, statement).await {
-                        stop.store(true, Ordering::Relaxed);
-                        return (done, Some((table, error)));
-                    }
+                let (result, outcome) = run_table(conn, &batch[table], operation).await;
+                if let Some(outcome) = outcome {
+                    outcomes.push((table, outcome));
                 }
-                done.push(table);
+                if let Err(error) = result {
+                    stop.store(true, Ordering::Relaxed);
+                    return (outcomes, Some((table, error)));
+                }
             }
-            (done, None)
+            (outcomes, None)
         }
     });
-    let mut outcome = WaveOutcome {
+    let mut wave_outcome = WaveOutcome {
         done: Vec::new(),
+        found: Vec::new(),
         failure: None,
     };
-    for (done, failure) in futures_util::future::join_all(workers).await {
-        outcome.done.extend(done);
+    for (outcomes, failure) in futures_util::future::join_all(workers).await {
+        for (table, outcome) in outcomes {
+            match outcome {
+                TableOutcome::Done => wave_outcome.done.push(table),
+                TableOutcome::Found => wave_outcome.found.push(table),
+            }
+        }
         // Of several failures, the one earliest in the order is reported.
         if let Some((table, error)) = failure
-            && outcome.failure.as_ref().is_none_or(|(t, _)| table < *t)
+            && wave_outcome
+                .failure
+                .as_ref()
+                .is_none_or(|(t, _)| table < *t)
         {
-            outcome.failure = Some((table, error));
+            wave_outcome.failure = Some((table, error));
         }
     }
-    outcome
+    wave_outcome
+}
+
+/// Runs one table's statements. Whether its first statement (the CREATE or DROP TABLE)
+/// changed it or found it changed already, and then whether the rest went through.
+async fn run_table(
+    conn: &mut MySqlConnection,
+    (info, statements): &Step,
+    operation: SchemaOperation,
+) -> (Result<(), sqlx::Error>, Option<TableOutcome>) {
+    let mut outcome = None;
+    for statement in statements {
+        tracing::debug!(table = info.name, sql = %statement, "ddl");
+        match execute(conn, statement).await {
+            Ok(()) => {
+                outcome.get_or_insert(TableOutcome::Done);
+            }
+            Err(error) if outcome.is_none() => {
+                return match found_changed(conn, info.name, operation, &error).await {
+                    true => (Ok(()), Some(TableOutcome::Found)),
+                    false => (Err(error), None),
+                };
+            }
+            Err(error) => return (Err(error), outcome),
+        }
+    }
+    (Ok(()), outcome)
+}
+
+/// Whether `error`, from the first statement of table `name`, says that someone else
+/// created (dropped) the table first, and the catalog agrees.
+async fn found_changed(
+    conn: &mut MySqlConnection,
+    name: &str,
+    operation: SchemaOperation,
+    error: &sqlx::Error,
+) -> bool {
+    let number = error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .map(sqlx::mysql::MySqlDatabaseError::number);
+    let expected = match operation {
+        SchemaOperation::CreateAll => TABLE_EXISTS,
+        SchemaOperation::DropAll => UNKNOWN_TABLE,
+    };
+    if number != Some(expected) {
+        return false;
+    }
+    let exists: Result<Vec<String>, _> = sqlx::query_scalar(tables_query(Dialect::MySql))
+        .fetch_all(&mut *conn)
+        .await;
+    match exists {
+        Ok(tables) => {
+            let there = tables.iter().any(|t| t == name);
+            there == (operation == SchemaOperation::CreateAll)
+        }
+        Err(_) => false,
+    }
 }
 
 /// Runs `sql` over the simple protocol: DDL through prepared statements is ten times
