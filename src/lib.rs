@@ -106,11 +106,11 @@ mod session;
 mod url;
 
 pub use bindery_core::{
-    Bind, BindName, BindTables, Column, ColumnDefault, ColumnInfo, Dialect, Filter, ForeignKey,
-    FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates,
-    Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select, SqlField, SqlType,
-    StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind, check_identifier,
-    creation_order, registry,
+    Bind, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo, Dialect, Filter,
+    ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN,
+    MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select,
+    SqlField, SqlType, StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind,
+    check_identifier, creation_order, registry,
 };
 use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
 pub use bindery_macros::{Base, Model};

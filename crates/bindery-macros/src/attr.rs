@@ -41,6 +41,7 @@ pub(crate) struct FieldAttrs {
     pub(crate) default: Option<Spanned<DefaultValue>>,
     pub(crate) references: Option<Spanned<(String, String)>>,
     pub(crate) autoincrement: Option<Spanned<bool>>,
+    pub(crate) collation: Option<Spanned<String>>,
     pub(crate) skip: Option<Span>,
 }
 
@@ -251,6 +252,9 @@ impl FieldAttrs {
                     true
                 };
                 set_once(cx, &mut out.autoincrement, Spanned { value, span }, meta);
+            } else if path.is_ident("collation") {
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.collation, value, meta);
             } else if path.is_ident("skip") {
                 set_once(cx, &mut out.skip, span, meta);
             } else {
@@ -258,7 +262,7 @@ impl FieldAttrs {
                     cx,
                     meta,
                     "field",
-                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement` or `skip`",
+                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement`, `collation` or `skip`",
                 );
             }
             Ok(())

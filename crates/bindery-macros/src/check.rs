@@ -72,6 +72,7 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 attrs.default.as_ref().map(|d| d.span),
                 attrs.references.as_ref().map(|r| r.span),
                 attrs.autoincrement.as_ref().map(|a| a.span),
+                attrs.collation.as_ref().map(|c| c.span),
             ];
             if others.iter().any(Option::is_some) {
                 cx.syn_error(syn::Error::new(
@@ -107,6 +108,22 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
             cx.syn_error(syn::Error::new(
                 length.span,
                 "`length` and `decimal(p, s)` cannot both apply to one column",
+            ));
+        }
+        // The name is written into DDL unquoted on MySQL and SQLite: only a plain name.
+        if let Some(collation) = &attrs.collation
+            && (collation.value.is_empty()
+                || !collation
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        {
+            cx.syn_error(syn::Error::new(
+                collation.span,
+                format!(
+                    "collation {:?} is refused: a collation name is ASCII letters, digits and `_`, as in `utf8mb4_bin`, `C` or `NOCASE`",
+                    collation.value
+                ),
             ));
         }
         if let Some(reference) = &attrs.references {
