@@ -110,7 +110,7 @@ pub use bindery_core::{
     ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN,
     MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select,
     SqlField, SqlType, StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind,
-    check_identifier, creation_order, registry,
+    check_identifier, check_table_name, creation_order, registry,
 };
 use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
 pub use bindery_macros::{Base, Model};

@@ -24,7 +24,7 @@ pub use dml::{
     rows_per_insert,
 };
 pub use field::{Operand, SqlField, ToParam, key_from_i64};
-pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier};
+pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
 pub use problem::{IdentifierKind, Problem, RegistryError, collation_problems};
 pub use query::{Column, Filter, Order, Select};

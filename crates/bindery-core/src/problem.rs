@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::{
     BindName, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError,
-    SqlType, TableInfo, check_identifier,
+    SqlType, TableInfo, check_identifier, check_table_name,
 };
 
 /// One problem in the collected metadata. Each names the Rust types involved.
@@ -352,7 +352,11 @@ impl RegistryError {
 pub(crate) fn check_table(table: &TableInfo, problems: &mut Vec<Problem>) {
     let model = table.rust_type;
     let mut named = |kind, name| {
-        if let Err(reason) = check_identifier(name) {
+        let checked = match kind {
+            IdentifierKind::Table => check_table_name(name),
+            _ => check_identifier(name),
+        };
+        if let Err(reason) = checked {
             problems.push(Problem::InvalidIdentifier {
                 model,
                 kind,

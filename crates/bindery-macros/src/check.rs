@@ -45,7 +45,7 @@ fn check_bind(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn check_table_name(cx: &mut Ctxt, cont: &Container<'_>) {
-    if let Err(reason) = check_identifier(&cont.table) {
+    if let Err(reason) = bindery_core::check_table_name(&cont.table) {
         let message = format!("table name {:?} is refused: {reason}", cont.table);
         match &cont.attrs.table {
             Some(table) => cx.syn_error(syn::Error::new(table.span, message)),
