@@ -276,3 +276,236 @@ async fn issue_attack_strings_are_only_names(place: &Place) {
     db.close().await;
 }
 on_every_backend!(issue_attack_strings_are_only_names);
+
+// ---------------------------------------------------------------------------------------
+// Generated names: a property test over tables built at run time.
+
+/// Pieces that end a quoted name on some dialect (`"`, `` ` ``, `'`), end a statement,
+/// open or close a comment, look like a placeholder, or are just unusual.
+const PIECES: &[&str] = &[
+    "\"",
+    "`",
+    "'",
+    ";",
+    "--",
+    "#",
+    "/*",
+    "*/",
+    " ",
+    "\\",
+    "(",
+    ")",
+    ",",
+    "$1",
+    "?",
+    "%",
+    "é",
+    "한",
+    "ß",
+    "DROP TABLE victim",
+    "a",
+    "Z",
+    "0",
+    "_",
+];
+
+/// Pieces that make a name no dialect accepts: `Db::build` must refuse it, typed.
+const REFUSED: &[&str] = &["\n", "\r", "\0", "😀", "."];
+
+/// A hostile name tagged with `tag` at its start or end. The tags (`T~`, `K~`, …) keep
+/// the four names of a case distinct even where case is ignored, since `~` is in no
+/// piece. One name in ten also holds a refused piece.
+fn name(tag: &'static str) -> impl Strategy<Value = String> {
+    let pieces = proptest::collection::vec(proptest::sample::select(PIECES), 1..4);
+    let refused = proptest::option::weighted(0.1, proptest::sample::select(REFUSED));
+    (pieces, any::<bool>(), refused).prop_map(move |(pieces, tag_first, refused)| {
+        let mut body = pieces.concat();
+        if let Some(refused) = refused {
+            let at = body.char_indices().nth(body.chars().count() / 2);
+            body.insert_str(at.map_or(body.len(), |(i, _)| i), refused);
+        }
+        if tag_first {
+            format!("{tag}{body}")
+        } else {
+            format!("{body}{tag}")
+        }
+    })
+}
+
+/// A table named `names.0` with a generated key `names.1`, a text column `names.2` and an
+/// index `names.3` over it, built at run time as a hand-written table would be.
+fn hostile_table(names: &(String, String, String, String)) -> &'static TableInfo {
+    let leak = |s: &String| -> &'static str { s.clone().leak() };
+    let (key, text) = (leak(&names.1), leak(&names.2));
+    let columns = vec![
+        ColumnInfo {
+            primary_key: true,
+            autoincrement: true,
+            ..ColumnInfo::new(key, SqlType::BigInt)
+        },
+        ColumnInfo::new(text, SqlType::VarChar(40)),
+    ];
+    let indexes = vec![IndexInfo {
+        name: leak(&names.3),
+        columns: Vec::from([text]).leak(),
+        unique: false,
+    }];
+    Box::leak(Box::new(TableInfo {
+        bind_key: Some("x"),
+        columns: columns.leak(),
+        indexes: indexes.leak(),
+        ..TableInfo::new(leak(&names.0), "identifiers::Hostile")
+    }))
+}
+
+/// The model type of the generated table, for typed filters over its columns.
+struct Hostile;
+
+/// The names of `table` that the registry check must refuse.
+fn refused_names(table: &TableInfo) -> Vec<&'static str> {
+    let columns = table.columns.iter().map(|c| c.name);
+    let indexes = table.indexes.iter().map(|i| i.name);
+    let mut refused: Vec<&'static str> = columns
+        .chain(indexes)
+        .filter(|n| check_identifier(n).is_err())
+        .collect();
+    if check_table_name(table.name).is_err() {
+        refused.push(table.name);
+    }
+    refused
+}
+
+/// One generated case: refused names give a typed build error naming each of them;
+/// accepted ones go through every statement bindery sends, the canary looked at after each.
+/// Returns whether the case reached the database.
+async fn hostile_case(place: &Place, canary: &Db, names: (String, String, String, String)) -> bool {
+    let table = hostile_table(&names);
+    let refused = refused_names(table);
+    let db = match place.db(&[table]) {
+        Ok(db) => db,
+        Err(Error::Build(error)) => {
+            assert!(!refused.is_empty(), "{names:?} refused: {error}");
+            for name in refused {
+                let named = error.problems().iter().any(|p| {
+                    matches!(p, bindery::BuildProblem::Model(Problem::InvalidIdentifier { name: n, .. }) if *n == name)
+                });
+                assert!(named, "{name:?} is not named in: {error}");
+            }
+            return false;
+        }
+        Err(other) => panic!("{names:?}: {other}"),
+    };
+    assert_eq!(refused, Vec::<&str>::new(), "accepted though refused");
+
+    db.create_all(Binds::All).await.unwrap();
+    assert_canary(canary, "create_all").await;
+    let drift = db.check(Binds::All).await.unwrap();
+    assert!(drift.is_clean(), "{names:?}: {drift}");
+    every_statement(&db, table).await;
+    assert_canary(canary, "the session's statements").await;
+    db.drop_all(Binds::All).await.unwrap();
+    assert_canary(canary, "drop_all").await;
+    let drift = db.check(Binds::All).await.unwrap();
+    assert_eq!(drift.binds[0].drift.len(), 1, "the table is gone: {drift}");
+    db.close().await;
+    true
+}
+
+/// The statements a session sends for a model of `table` — its cached INSERT, get,
+/// UPDATE, DELETE and all, and a filtered, ordered, counted SELECT — built by the
+/// session's own builders and run on `db`. (A model's table is a compile-time constant,
+/// so a table made at run time cannot be a `Model`; these are the statements it would get.)
+async fn every_statement(db: &Db, table: &'static TableInfo) {
+    let dialect = db.engine(Some("x")).unwrap().dialect();
+    let (key, text) = (table.columns[0].name, table.columns[1].name);
+    let returning = dialect != Dialect::MySql;
+    let cache = bindery::StatementCache::new();
+    let statements = cache.get(dialect, table, returning);
+    let mut session = db.session();
+    let ann = vec![Value::Text("ann".into())];
+    if returning {
+        let ids: Vec<(i64,)> = session
+            .fetch_all(Some("x"), &statements.insert_one, ann)
+            .await
+            .unwrap();
+        assert_eq!(ids, [(1,)]);
+    } else {
+        session
+            .execute(Some("x"), &statements.insert_one, ann)
+            .await
+            .unwrap();
+    }
+    let id = || vec![Value::BigInt(1)];
+    let got: Vec<(i64, String)> = session
+        .fetch_all(Some("x"), &statements.get, id())
+        .await
+        .unwrap();
+    assert_eq!(got, [(1, "ann".to_owned())]);
+
+    let text_column = bindery::Column::<Hostile, String>::new(text);
+    let key_column = bindery::Column::<Hostile, i64>::new(key);
+    let mut select = bindery::Select::<Hostile>::default();
+    select.filter(text_column.eq("ann").and(key_column.is_in([1_i64, 2])));
+    select.filter(text_column.like("a%").or(key_column.is_null()));
+    select.order_by(key_column.desc());
+    select.limit(5);
+    let (sql, params) = select.render(dialect, table, false);
+    let found: Vec<(i64, String)> = session.fetch_all(Some("x"), &sql, params).await.unwrap();
+    assert_eq!(found, got, "{sql}");
+    let (sql, params) = select.render(dialect, table, true);
+    let counted: Vec<(i64,)> = session.fetch_all(Some("x"), &sql, params).await.unwrap();
+    assert_eq!(counted, [(1,)], "{sql}");
+
+    let bea = vec![Value::Text("bea".into()), Value::BigInt(1)];
+    let updated = session.execute(Some("x"), &statements.update, bea).await;
+    assert_eq!(updated.unwrap(), 1);
+    let all: Vec<(i64, String)> = session
+        .fetch_all(Some("x"), &statements.all, vec![])
+        .await
+        .unwrap();
+    assert_eq!(all, [(1, "bea".to_owned())]);
+    let deleted = session.execute(Some("x"), &statements.delete, id()).await;
+    assert_eq!(deleted.unwrap(), 1);
+    session.commit().await.unwrap();
+}
+
+/// Twenty generated tables per backend, each created, used, checked and dropped beside
+/// the canary (kept modest: each case is real DDL on a real server).
+fn generated_names_are_only_names(runtime: &tokio::runtime::Runtime, place: &Place) {
+    let canary = runtime.block_on(async {
+        let db = place.db(&[]).unwrap();
+        plant_canary(&db).await;
+        db
+    });
+    let config = proptest::test_runner::Config {
+        cases: 20,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    };
+    let names = (name("T~"), name("K~"), name("N~"), name("I~"));
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    // So that a run where every name was refused, and no statement sent, fails.
+    let accepted = AtomicUsize::new(0);
+    let outcome = runner.run(&names, |names| {
+        if runtime.block_on(hostile_case(place, &canary, names)) {
+            accepted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    });
+    runtime.block_on(canary.close());
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+    // About half the cases are accepted; fewer than three in twenty is a broken generator.
+    let accepted = accepted.into_inner();
+    eprintln!("{accepted} of 20 generated tables went to the database");
+    assert!(
+        accepted >= 3,
+        "only {accepted} of 20 cases reached the database"
+    );
+}
+on_every_backend!(sync generated_names_are_only_names);
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proptest::prelude::*;
