@@ -278,6 +278,50 @@ async fn issue_attack_strings_are_only_names(place: &Place) {
 on_every_backend!(issue_attack_strings_are_only_names);
 
 // ---------------------------------------------------------------------------------------
+// Index names that collide: found by `Db::build`, not by `create_all` half-way.
+
+/// `user.role_name` is indexed as `ix_user_role_name`…
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "x", table = "user")]
+struct User {
+    #[model(primary_key)]
+    id: i64,
+    #[model(index, length = 20)]
+    role_name: String,
+}
+
+/// …and so is `user_role.name`.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "x", table = "user_role")]
+struct UserRole {
+    #[model(primary_key)]
+    id: i64,
+    #[model(index, length = 20)]
+    name: String,
+}
+
+/// Issue 11: the build passed and `create_all` failed on the second index. Now the build
+/// fails, naming both models, both tables and the index, before any database is touched.
+#[tokio::test]
+async fn colliding_index_names_fail_the_build() {
+    let dir = ScratchDir::new("ix_clash");
+    let config = Config::new()
+        .bind("x", "sqlite:///x.db")
+        .sqlite_base_dir(dir.path());
+    let registry = Registry::from_tables([User::TABLE, UserRole::TABLE]);
+    let error = Db::build_with_registry(config, registry).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot build the Db: index name \"ix_user_role_name\" is taken twice in bind \"x\": \
+         by indexes of identifiers::User (table \"user\") and identifiers::UserRole (table \
+         \"user_role\"); PostgreSQL and SQLite need index names unique in a database, and the \
+         derive names them ix_<table>_<columns> or uq_<table>_<columns>: rename a column \
+         (`#[model(column = \"…\")]`) or a table so the names differ"
+    );
+    assert!(!dir.path().join("x.db").exists(), "no database was touched");
+}
+
+// ---------------------------------------------------------------------------------------
 // Generated names: a property test over tables built at run time.
 
 /// Pieces that end a quoted name on some dialect (`"`, `` ` ``, `'`), end a statement,
