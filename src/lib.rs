@@ -65,6 +65,7 @@
 //! | `default = literal` | a literal default (integer, float, string, bool) |
 //! | `references = "table.column"` | a foreign key to a table of the same bind |
 //! | `autoincrement = false` | opt out; a single integer primary key autoincrements by default |
+//! | `collation = "name"` | `COLLATE name`, text only; the name must exist on the bind's dialect (MariaDB's default, `utf8mb4_general_ci`, ignores case, accents and trailing spaces: use `utf8mb4_nopad_bin` to count them) |
 //! | `skip` | not a column |
 //!
 //! A field's SQL type comes from its Rust type through [`SqlField`]; `Option<T>` makes

@@ -35,12 +35,13 @@ impl Place {
         Some(Place { dir, server, url })
     }
 
-    /// A `Db` for these tables alone, in bind `x`.
-    fn db(&self, tables: &[&'static TableInfo]) -> Result<Db, Error> {
+    /// A `Db` for these tables alone, in bind `x`; the error boxed, as it is large.
+    fn db(&self, tables: &[&'static TableInfo]) -> Result<Db, Box<Error>> {
         let config = Config::new()
             .bind("x", &self.url)
             .sqlite_base_dir(self.dir.path());
         Db::build_with_registry(config, Registry::from_tables(tables.iter().copied()))
+            .map_err(Box::new)
     }
 }
 
@@ -425,7 +426,7 @@ fn refused_names(table: &TableInfo) -> Vec<&'static str> {
 async fn hostile_case(place: &Place, canary: &Db, names: (String, String, String, String)) -> bool {
     let table = hostile_table(&names);
     let refused = refused_names(table);
-    let db = match place.db(&[table]) {
+    let db = match place.db(&[table]).map_err(|e| *e) {
         Ok(db) => db,
         Err(Error::Build(error)) => {
             assert!(!refused.is_empty(), "{names:?} refused: {error}");

@@ -573,7 +573,7 @@ mod tests {
             declared_by: vec![("app::User", "user"), ("app::UserRole", "user_role")],
             table_named: None,
         };
-        assert_eq!(registry.problems(), [expected.clone()]);
+        assert_eq!(registry.problems(), std::slice::from_ref(&expected));
         assert_eq!(
             expected.to_string(),
             "index name \"ix_user_role_name\" is taken twice in the default bind: by indexes of \
@@ -680,7 +680,7 @@ mod tests {
             Some((Dialect::Postgres, BindName(None))),
             CollationError::NotPostgres,
         );
-        assert_eq!(problems, [on_postgres.clone()]);
+        assert_eq!(problems, std::slice::from_ref(&on_postgres));
         assert_eq!(
             on_postgres.to_string(),
             "app::Collated.v: collation \"utf8mb4_bin\" is refused on PostgreSQL (the default \
