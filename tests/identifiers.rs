@@ -279,6 +279,49 @@ async fn issue_attack_strings_are_only_names(place: &Place) {
 on_every_backend!(issue_attack_strings_are_only_names);
 
 // ---------------------------------------------------------------------------------------
+// A name is never a value: SQLite reads a double-quoted name it cannot resolve as a
+// string literal (its "DQS" misfeature, on in the SQLite sqlx bundles).
+
+/// A model with a column, `nick`, that its live table lacks (the schema drifted).
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "x", table = "drifted")]
+struct Drifted {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 20)]
+    name: String,
+    #[model(length = 20)]
+    nick: String,
+}
+
+/// Reading or filtering on a column the table lacks fails on every backend. With `"nick"`
+/// SQLite answered every row with `nick = "nick"`, and `nick.eq("nick")` matched them all.
+async fn a_missing_column_is_an_error_never_a_value(place: &Place) {
+    let db = place.db(&[Drifted::TABLE]).unwrap();
+    let mut session = db.session();
+    let create = "CREATE TABLE drifted (id BIGINT PRIMARY KEY, name VARCHAR(20))";
+    session.execute(Some("x"), create, vec![]).await.unwrap();
+    let insert = "INSERT INTO drifted (id, name) VALUES (1, 'ann')";
+    session.execute(Some("x"), insert, vec![]).await.unwrap();
+    session.commit().await.unwrap();
+
+    let mut session = db.session();
+    let read = session.all::<Drifted>().await;
+    assert!(read.is_err(), "read a missing column: {read:?}");
+    session.rollback().await.unwrap();
+    let mut session = db.session();
+    let nick = Drifted::COLUMNS.nick.eq("nick");
+    let counted = session.query::<Drifted>().filter(nick).count().await;
+    assert!(
+        counted.is_err(),
+        "filtered on a missing column: {counted:?}"
+    );
+    session.rollback().await.unwrap();
+    db.close().await;
+}
+on_every_backend!(a_missing_column_is_an_error_never_a_value);
+
+// ---------------------------------------------------------------------------------------
 // Index names that collide: found by `Db::build`, not by `create_all` half-way.
 
 /// `user.role_name` is indexed as `ix_user_role_name`…

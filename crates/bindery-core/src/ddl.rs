@@ -169,11 +169,15 @@ impl Dialect {
         format!("DROP TABLE {}", self.quote(table.name))
     }
 
-    /// `name` quoted as an identifier of this dialect.
+    /// `name` quoted as an identifier of this dialect, the quote character doubled inside:
+    /// `"…"` on PostgreSQL, `` `…` `` on MySQL and on SQLite. SQLite reads a double-quoted
+    /// name that matches no column as a string literal (its "DQS" misfeature, which the
+    /// bundled SQLite keeps on), so `SELECT "nick"` of a missing column would answer the
+    /// text `nick` for every row; a back-quoted name is always an identifier.
     pub fn quote(self, name: &str) -> String {
         let (open, close) = match self {
-            Dialect::MySql => ('`', '`'),
-            Dialect::Sqlite | Dialect::Postgres => ('"', '"'),
+            Dialect::MySql | Dialect::Sqlite => ('`', '`'),
+            Dialect::Postgres => ('"', '"'),
         };
         let mut quoted = String::with_capacity(name.len() + 2);
         quoted.push(open);
@@ -434,21 +438,21 @@ mod tests {
     fn sqlite_ddl() {
         assert_eq!(
             Dialect::Sqlite.create_table(&ORDER),
-            r#"CREATE TABLE "order" ( "id" INTEGER NOT NULL PRIMARY KEY, "store_id" BIGINT NOT NULL, "note" TEXT NULL DEFAULT 'it''s', FOREIGN KEY ("store_id") REFERENCES "store" ("id") )"#
+            r#"CREATE TABLE `order` ( `id` INTEGER NOT NULL PRIMARY KEY, `store_id` BIGINT NOT NULL, `note` TEXT NULL DEFAULT 'it''s', FOREIGN KEY (`store_id`) REFERENCES `store` (`id`) )"#
         );
         assert_eq!(
             Dialect::Sqlite.create_indexes(&ORDER),
-            [r#"CREATE INDEX "ix_order_store_id" ON "order" ("store_id")"#]
+            [r#"CREATE INDEX `ix_order_store_id` ON `order` (`store_id`)"#]
         );
         assert_eq!(
             Dialect::Sqlite.create_table(&STORE),
-            r#"CREATE TABLE "store" ( "id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(120) NOT NULL UNIQUE )"#
+            r#"CREATE TABLE `store` ( `id` INTEGER NOT NULL PRIMARY KEY, `name` VARCHAR(120) NOT NULL UNIQUE )"#
         );
         assert_eq!(
             Dialect::Sqlite.create_table(&PAIR),
-            r#"CREATE TABLE "pair" ( "a" INTEGER NOT NULL, "b" INTEGER NOT NULL, PRIMARY KEY ("a", "b") )"#
+            r#"CREATE TABLE `pair` ( `a` INTEGER NOT NULL, `b` INTEGER NOT NULL, PRIMARY KEY (`a`, `b`) )"#
         );
-        assert_eq!(Dialect::Sqlite.drop_table(&ORDER), r#"DROP TABLE "order""#);
+        assert_eq!(Dialect::Sqlite.drop_table(&ORDER), "DROP TABLE `order`");
     }
 
     #[test]
@@ -476,6 +480,7 @@ mod tests {
     fn quoting_doubles_the_quote_character() {
         assert_eq!(Dialect::Postgres.quote(r#"a"b"#), r#""a""b""#);
         assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+        assert_eq!(Dialect::Sqlite.quote("a`\"b"), "`a``\"b`");
     }
 
     /// Issue 11's attack: a `"` (or `` ` ``) in a table name reached the index name
@@ -508,8 +513,14 @@ mod tests {
         assert_eq!(
             Dialect::Sqlite.create_statements(&EVIL),
             [
-                r#"CREATE TABLE "z"" ON victim (id); DROP TABLE victim; --" ( "i`d" INTEGER NOT NULL PRIMARY KEY, "n""m" VARCHAR(9) COLLATE NOCASE NOT NULL, FOREIGN KEY ("n""m") REFERENCES "p""; --" ("k`#") )"#,
-                r#"CREATE UNIQUE INDEX "ix_z"" ON victim (id); DROP TABLE victim; --_n""m" ON "z"" ON victim (id); DROP TABLE victim; --" ("n""m")"#,
+                r#"CREATE TABLE `z" ON victim (id); DROP TABLE victim; --` ( `i``d` INTEGER NOT NULL PRIMARY KEY, `n"m` VARCHAR(9) COLLATE NOCASE NOT NULL, FOREIGN KEY (`n"m`) REFERENCES `p"; --` (`k``#`) )"#,
+                r#"CREATE UNIQUE INDEX `ix_z" ON victim (id); DROP TABLE victim; --_n"m` ON `z" ON victim (id); DROP TABLE victim; --` (`n"m`)"#,
+            ]
+        );
+        assert_eq!(
+            Dialect::Postgres.create_indexes(&EVIL),
+            [
+                r#"CREATE UNIQUE INDEX "ix_z"" ON victim (id); DROP TABLE victim; --_n""m" ON "z"" ON victim (id); DROP TABLE victim; --" ("n""m")"#
             ]
         );
         assert_eq!(
