@@ -51,7 +51,7 @@
 //! | `bind_key = "key"` | the bind the table lives in (Flask's `__bind_key__`) |
 //! | `parent = Path` | take the bind key of `Path`, a `#[derive(Base)]` type or another model |
 //! | `default_bind` | back to the default bind, whatever the parent says |
-//! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields |
+//! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields; `index(a, b, name = "ix_x")` names it |
 //!
 //! On a field:
 //!
@@ -61,7 +61,7 @@
 //! | `column = "name"` | the column's name; default: the field's name |
 //! | `length = N` | `VARCHAR(N)` instead of `TEXT` (text types only) |
 //! | `decimal(p, s)` | precision and scale of a decimal column |
-//! | `unique`, `index` | a UNIQUE constraint, an index (`ix_<table>_<column>`) |
+//! | `unique`, `index` | a UNIQUE constraint, an index (`ix_<table>_<column>`; `index = "ix_x"` names it) |
 //! | `default = literal` | a literal default (integer, float, string, bool) |
 //! | `references = "table.column"` | a foreign key to a table of the same bind |
 //! | `autoincrement = false` | opt out; a single integer primary key autoincrements by default |

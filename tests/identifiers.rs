@@ -359,10 +359,36 @@ async fn colliding_index_names_fail_the_build() {
         "cannot build the Db: index name \"ix_user_role_name\" is taken twice in bind \"x\": \
          by indexes of identifiers::User (table \"user\") and identifiers::UserRole (table \
          \"user_role\"); PostgreSQL and SQLite need index names unique in a database, and the \
-         derive names them ix_<table>_<columns> or uq_<table>_<columns>: rename a column \
-         (`#[model(column = \"…\")]`) or a table so the names differ"
+         derive names them ix_<table>_<columns> or uq_<table>_<columns>: name one yourself \
+         with `#[model(index = \"…\")]` on the field (`index(a, b, name = \"…\")` on the \
+         struct)"
     );
     assert!(!dir.path().join("x.db").exists(), "no database was touched");
+
+    // The fix the message suggests: the second index named by hand.
+    let config = Config::new()
+        .bind("x", "sqlite:///x.db")
+        .sqlite_base_dir(dir.path());
+    let registry = Registry::from_tables([User::TABLE, NamedUserRole::TABLE]);
+    let db = Db::build_with_registry(config, registry).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    assert_eq!(NamedUserRole::TABLE.indexes[0].name, "ix_role_by_name");
+    assert_eq!(NamedUserRole::TABLE.indexes[1].name, "uq_role_pair");
+    db.close().await;
+}
+
+/// `user_role` with its indexes named by hand.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(
+    bind_key = "x",
+    table = "user_role",
+    unique(id, name, name = "uq_role_pair")
+)]
+struct NamedUserRole {
+    #[model(primary_key)]
+    id: i64,
+    #[model(index = "ix_role_by_name", length = 20)]
+    name: String,
 }
 
 // ---------------------------------------------------------------------------------------

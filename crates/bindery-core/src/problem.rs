@@ -274,7 +274,8 @@ impl fmt::Display for Problem {
                 f.write_str(
                     "; PostgreSQL and SQLite need index names unique in a database, \
                      and the derive names them ix_<table>_<columns> or uq_<table>_<columns>: \
-                     rename a column (`#[model(column = \"…\")]`) or a table so the names differ",
+                     name one yourself with `#[model(index = \"…\")]` on the field \
+                     (`index(a, b, name = \"…\")` on the struct)",
                 )
             }
             Problem::InvalidCollation {
@@ -579,8 +580,8 @@ mod tests {
             "index name \"ix_user_role_name\" is taken twice in the default bind: by indexes of \
              app::User (table \"user\") and app::UserRole (table \"user_role\"); PostgreSQL and \
              SQLite need index names unique in a database, and the derive names them \
-             ix_<table>_<columns> or uq_<table>_<columns>: rename a column \
-             (`#[model(column = \"…\")]`) or a table so the names differ"
+             ix_<table>_<columns> or uq_<table>_<columns>: name one yourself with \
+             `#[model(index = \"…\")]` on the field (`index(a, b, name = \"…\")` on the struct)"
         );
     }
 

@@ -25,8 +25,16 @@ pub(crate) struct ContainerAttrs {
     pub(crate) bind_key: Option<Spanned<String>>,
     pub(crate) parent: Option<Path>,
     pub(crate) default_bind: Option<Span>,
-    /// `index(a, b)` and `unique(a, b)`, in order: (unique, fields, span).
-    pub(crate) indexes: Vec<(bool, Vec<syn::Ident>, Span)>,
+    /// `index(a, b)` and `unique(a, b)`, in order, each with its `name = "…"` if given.
+    pub(crate) indexes: Vec<StructIndex>,
+}
+
+/// `index(a, b)` or `unique(a, b, name = "…")` on the struct.
+pub(crate) struct StructIndex {
+    pub(crate) unique: bool,
+    pub(crate) fields: Vec<syn::Ident>,
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) span: Span,
 }
 
 /// Attributes on one field.
@@ -38,6 +46,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) decimal: Option<Spanned<(u8, u8)>>,
     pub(crate) unique: Option<Span>,
     pub(crate) index: Option<Span>,
+    /// `index = "name"`: the index's own name instead of `ix_<table>_<column>`.
+    pub(crate) index_name: Option<Spanned<String>>,
     pub(crate) default: Option<Spanned<DefaultValue>>,
     pub(crate) references: Option<Spanned<(String, String)>>,
     pub(crate) autoincrement: Option<Spanned<bool>>,
@@ -149,7 +159,14 @@ impl ContainerAttrs {
                 table_only(cx);
                 let unique = path.is_ident("unique");
                 let mut fields = Vec::new();
+                let mut name = None;
                 meta.parse_nested_meta(|field| {
+                    // `name = "…"` names the index; a bare `name` is a field called name.
+                    if field.path.is_ident("name") && field.input.peek(syn::Token![=]) {
+                        let value = lit_str(&field)?;
+                        set_once(cx, &mut name, value, &field);
+                        return Ok(());
+                    }
                     match field.path.get_ident() {
                         Some(ident) => fields.push(ident.clone()),
                         None => cx.error_spanned_by(&field.path, "expected a field name"),
@@ -159,7 +176,12 @@ impl ContainerAttrs {
                 if fields.is_empty() {
                     cx.error_spanned_by(path, "name at least one field, as in `index(a, b)`");
                 }
-                out.indexes.push((unique, fields, path.span()));
+                out.indexes.push(StructIndex {
+                    unique,
+                    fields,
+                    name,
+                    span: path.span(),
+                });
             } else {
                 let known = match derive {
                     Derive::Model => {
@@ -214,6 +236,10 @@ impl FieldAttrs {
             } else if path.is_ident("unique") {
                 set_once(cx, &mut out.unique, span, meta);
             } else if path.is_ident("index") {
+                if meta.input.peek(syn::Token![=]) {
+                    let value = lit_str(meta)?;
+                    set_once(cx, &mut out.index_name, value, meta);
+                }
                 set_once(cx, &mut out.index, span, meta);
             } else if path.is_ident("default") {
                 let expr: Expr = meta.value()?.parse()?;

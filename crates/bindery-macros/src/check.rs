@@ -177,6 +177,7 @@ fn check_primary_key(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn check_indexes(cx: &mut Ctxt, cont: &Container<'_>) {
+    let mut names = HashMap::new();
     for index in cont.indexes() {
         if let Err(reason) = check_identifier(&index.name) {
             cx.syn_error(syn::Error::new(
@@ -184,9 +185,19 @@ fn check_indexes(cx: &mut Ctxt, cont: &Container<'_>) {
                 format!("index name {:?} is refused: {reason}", index.name),
             ));
         }
+        // PostgreSQL and SQLite keep index names per database: one name, one index.
+        if names.insert(index.name.clone(), ()).is_some() {
+            cx.syn_error(syn::Error::new(
+                index.span,
+                format!(
+                    "index name {:?} is taken twice in model `{}`: name one yourself, with `index = \"…\"` on a field or `name = \"…\"` in `index(…)`",
+                    index.name, cont.ident
+                ),
+            ));
+        }
     }
-    for (_, idents, _) in &cont.attrs.indexes {
-        for ident in idents {
+    for index in &cont.attrs.indexes {
+        for ident in &index.fields {
             match cont.field(ident) {
                 None => cx.error_spanned_by(
                     ident,
