@@ -128,6 +128,9 @@ impl Db {
             if let Some(engine) = engine {
                 for table in bind.tables() {
                     unindexable_columns(table, engine.dialect(), &mut problems);
+                    let mut collations = Vec::new();
+                    bindery_core::collation_problems(table, engine.dialect(), &mut collations);
+                    problems.extend(collations.into_iter().map(BuildProblem::Model));
                 }
             }
         }

@@ -51,7 +51,7 @@
 //! | `bind_key = "key"` | the bind the table lives in (Flask's `__bind_key__`) |
 //! | `parent = Path` | take the bind key of `Path`, a `#[derive(Base)]` type or another model |
 //! | `default_bind` | back to the default bind, whatever the parent says |
-//! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields |
+//! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields; `index(a, b, name = "ix_x")` names it |
 //!
 //! On a field:
 //!
@@ -61,10 +61,11 @@
 //! | `column = "name"` | the column's name; default: the field's name |
 //! | `length = N` | `VARCHAR(N)` instead of `TEXT` (text types only) |
 //! | `decimal(p, s)` | precision and scale of a decimal column |
-//! | `unique`, `index` | a UNIQUE constraint, an index (`ix_<table>_<column>`) |
+//! | `unique`, `index` | a UNIQUE constraint, an index (`ix_<table>_<column>`; `index = "ix_x"` names it) |
 //! | `default = literal` | a literal default (integer, float, string, bool) |
 //! | `references = "table.column"` | a foreign key to a table of the same bind |
 //! | `autoincrement = false` | opt out; a single integer primary key autoincrements by default |
+//! | `collation = "name"` | `COLLATE name`, text only; the name must exist on the bind's dialect (MariaDB's default, `utf8mb4_general_ci`, ignores case, accents and trailing spaces: use `utf8mb4_nopad_bin` to count them) |
 //! | `skip` | not a column |
 //!
 //! A field's SQL type comes from its Rust type through [`SqlField`]; `Option<T>` makes
@@ -106,11 +107,11 @@ mod session;
 mod url;
 
 pub use bindery_core::{
-    Bind, BindName, BindTables, Column, ColumnDefault, ColumnInfo, Dialect, Filter, ForeignKey,
-    FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN, MissingCrates,
-    Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select, SqlField, SqlType,
-    StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind, check_identifier,
-    creation_order, registry,
+    Bind, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo, Dialect, Filter,
+    ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN,
+    MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError, RowError, Select,
+    SqlField, SqlType, StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind,
+    check_identifier, check_table_name, creation_order, registry,
 };
 use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
 pub use bindery_macros::{Base, Model};

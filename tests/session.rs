@@ -826,7 +826,8 @@ async fn recorded_queries_carry_their_bind() {
         recorded
             .iter()
             .find(|q| {
-                q.bind.as_deref() == bind && q.sql.starts_with(&format!("INSERT INTO \"{table}\""))
+                let quoted = db.engine(bind).unwrap().dialect().quote(table);
+                q.bind.as_deref() == bind && q.sql.starts_with(&format!("INSERT INTO {quoted}"))
             })
             .unwrap_or_else(|| panic!("no insert into {table} on {bind:?} in {recorded:#?}"))
     };

@@ -53,3 +53,15 @@ pub const fn column_default(
     }
     Some(default)
 }
+
+/// `collation = "…"` on a text column; any other type fails the build with `message`.
+pub const fn column_collation(
+    sql_type: SqlType,
+    name: &'static str,
+    message: &'static str,
+) -> Option<&'static str> {
+    if !matches!(sql_type, SqlType::Text | SqlType::VarChar(_)) {
+        panic!("{}", message);
+    }
+    Some(name)
+}

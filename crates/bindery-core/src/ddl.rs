@@ -2,15 +2,13 @@
 //!
 //! Column types are bindery's own choice per dialect — the ones Flask-SQLAlchemy creates,
 //! so a Python application sharing the database sees the schema it expects — while
-//! sea-query writes everything else: quoted identifiers, constraints, literal defaults.
+//! bindery writes every statement's text itself, each identifier through
+//! [`Dialect::quote`]; sea-query only escapes the literal defaults.
 
 use core::fmt;
 use std::collections::{HashMap, HashSet};
 
-use sea_query::{
-    ColumnDef, ForeignKey as SqForeignKey, Index, IndexCreateStatement, MysqlQueryBuilder,
-    PostgresQueryBuilder, SchemaBuilder, SqliteQueryBuilder, Table, TableCreateStatement,
-};
+use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder as _, SqliteQueryBuilder};
 
 use crate::{ColumnDefault, ColumnInfo, SqlType, TableInfo};
 
@@ -100,18 +98,46 @@ impl Dialect {
         }
     }
 
-    fn build(self, statement: &impl Buildable) -> String {
-        match self {
-            Dialect::Sqlite => statement.build_with(SqliteQueryBuilder),
-            Dialect::Postgres => statement.build_with(PostgresQueryBuilder),
-            Dialect::MySql => statement.build_with(MysqlQueryBuilder),
-        }
-    }
-
     /// `CREATE TABLE …` for `table`, with its primary key, unique constraints, foreign
     /// keys and defaults. Indexes come separately from [`Dialect::create_indexes`].
+    ///
+    /// Every identifier is written through [`Dialect::quote`]: sea-query does not double
+    /// a quote character inside every kind of name (index names went out as given), so
+    /// bindery writes the statement text itself and leaves sea-query only the literals.
     pub fn create_table(self, table: &TableInfo) -> String {
-        self.build(&self.table_statement(table))
+        let mut sql = String::with_capacity(64 + 48 * table.columns.len());
+        sql.push_str("CREATE TABLE ");
+        sql.push_str(&self.quote(table.name));
+        sql.push_str(" ( ");
+        let key_columns: Vec<&ColumnInfo> = table.primary_key().collect();
+        let inline_key = key_columns.len() == 1;
+        let mut parts: Vec<String> = table
+            .columns
+            .iter()
+            .map(|column| self.column_def(column, inline_key))
+            .collect();
+        if !inline_key && !key_columns.is_empty() {
+            parts.push(format!(
+                "PRIMARY KEY ({})",
+                self.quote_list(key_columns.iter().map(|c| c.name))
+            ));
+        }
+        for column in table.columns {
+            if let Some(target) = column.references {
+                parts.push(format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    self.quote(column.name),
+                    self.quote(target.table),
+                    self.quote(target.column)
+                ));
+            }
+        }
+        sql.push_str(&parts.join(", "));
+        sql.push_str(" )");
+        if self == Dialect::MySql {
+            sql.push_str(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+        }
+        sql
     }
 
     /// One `CREATE [UNIQUE] INDEX …` per index of `table`.
@@ -120,15 +146,13 @@ impl Dialect {
             .indexes
             .iter()
             .map(|index| {
-                let mut statement = Index::create();
-                statement.name(index.name).table(table.name);
-                for &column in index.columns {
-                    statement.col(column);
-                }
-                if index.unique {
-                    statement.unique();
-                }
-                self.build(&statement)
+                format!(
+                    "CREATE {}INDEX {} ON {} ({})",
+                    if index.unique { "UNIQUE " } else { "" },
+                    self.quote(index.name),
+                    self.quote(table.name),
+                    self.quote_list(index.columns.iter().copied())
+                )
             })
             .collect()
     }
@@ -142,14 +166,18 @@ impl Dialect {
 
     /// `DROP TABLE …` for `table` (its indexes go with it).
     pub fn drop_table(self, table: &TableInfo) -> String {
-        self.build(Table::drop().table(table.name))
+        format!("DROP TABLE {}", self.quote(table.name))
     }
 
-    /// `name` quoted as an identifier of this dialect.
+    /// `name` quoted as an identifier of this dialect, the quote character doubled inside:
+    /// `"…"` on PostgreSQL, `` `…` `` on MySQL and on SQLite. SQLite reads a double-quoted
+    /// name that matches no column as a string literal (its "DQS" misfeature, which the
+    /// bundled SQLite keeps on), so `SELECT "nick"` of a missing column would answer the
+    /// text `nick` for every row; a back-quoted name is always an identifier.
     pub fn quote(self, name: &str) -> String {
         let (open, close) = match self {
-            Dialect::MySql => ('`', '`'),
-            Dialect::Sqlite | Dialect::Postgres => ('"', '"'),
+            Dialect::MySql | Dialect::Sqlite => ('`', '`'),
+            Dialect::Postgres => ('"', '"'),
         };
         let mut quoted = String::with_capacity(name.len() + 2);
         quoted.push(open);
@@ -163,90 +191,140 @@ impl Dialect {
         quoted
     }
 
-    fn table_statement(self, table: &TableInfo) -> TableCreateStatement {
-        let mut statement = Table::create();
-        statement.table(table.name);
-        let key_columns: Vec<&ColumnInfo> = table.primary_key().collect();
-        let inline_key = key_columns.len() == 1;
-        for column in table.columns {
-            statement.col(self.column_def(column, inline_key));
-        }
-        if !inline_key && !key_columns.is_empty() {
-            let mut key = Index::create();
-            for column in &key_columns {
-                key.col(column.name);
-            }
-            statement.primary_key(&mut key);
-        }
-        for column in table.columns {
-            if let Some(target) = column.references {
-                statement.foreign_key(
-                    SqForeignKey::create()
-                        .from(table.name, column.name)
-                        .to(target.table, target.column),
-                );
-            }
-        }
-        if self == Dialect::MySql {
-            statement.engine("InnoDB").character_set("utf8mb4");
-        }
-        statement
+    /// `"a", "b"`: each name quoted.
+    fn quote_list<'n>(self, names: impl IntoIterator<Item = &'n str>) -> String {
+        let quoted: Vec<String> = names.into_iter().map(|n| self.quote(n)).collect();
+        quoted.join(", ")
     }
 
-    fn column_def(self, column: &ColumnInfo, inline_key: bool) -> ColumnDef {
-        let mut def = ColumnDef::new(column.name);
+    fn column_def(self, column: &ColumnInfo, inline_key: bool) -> String {
+        let mut def = self.quote(column.name);
+        def.push(' ');
         let generated = column.autoincrement && column.primary_key;
-        if generated {
-            def.custom(sea_query::Alias::new(self.generated_type(column.sql_type)));
-            if self == Dialect::MySql {
-                def.auto_increment();
-            }
+        def.push_str(&if generated {
+            self.generated_type(column.sql_type)
         } else {
-            def.custom(sea_query::Alias::new(self.column_type(column.sql_type)));
+            self.column_type(column.sql_type)
+        });
+        if let Some(collation) = column.collation {
+            def.push_str(" COLLATE ");
+            def.push_str(&self.collation(collation));
         }
-        if column.nullable {
-            def.null();
+        def.push_str(if column.nullable {
+            " NULL"
         } else {
-            def.not_null();
-        }
+            " NOT NULL"
+        });
         if column.primary_key && inline_key {
-            def.primary_key();
+            def.push_str(" PRIMARY KEY");
+        }
+        if generated && self == Dialect::MySql {
+            def.push_str(" AUTO_INCREMENT");
         }
         if column.unique {
-            def.unique_key();
+            def.push_str(" UNIQUE");
         }
         if let Some(default) = column.default {
-            match default {
-                ColumnDefault::Bool(b) => def.default(b),
-                ColumnDefault::Int(i) => def.default(i),
-                ColumnDefault::Float(x) => def.default(x),
-                ColumnDefault::Text(s) => def.default(s),
-            };
+            def.push_str(" DEFAULT ");
+            def.push_str(&self.literal(default));
         }
         def
     }
-}
 
-/// The statements sea-query can write for any of the three builders.
-trait Buildable {
-    fn build_with<B: SchemaBuilder>(&self, builder: B) -> String;
-}
+    /// A collation name as this dialect writes it in `COLLATE …`: PostgreSQL's are
+    /// identifiers (`"C"` differs from `c`), so quoted; MySQL's and SQLite's are bare
+    /// names, which [`Dialect::check_collation`] restricts to letters, digits and `_`.
+    fn collation(self, name: &str) -> String {
+        match self {
+            Dialect::Postgres => self.quote(name),
+            // Never unquoted text that is not a plain name: quoting keeps a hand-written
+            // table that skipped the registry check from reaching the statement.
+            Dialect::MySql | Dialect::Sqlite if !is_plain_name(name) => self.quote(name),
+            Dialect::MySql | Dialect::Sqlite => name.to_owned(),
+        }
+    }
 
-impl Buildable for TableCreateStatement {
-    fn build_with<B: SchemaBuilder>(&self, builder: B) -> String {
-        self.to_string(builder)
+    /// A default value as a SQL literal of this dialect. sea-query escapes the text
+    /// (a backslash means something in MySQL's strings, not in SQLite's).
+    fn literal(self, default: ColumnDefault) -> String {
+        let value = match default {
+            ColumnDefault::Bool(b) => sea_query::Value::Bool(Some(b)),
+            ColumnDefault::Int(i) => sea_query::Value::BigInt(Some(i)),
+            ColumnDefault::Float(x) => sea_query::Value::Double(Some(x)),
+            ColumnDefault::Text(s) => sea_query::Value::String(Some(s.to_owned())),
+        };
+        match self {
+            Dialect::Sqlite => SqliteQueryBuilder.value_to_string(&value),
+            Dialect::Postgres => PostgresQueryBuilder.value_to_string(&value),
+            Dialect::MySql => MysqlQueryBuilder.value_to_string(&value),
+        }
+    }
+
+    /// Whether `name` can be a collation of a column on this dialect, as far as bindery
+    /// can tell without asking the server: a plain name (letters, digits, `_`) on every
+    /// dialect; on SQLite, one of its built-in collations; on MySQL, a `utf8mb4_`
+    /// collation, the character set of every table bindery creates; on PostgreSQL,
+    /// neither of those (they are MySQL's or SQLite's names). A name that passes may still
+    /// be unknown to the server, which `create_all` then reports.
+    pub fn check_collation(self, name: &str) -> Result<(), CollationError> {
+        if !is_plain_name(name) {
+            return Err(CollationError::NotPlain);
+        }
+        let mysql_style = name
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("utf8mb4_"));
+        let sqlite_builtin = SQLITE_COLLATIONS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name));
+        match self {
+            Dialect::Sqlite if !sqlite_builtin => Err(CollationError::NotSqlite),
+            Dialect::MySql if !mysql_style => Err(CollationError::NotUtf8mb4),
+            Dialect::Postgres if mysql_style || sqlite_builtin => Err(CollationError::NotPostgres),
+            _ => Ok(()),
+        }
     }
 }
 
-impl Buildable for IndexCreateStatement {
-    fn build_with<B: SchemaBuilder>(&self, builder: B) -> String {
-        self.to_string(builder)
-    }
+/// SQLite's built-in collations, the only ones a connection has unless the program
+/// registers its own.
+const SQLITE_COLLATIONS: [&str; 3] = ["BINARY", "NOCASE", "RTRIM"];
+
+/// Letters, digits and `_`, at least one: a name safe to write unquoted.
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-impl Buildable for sea_query::TableDropStatement {
-    fn build_with<B: SchemaBuilder>(&self, builder: B) -> String {
-        self.to_string(builder)
+/// Why a collation cannot apply to a column on some dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CollationError {
+    /// It is empty, or holds something other than ASCII letters, digits and `_`.
+    NotPlain,
+    /// The bind is SQLite, whose collations are `BINARY`, `NOCASE` and `RTRIM`.
+    NotSqlite,
+    /// The bind is MySQL, whose tables bindery creates in `utf8mb4`.
+    NotUtf8mb4,
+    /// The bind is PostgreSQL, and the name is one of MySQL's or SQLite's.
+    NotPostgres,
+    /// The column is not text: only text has a collation.
+    NotText,
+}
+
+impl fmt::Display for CollationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CollationError::NotPlain => {
+                "a collation name is ASCII letters, digits and `_`, at least one"
+            }
+            CollationError::NotSqlite => "SQLite knows only BINARY, NOCASE and RTRIM",
+            CollationError::NotUtf8mb4 => {
+                "MySQL tables are utf8mb4, so the collation must be a `utf8mb4_…` one"
+            }
+            CollationError::NotPostgres => {
+                "that is a MySQL or SQLite collation; PostgreSQL's are `C`, `POSIX` or a locale's"
+            }
+            CollationError::NotText => "only a text column has a collation",
+        })
     }
 }
 
@@ -360,21 +438,21 @@ mod tests {
     fn sqlite_ddl() {
         assert_eq!(
             Dialect::Sqlite.create_table(&ORDER),
-            r#"CREATE TABLE "order" ( "id" INTEGER NOT NULL PRIMARY KEY, "store_id" BIGINT NOT NULL, "note" TEXT NULL DEFAULT 'it''s', FOREIGN KEY ("store_id") REFERENCES "store" ("id") )"#
+            r#"CREATE TABLE `order` ( `id` INTEGER NOT NULL PRIMARY KEY, `store_id` BIGINT NOT NULL, `note` TEXT NULL DEFAULT 'it''s', FOREIGN KEY (`store_id`) REFERENCES `store` (`id`) )"#
         );
         assert_eq!(
             Dialect::Sqlite.create_indexes(&ORDER),
-            [r#"CREATE INDEX "ix_order_store_id" ON "order" ("store_id")"#]
+            [r#"CREATE INDEX `ix_order_store_id` ON `order` (`store_id`)"#]
         );
         assert_eq!(
             Dialect::Sqlite.create_table(&STORE),
-            r#"CREATE TABLE "store" ( "id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(120) NOT NULL UNIQUE )"#
+            r#"CREATE TABLE `store` ( `id` INTEGER NOT NULL PRIMARY KEY, `name` VARCHAR(120) NOT NULL UNIQUE )"#
         );
         assert_eq!(
             Dialect::Sqlite.create_table(&PAIR),
-            r#"CREATE TABLE "pair" ( "a" INTEGER NOT NULL, "b" INTEGER NOT NULL, PRIMARY KEY ("a", "b") )"#
+            r#"CREATE TABLE `pair` ( `a` INTEGER NOT NULL, `b` INTEGER NOT NULL, PRIMARY KEY (`a`, `b`) )"#
         );
-        assert_eq!(Dialect::Sqlite.drop_table(&ORDER), r#"DROP TABLE "order""#);
+        assert_eq!(Dialect::Sqlite.drop_table(&ORDER), "DROP TABLE `order`");
     }
 
     #[test]
@@ -393,7 +471,7 @@ mod tests {
     fn mysql_ddl() {
         assert_eq!(
             Dialect::MySql.create_table(&ORDER),
-            "CREATE TABLE `order` ( `id` INTEGER NOT NULL PRIMARY KEY AUTO_INCREMENT, `store_id` BIGINT NOT NULL, `note` LONGTEXT NULL DEFAULT 'it\\'s', CONSTRAINT  FOREIGN KEY (`store_id`) REFERENCES `store` (`id`) ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            "CREATE TABLE `order` ( `id` INTEGER NOT NULL PRIMARY KEY AUTO_INCREMENT, `store_id` BIGINT NOT NULL, `note` LONGTEXT NULL DEFAULT 'it\\'s', FOREIGN KEY (`store_id`) REFERENCES `store` (`id`) ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
         );
         assert_eq!(Dialect::MySql.drop_table(&ORDER), "DROP TABLE `order`");
     }
@@ -402,6 +480,107 @@ mod tests {
     fn quoting_doubles_the_quote_character() {
         assert_eq!(Dialect::Postgres.quote(r#"a"b"#), r#""a""b""#);
         assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+        assert_eq!(Dialect::Sqlite.quote("a`\"b"), "`a``\"b`");
+    }
+
+    /// Issue 11's attack: a `"` (or `` ` ``) in a table name reached the index name
+    /// unescaped and ended the statement. Every name of every statement is quoted with
+    /// the quote character doubled, so the whole name stays one identifier.
+    #[test]
+    fn every_name_in_every_statement_is_quoted() {
+        const EVIL: TableInfo = TableInfo {
+            columns: &[
+                ColumnInfo {
+                    primary_key: true,
+                    ..ColumnInfo::new("i`d", SqlType::Integer)
+                },
+                ColumnInfo {
+                    references: Some(ForeignKey {
+                        table: "p\"; --",
+                        column: "k`#",
+                    }),
+                    collation: Some("NOCASE"),
+                    ..ColumnInfo::new("n\"m", SqlType::VarChar(9))
+                },
+            ],
+            indexes: &[IndexInfo {
+                name: "ix_z\" ON victim (id); DROP TABLE victim; --_n\"m",
+                columns: &["n\"m"],
+                unique: true,
+            }],
+            ..TableInfo::new("z\" ON victim (id); DROP TABLE victim; --", "t::Evil")
+        };
+        assert_eq!(
+            Dialect::Sqlite.create_statements(&EVIL),
+            [
+                r#"CREATE TABLE `z" ON victim (id); DROP TABLE victim; --` ( `i``d` INTEGER NOT NULL PRIMARY KEY, `n"m` VARCHAR(9) COLLATE NOCASE NOT NULL, FOREIGN KEY (`n"m`) REFERENCES `p"; --` (`k``#`) )"#,
+                r#"CREATE UNIQUE INDEX `ix_z" ON victim (id); DROP TABLE victim; --_n"m` ON `z" ON victim (id); DROP TABLE victim; --` (`n"m`)"#,
+            ]
+        );
+        assert_eq!(
+            Dialect::Postgres.create_indexes(&EVIL),
+            [
+                r#"CREATE UNIQUE INDEX "ix_z"" ON victim (id); DROP TABLE victim; --_n""m" ON "z"" ON victim (id); DROP TABLE victim; --" ("n""m")"#
+            ]
+        );
+        assert_eq!(
+            Dialect::MySql.create_statements(&EVIL)[1],
+            r#"CREATE UNIQUE INDEX `ix_z" ON victim (id); DROP TABLE victim; --_n"m` ON `z" ON victim (id); DROP TABLE victim; --` (`n"m`)"#
+        );
+        assert!(
+            Dialect::MySql
+                .create_table(&EVIL)
+                .contains("`i``d` INTEGER"),
+            "{}",
+            Dialect::MySql.create_table(&EVIL)
+        );
+        assert_eq!(
+            Dialect::Postgres.drop_table(&EVIL),
+            r#"DROP TABLE "z"" ON victim (id); DROP TABLE victim; --""#
+        );
+    }
+
+    #[test]
+    fn collations_per_dialect() {
+        let column = |collation| ColumnInfo {
+            collation: Some(collation),
+            ..ColumnInfo::new("name", SqlType::VarChar(20))
+        };
+        assert_eq!(
+            Dialect::Postgres.column_def(&column("C"), false),
+            r#""name" VARCHAR(20) COLLATE "C" NOT NULL"#
+        );
+        assert_eq!(
+            Dialect::MySql.column_def(&column("utf8mb4_bin"), false),
+            "`name` VARCHAR(20) COLLATE utf8mb4_bin NOT NULL"
+        );
+        // A name that skipped the checks is still one quoted identifier, never SQL.
+        assert_eq!(
+            Dialect::MySql.column_def(&column("x; DROP"), false),
+            "`name` VARCHAR(20) COLLATE `x; DROP` NOT NULL"
+        );
+        assert_eq!(Dialect::Sqlite.check_collation("nocase"), Ok(()));
+        assert_eq!(
+            Dialect::Sqlite.check_collation("utf8mb4_bin"),
+            Err(CollationError::NotSqlite)
+        );
+        assert_eq!(Dialect::MySql.check_collation("UTF8MB4_BIN"), Ok(()));
+        assert_eq!(
+            Dialect::MySql.check_collation("C"),
+            Err(CollationError::NotUtf8mb4)
+        );
+        assert_eq!(Dialect::Postgres.check_collation("C"), Ok(()));
+        assert_eq!(
+            Dialect::Postgres.check_collation("utf8mb4_bin"),
+            Err(CollationError::NotPostgres)
+        );
+        for bad in ["", "en_US.utf8", "a b", "x\"", "é"] {
+            assert_eq!(
+                Dialect::Postgres.check_collation(bad),
+                Err(CollationError::NotPlain),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -284,7 +284,7 @@ mod tests {
         );
         assert_eq!(
             insert(Dialect::Sqlite, &USER, 2, true),
-            r#"INSERT INTO "user" ("name", "order") VALUES (?, ?), (?, ?) RETURNING "id""#
+            "INSERT INTO `user` (`name`, `order`) VALUES (?, ?), (?, ?) RETURNING `id`"
         );
     }
 

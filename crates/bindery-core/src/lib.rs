@@ -18,15 +18,15 @@ mod sql_type;
 mod table;
 mod value;
 
-pub use ddl::{Dialect, creation_order};
+pub use ddl::{CollationError, Dialect, creation_order};
 pub use dml::{
     SqlWriter, StatementCache, Statements, generated_column, insert as insert_statement,
     rows_per_insert,
 };
 pub use field::{Operand, SqlField, ToParam, key_from_i64};
-pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier};
+pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
-pub use problem::{IdentifierKind, Problem, RegistryError};
+pub use problem::{IdentifierKind, Problem, RegistryError, collation_problems};
 pub use query::{Column, Filter, Order, Select};
 pub use registry::{BindTables, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, SqlType};

@@ -1,10 +1,11 @@
 //! What can be wrong with the collected tables, found without touching a database.
 
 use core::fmt;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::{
-    BindName, ColumnInfo, ForeignKey, IdentifierError, SqlType, TableInfo, check_identifier,
+    BindName, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError,
+    SqlType, TableInfo, check_identifier, check_table_name,
 };
 
 /// One problem in the collected metadata. Each names the Rust types involved.
@@ -100,6 +101,37 @@ pub enum Problem {
         target: ForeignKey,
         /// The referenced table's Rust type.
         target_model: &'static str,
+    },
+    /// An index name used twice in one bind, or equal to a table's name there. PostgreSQL
+    /// and SQLite keep index names per database (schema) beside the table names, MySQL
+    /// per table; the registry does not know the dialect, so it holds every bind to the
+    /// strictest rule. The derive names indexes `ix_<table>_<columns>`, so `user.role_name`
+    /// and `user_role.name` both give `ix_user_role_name`.
+    DuplicateIndexName {
+        /// The bind.
+        bind: BindName<'static>,
+        /// The index name.
+        index: &'static str,
+        /// Each `(Rust type, table)` with an index of that name, in table order; a table
+        /// appears twice if it declares the name twice.
+        declared_by: Vec<(&'static str, &'static str)>,
+        /// The Rust type whose table has that very name, if one has.
+        table_named: Option<&'static str>,
+    },
+    /// A collation that cannot apply: on a column that is not text, a name that is not
+    /// plain, or (found by `Db::build`, which knows the bind's dialect) a name the
+    /// dialect cannot have.
+    InvalidCollation {
+        /// The Rust type.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The collation.
+        collation: &'static str,
+        /// The dialect and bind it was refused for; `None` when no dialect accepts it.
+        dialect: Option<(Dialect, BindName<'static>)>,
+        /// Why.
+        reason: CollationError,
     },
     /// A foreign key whose type differs from the referenced column's, which MySQL refuses.
     ForeignTypeMismatch {
@@ -220,6 +252,45 @@ impl fmt::Display for Problem {
                 f,
                 "{model}.{column} references {target}, but that column of {target_model} is neither its primary key nor unique"
             ),
+            Problem::DuplicateIndexName {
+                bind,
+                index,
+                declared_by,
+                table_named,
+            } => {
+                let holders: Vec<String> = declared_by
+                    .iter()
+                    .map(|(model, table)| format!("{model} (table {table:?})"))
+                    .collect();
+                write!(f, "index name {index:?} is taken twice in {bind}: ")?;
+                match table_named {
+                    Some(owner) => write!(
+                        f,
+                        "by an index of {} and by the table of {owner}",
+                        holders.join(" and ")
+                    )?,
+                    None => write!(f, "by indexes of {}", holders.join(" and "))?,
+                }
+                f.write_str(
+                    "; PostgreSQL and SQLite need index names unique in a database, \
+                     and the derive names them ix_<table>_<columns> or uq_<table>_<columns>: \
+                     name one yourself with `#[model(index = \"…\")]` on the field \
+                     (`index(a, b, name = \"…\")` on the struct)",
+                )
+            }
+            Problem::InvalidCollation {
+                model,
+                column,
+                collation,
+                dialect,
+                reason,
+            } => {
+                write!(f, "{model}.{column}: collation {collation:?} is refused")?;
+                if let Some((dialect, bind)) = dialect {
+                    write!(f, " on {dialect} ({bind})")?;
+                }
+                write!(f, ": {reason}")
+            }
             Problem::ForeignTypeMismatch {
                 model,
                 column,
@@ -282,7 +353,11 @@ impl RegistryError {
 pub(crate) fn check_table(table: &TableInfo, problems: &mut Vec<Problem>) {
     let model = table.rust_type;
     let mut named = |kind, name| {
-        if let Err(reason) = check_identifier(name) {
+        let checked = match kind {
+            IdentifierKind::Table => check_table_name(name),
+            _ => check_identifier(name),
+        };
+        if let Err(reason) = checked {
             problems.push(Problem::InvalidIdentifier {
                 model,
                 kind,
@@ -297,6 +372,27 @@ pub(crate) fn check_table(table: &TableInfo, problems: &mut Vec<Problem>) {
     }
     for index in table.indexes {
         named(IdentifierKind::Index, index.name);
+    }
+
+    for column in table.columns {
+        let Some(collation) = column.collation else {
+            continue;
+        };
+        let text = matches!(column.sql_type, SqlType::Text | SqlType::VarChar(_));
+        let reason = if !text {
+            CollationError::NotText
+        } else if !crate::ddl::is_plain_name(collation) {
+            CollationError::NotPlain
+        } else {
+            continue;
+        };
+        problems.push(Problem::InvalidCollation {
+            model,
+            column: column.name,
+            collation,
+            dialect: None,
+            reason,
+        });
     }
 
     let mut seen = HashSet::new();
@@ -388,5 +484,212 @@ pub(crate) fn check_foreign_key<'r>(
             target,
             target_type: target_column.sql_type,
         });
+    }
+}
+
+/// Index names taken twice in one bind: by two indexes (of one table or two), or by an
+/// index and a table.
+pub(crate) fn check_index_names(bind: &BindTables, problems: &mut Vec<Problem>) {
+    let mut by_name: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
+    for table in bind.tables() {
+        for index in table.indexes {
+            by_name
+                .entry(index.name)
+                .or_default()
+                .push((table.rust_type, table.name));
+        }
+    }
+    for (index, declared_by) in by_name {
+        let table_named = bind.table(index).map(|t| t.rust_type);
+        if declared_by.len() > 1 || table_named.is_some() {
+            problems.push(Problem::DuplicateIndexName {
+                bind: bind.name(),
+                index,
+                declared_by,
+                table_named,
+            });
+        }
+    }
+}
+
+/// The collations of `table` that `dialect` cannot have, for `Db::build`, which knows
+/// each bind's dialect. Names no dialect accepts are the registry's problems already.
+pub fn collation_problems(table: &TableInfo, dialect: Dialect, problems: &mut Vec<Problem>) {
+    for column in table.columns {
+        let Some(collation) = column.collation else {
+            continue;
+        };
+        match dialect.check_collation(collation) {
+            Ok(()) | Err(CollationError::NotPlain) => {}
+            Err(reason) => problems.push(Problem::InvalidCollation {
+                model: table.rust_type,
+                column: column.name,
+                collation,
+                dialect: Some((dialect, table.bind())),
+                reason,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{IndexInfo, Registry};
+
+    const fn key() -> ColumnInfo {
+        ColumnInfo {
+            primary_key: true,
+            ..ColumnInfo::new("id", SqlType::BigInt)
+        }
+    }
+
+    /// Issue 11: `user.role_name` and `user_role.name` both index as `ix_user_role_name`;
+    /// the derive writes these very `TableInfo`s.
+    static USER: TableInfo = TableInfo {
+        columns: &[key(), ColumnInfo::new("role_name", SqlType::VarChar(20))],
+        indexes: &[IndexInfo {
+            name: "ix_user_role_name",
+            columns: &["role_name"],
+            unique: false,
+        }],
+        ..TableInfo::new("user", "app::User")
+    };
+    static USER_ROLE: TableInfo = TableInfo {
+        columns: &[key(), ColumnInfo::new("name", SqlType::VarChar(20))],
+        indexes: &[IndexInfo {
+            name: "ix_user_role_name",
+            columns: &["name"],
+            unique: false,
+        }],
+        ..TableInfo::new("user_role", "app::UserRole")
+    };
+
+    #[test]
+    fn one_index_name_in_two_tables_of_a_bind_is_refused() {
+        let registry = Registry::from_tables([&USER, &USER_ROLE]);
+        let expected = Problem::DuplicateIndexName {
+            bind: BindName(None),
+            index: "ix_user_role_name",
+            declared_by: vec![("app::User", "user"), ("app::UserRole", "user_role")],
+            table_named: None,
+        };
+        assert_eq!(registry.problems(), std::slice::from_ref(&expected));
+        assert_eq!(
+            expected.to_string(),
+            "index name \"ix_user_role_name\" is taken twice in the default bind: by indexes of \
+             app::User (table \"user\") and app::UserRole (table \"user_role\"); PostgreSQL and \
+             SQLite need index names unique in a database, and the derive names them \
+             ix_<table>_<columns> or uq_<table>_<columns>: name one yourself with \
+             `#[model(index = \"…\")]` on the field (`index(a, b, name = \"…\")` on the struct)"
+        );
+    }
+
+    #[test]
+    fn the_same_names_in_two_binds_are_fine() {
+        static ROLE_ELSEWHERE: TableInfo = TableInfo {
+            bind_key: Some("auth"),
+            ..USER_ROLE
+        };
+        let registry = Registry::from_tables([&USER, &ROLE_ELSEWHERE]);
+        assert_eq!(registry.problems(), []);
+    }
+
+    #[test]
+    fn an_index_named_as_a_table_or_twice_in_one_table_is_refused() {
+        static TWICE: TableInfo = TableInfo {
+            columns: &[key(), ColumnInfo::new("a", SqlType::Integer)],
+            indexes: &[
+                IndexInfo {
+                    name: "ix_twice_a",
+                    columns: &["a"],
+                    unique: false,
+                },
+                IndexInfo {
+                    name: "ix_twice_a",
+                    columns: &["a"],
+                    unique: true,
+                },
+                IndexInfo {
+                    name: "user",
+                    columns: &["a"],
+                    unique: false,
+                },
+            ],
+            ..TableInfo::new("twice", "app::Twice")
+        };
+        let registry = Registry::from_tables([&TWICE, &USER]);
+        assert_eq!(
+            registry.problems(),
+            [
+                Problem::DuplicateIndexName {
+                    bind: BindName(None),
+                    index: "ix_twice_a",
+                    declared_by: vec![("app::Twice", "twice"), ("app::Twice", "twice")],
+                    table_named: None,
+                },
+                Problem::DuplicateIndexName {
+                    bind: BindName(None),
+                    index: "user",
+                    declared_by: vec![("app::Twice", "twice")],
+                    table_named: Some("app::User"),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn collations_only_on_text_with_plain_names() {
+        static COLLATED: TableInfo = TableInfo {
+            columns: &[
+                key(),
+                ColumnInfo {
+                    collation: Some("C"),
+                    ..ColumnInfo::new("n", SqlType::Integer)
+                },
+                ColumnInfo {
+                    collation: Some("x\" ; DROP"),
+                    ..ColumnInfo::new("t", SqlType::Text)
+                },
+                ColumnInfo {
+                    collation: Some("utf8mb4_bin"),
+                    ..ColumnInfo::new("v", SqlType::VarChar(5))
+                },
+            ],
+            ..TableInfo::new("collated", "app::Collated")
+        };
+        let refused = |column, collation, dialect, reason| Problem::InvalidCollation {
+            model: "app::Collated",
+            column,
+            collation,
+            dialect,
+            reason,
+        };
+        let registry = Registry::from_tables([&COLLATED]);
+        assert_eq!(
+            registry.problems(),
+            [
+                refused("n", "C", None, CollationError::NotText),
+                refused("t", "x\" ; DROP", None, CollationError::NotPlain),
+            ]
+        );
+        let mut problems = Vec::new();
+        collation_problems(&COLLATED, Dialect::Postgres, &mut problems);
+        let on_postgres = refused(
+            "v",
+            "utf8mb4_bin",
+            Some((Dialect::Postgres, BindName(None))),
+            CollationError::NotPostgres,
+        );
+        assert_eq!(problems, std::slice::from_ref(&on_postgres));
+        assert_eq!(
+            on_postgres.to_string(),
+            "app::Collated.v: collation \"utf8mb4_bin\" is refused on PostgreSQL (the default \
+             bind): that is a MySQL or SQLite collation; PostgreSQL's are `C`, `POSIX` or a \
+             locale's"
+        );
+        problems.clear();
+        collation_problems(&COLLATED, Dialect::MySql, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 }

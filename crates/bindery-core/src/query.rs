@@ -469,6 +469,6 @@ mod tests {
         assert!(sql.ends_with(r#"WHERE 1 = 0 LIMIT -1 OFFSET ?"#), "{sql}");
         assert_eq!(values, [Value::BigInt(5)]);
         let (count, _) = Select::<User>::default().render(Dialect::Sqlite, &TABLE, true);
-        assert_eq!(count, r#"SELECT COUNT(*) FROM "user""#);
+        assert_eq!(count, "SELECT COUNT(*) FROM `user`");
     }
 }

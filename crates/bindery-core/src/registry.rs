@@ -4,7 +4,7 @@ use core::fmt;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use crate::problem::{check_foreign_key, check_table};
+use crate::problem::{check_foreign_key, check_index_names, check_table};
 use crate::{BindName, Model, Problem, RegistryError, TableInfo};
 
 /// Every table of the program, grouped per bind, in a stable order: the default bind
@@ -89,6 +89,7 @@ impl Registry {
                     });
                 }
             }
+            check_index_names(bind, &mut problems);
         }
         for table in self.tables() {
             check_table(table, &mut problems);

@@ -75,6 +75,11 @@ pub struct ColumnInfo {
     pub default: Option<ColumnDefault>,
     /// The column it references, if it is a foreign key.
     pub references: Option<ForeignKey>,
+    /// Its collation (`COLLATE …`), text columns only; `None` keeps the database's
+    /// default, which on MySQL and MariaDB ignores case, accents and trailing spaces.
+    /// The name applies as given on the bind's dialect: see
+    /// [`Dialect::check_collation`](crate::Dialect::check_collation).
+    pub collation: Option<&'static str>,
 }
 
 impl ColumnInfo {
@@ -91,6 +96,7 @@ impl ColumnInfo {
             unique: false,
             default: None,
             references: None,
+            collation: None,
         }
     }
 }

@@ -112,36 +112,43 @@ impl<'a> Container<'a> {
         self.columns().filter(|f| f.attrs.primary_key.is_some())
     }
 
-    /// Every index and multi-column unique constraint, named by SQLAlchemy's convention
-    /// (`ix_<table>_<columns>`, `uq_<table>_<columns>`): the field-level `index` ones
-    /// first, then the struct-level ones in order.
+    /// Every index and multi-column unique constraint, with its explicit name or else
+    /// named by SQLAlchemy's convention (`ix_<table>_<columns>`, `uq_<table>_<columns>`):
+    /// the field-level `index` ones first, then the struct-level ones in order.
     pub(crate) fn indexes(&self) -> Vec<Index> {
         let field_level = self.columns().filter_map(|f| {
             let span = f.attrs.index?;
-            Some((false, vec![f.column.clone()], span))
+            let name = f.attrs.index_name.as_ref();
+            Some((false, vec![f.column.clone()], name, span))
         });
-        let struct_level = self.attrs.indexes.iter().map(|(unique, idents, span)| {
-            let columns = idents
+        let struct_level = self.attrs.indexes.iter().map(|index| {
+            let columns = index
+                .fields
                 .iter()
                 .map(|i| {
                     self.field(i)
                         .map_or_else(|| i.to_string(), |f| f.column.clone())
                 })
                 .collect();
-            (*unique, columns, *span)
+            (index.unique, columns, index.name.as_ref(), index.span)
         });
         field_level
             .chain(struct_level)
-            .map(|(unique, columns, span)| Index {
-                name: format!(
-                    "{}_{}_{}",
-                    if unique { "uq" } else { "ix" },
-                    self.table,
-                    columns.join("_")
+            .map(|(unique, columns, name, span)| Index {
+                name: name.map_or_else(
+                    || {
+                        format!(
+                            "{}_{}_{}",
+                            if unique { "uq" } else { "ix" },
+                            self.table,
+                            columns.join("_")
+                        )
+                    },
+                    |n| n.value.clone(),
                 ),
                 columns,
                 unique,
-                span,
+                span: name.map_or(span, |n| n.span),
             })
             .collect()
     }

@@ -25,8 +25,16 @@ pub(crate) struct ContainerAttrs {
     pub(crate) bind_key: Option<Spanned<String>>,
     pub(crate) parent: Option<Path>,
     pub(crate) default_bind: Option<Span>,
-    /// `index(a, b)` and `unique(a, b)`, in order: (unique, fields, span).
-    pub(crate) indexes: Vec<(bool, Vec<syn::Ident>, Span)>,
+    /// `index(a, b)` and `unique(a, b)`, in order, each with its `name = "…"` if given.
+    pub(crate) indexes: Vec<StructIndex>,
+}
+
+/// `index(a, b)` or `unique(a, b, name = "…")` on the struct.
+pub(crate) struct StructIndex {
+    pub(crate) unique: bool,
+    pub(crate) fields: Vec<syn::Ident>,
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) span: Span,
 }
 
 /// Attributes on one field.
@@ -38,9 +46,12 @@ pub(crate) struct FieldAttrs {
     pub(crate) decimal: Option<Spanned<(u8, u8)>>,
     pub(crate) unique: Option<Span>,
     pub(crate) index: Option<Span>,
+    /// `index = "name"`: the index's own name instead of `ix_<table>_<column>`.
+    pub(crate) index_name: Option<Spanned<String>>,
     pub(crate) default: Option<Spanned<DefaultValue>>,
     pub(crate) references: Option<Spanned<(String, String)>>,
     pub(crate) autoincrement: Option<Spanned<bool>>,
+    pub(crate) collation: Option<Spanned<String>>,
     pub(crate) skip: Option<Span>,
 }
 
@@ -148,7 +159,14 @@ impl ContainerAttrs {
                 table_only(cx);
                 let unique = path.is_ident("unique");
                 let mut fields = Vec::new();
+                let mut name = None;
                 meta.parse_nested_meta(|field| {
+                    // `name = "…"` names the index; a bare `name` is a field called name.
+                    if field.path.is_ident("name") && field.input.peek(syn::Token![=]) {
+                        let value = lit_str(&field)?;
+                        set_once(cx, &mut name, value, &field);
+                        return Ok(());
+                    }
                     match field.path.get_ident() {
                         Some(ident) => fields.push(ident.clone()),
                         None => cx.error_spanned_by(&field.path, "expected a field name"),
@@ -158,7 +176,12 @@ impl ContainerAttrs {
                 if fields.is_empty() {
                     cx.error_spanned_by(path, "name at least one field, as in `index(a, b)`");
                 }
-                out.indexes.push((unique, fields, path.span()));
+                out.indexes.push(StructIndex {
+                    unique,
+                    fields,
+                    name,
+                    span: path.span(),
+                });
             } else {
                 let known = match derive {
                     Derive::Model => {
@@ -213,6 +236,10 @@ impl FieldAttrs {
             } else if path.is_ident("unique") {
                 set_once(cx, &mut out.unique, span, meta);
             } else if path.is_ident("index") {
+                if meta.input.peek(syn::Token![=]) {
+                    let value = lit_str(meta)?;
+                    set_once(cx, &mut out.index_name, value, meta);
+                }
                 set_once(cx, &mut out.index, span, meta);
             } else if path.is_ident("default") {
                 let expr: Expr = meta.value()?.parse()?;
@@ -251,6 +278,9 @@ impl FieldAttrs {
                     true
                 };
                 set_once(cx, &mut out.autoincrement, Spanned { value, span }, meta);
+            } else if path.is_ident("collation") {
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.collation, value, meta);
             } else if path.is_ident("skip") {
                 set_once(cx, &mut out.skip, span, meta);
             } else {
@@ -258,7 +288,7 @@ impl FieldAttrs {
                     cx,
                     meta,
                     "field",
-                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement` or `skip`",
+                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement`, `collation` or `skip`",
                 );
             }
             Ok(())

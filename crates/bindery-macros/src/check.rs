@@ -45,7 +45,7 @@ fn check_bind(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn check_table_name(cx: &mut Ctxt, cont: &Container<'_>) {
-    if let Err(reason) = check_identifier(&cont.table) {
+    if let Err(reason) = bindery_core::check_table_name(&cont.table) {
         let message = format!("table name {:?} is refused: {reason}", cont.table);
         match &cont.attrs.table {
             Some(table) => cx.syn_error(syn::Error::new(table.span, message)),
@@ -72,6 +72,7 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 attrs.default.as_ref().map(|d| d.span),
                 attrs.references.as_ref().map(|r| r.span),
                 attrs.autoincrement.as_ref().map(|a| a.span),
+                attrs.collation.as_ref().map(|c| c.span),
             ];
             if others.iter().any(Option::is_some) {
                 cx.syn_error(syn::Error::new(
@@ -107,6 +108,22 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
             cx.syn_error(syn::Error::new(
                 length.span,
                 "`length` and `decimal(p, s)` cannot both apply to one column",
+            ));
+        }
+        // The name is written into DDL unquoted on MySQL and SQLite: only a plain name.
+        if let Some(collation) = &attrs.collation
+            && (collation.value.is_empty()
+                || !collation
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        {
+            cx.syn_error(syn::Error::new(
+                collation.span,
+                format!(
+                    "collation {:?} is refused: a collation name is ASCII letters, digits and `_`, as in `utf8mb4_bin`, `C` or `NOCASE`",
+                    collation.value
+                ),
             ));
         }
         if let Some(reference) = &attrs.references {
@@ -160,6 +177,7 @@ fn check_primary_key(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn check_indexes(cx: &mut Ctxt, cont: &Container<'_>) {
+    let mut names = HashMap::new();
     for index in cont.indexes() {
         if let Err(reason) = check_identifier(&index.name) {
             cx.syn_error(syn::Error::new(
@@ -167,9 +185,19 @@ fn check_indexes(cx: &mut Ctxt, cont: &Container<'_>) {
                 format!("index name {:?} is refused: {reason}", index.name),
             ));
         }
+        // PostgreSQL and SQLite keep index names per database: one name, one index.
+        if names.insert(index.name.clone(), ()).is_some() {
+            cx.syn_error(syn::Error::new(
+                index.span,
+                format!(
+                    "index name {:?} is taken twice in model `{}`: name one yourself, with `index = \"…\"` on a field or `name = \"…\"` in `index(…)`",
+                    index.name, cont.ident
+                ),
+            ));
+        }
     }
-    for (_, idents, _) in &cont.attrs.indexes {
-        for ident in idents {
+    for index in &cont.attrs.indexes {
+        for ident in &index.fields {
             match cont.field(ident) {
                 None => cx.error_spanned_by(
                     ident,

@@ -307,6 +307,17 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
         None => quote!(::core::option::Option::None),
     };
 
+    let collation = match &attrs.collation {
+        Some(collation) => {
+            let name = &collation.value;
+            let message = format!(
+                "bindery: {whose} has `collation = {name:?}`, but its type is not text: only text has a collation"
+            );
+            quote_spanned!(collation.span=> ::bindery::__private::column_collation(#sql_type, #name, #message))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
     quote! {
         ::bindery::__private::ColumnInfo {
             name: #column,
@@ -318,6 +329,7 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
             unique: #unique,
             default: #default,
             references: #references,
+            collation: #collation,
         }
     }
 }

@@ -1,0 +1,11 @@
+use bindery::Model;
+
+#[derive(Model)]
+struct Product {
+    #[model(primary_key)]
+    id: i64,
+    #[model(collation = "utf8mb4_bin; DROP TABLE product")]
+    name: String,
+}
+
+fn main() {}
