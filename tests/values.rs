@@ -1,0 +1,280 @@
+//! Values that the three backends would treat differently, treated one way by bindery on
+//! SQLite, PostgreSQL and MariaDB alike: NaN and infinities refused with a typed error on
+//! every path (writes, filters, raw parameters); rows of many megabytes batched under
+//! MariaDB's `max_allowed_packet`, and a row over it refused before it is sent; LIKE
+//! patterns with `%`, `_`, `!` and backslashes matching the same rows everywhere.
+//!
+//! Each scenario is one `async fn(&Db)`; `on_every_backend!` makes its three tests.
+
+// In a test, a failed unwrap is the test failing.
+#![allow(dead_code, clippy::unwrap_used)]
+
+mod common;
+
+use bindery::{Binds, Config, Db, Dialect, Error, Model, params};
+use common::{ScratchDb, ScratchDir, Server};
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "v")]
+struct Reading {
+    #[model(primary_key)]
+    id: i64,
+    value: f64,
+    maybe: Option<f64>,
+    single: f32,
+}
+
+fn reading(value: f64) -> Reading {
+    Reading {
+        id: 0,
+        value,
+        maybe: None,
+        single: 0.0,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "v")]
+struct Doc {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 40, unique)]
+    name: String,
+    body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "v")]
+struct Word {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 40)]
+    text: String,
+    note: Option<String>,
+}
+
+/// Bind `v` on one backend, its tables created, and what to drop after the test.
+struct Place {
+    _dir: ScratchDir,
+    _server: Option<ScratchDb>,
+    db: Db,
+}
+
+async fn place(server: Option<Server>, tag: &str) -> Option<Place> {
+    let dir = ScratchDir::new(tag);
+    let (url, scratch) = match server {
+        None => ("sqlite:///v.db".to_owned(), None),
+        Some(server) => {
+            let db = ScratchDb::new(server, tag).await?;
+            (db.url().to_owned(), Some(db))
+        }
+    };
+    let config = Config::new()
+        .bind("v", &url)
+        .sqlite_base_dir(dir.path())
+        .record_queries(true);
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    Some(Place {
+        _dir: dir,
+        _server: scratch,
+        db,
+    })
+}
+
+/// `mod $scenario { sqlite, postgres, mariadb }`: the scenario on each backend. A missing
+/// server skips its test unless `BINDERY_REQUIRE_SERVERS=1`.
+macro_rules! on_every_backend {
+    ($scenario:ident, $tag:literal) => {
+        mod $scenario {
+            use super::*;
+
+            async fn run(server: Option<Server>, tag: &str) {
+                let Some(place) = place(server, tag).await else {
+                    return;
+                };
+                super::$scenario(&place.db).await;
+                place.db.close().await;
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(None, concat!($tag, "_lite")).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run(Some(Server::Postgres), concat!($tag, "_pg")).await;
+            }
+
+            #[tokio::test]
+            async fn mariadb() {
+                run(Some(Server::MySql), concat!($tag, "_my")).await;
+            }
+        }
+    };
+}
+
+fn dialect(db: &Db) -> Dialect {
+    db.engine(Some("v")).unwrap().dialect()
+}
+
+/// The placeholder `n` of bind `v`.
+fn p(db: &Db, n: usize) -> String {
+    match dialect(db) {
+        Dialect::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+async fn count<M: Model>(db: &Db) -> u64 {
+    let mut session = db.session();
+    let n = session.query::<M>().count().await.unwrap();
+    session.commit().await.unwrap();
+    n
+}
+
+/// Asserts `result` is `Error::NotFinite` naming bind `v`, `model` and `column`.
+#[track_caller]
+fn assert_not_finite<T: std::fmt::Debug>(result: Result<T, Error>, model: &str, column: &str) {
+    match result {
+        Err(Error::NotFinite {
+            bind,
+            model: m,
+            column: c,
+            value,
+        }) => {
+            assert_eq!(
+                (bind.as_str(), m, c.as_str()),
+                ("bind \"v\"", model, column)
+            );
+            assert!(!value.is_finite());
+        }
+        other => panic!("expected NotFinite for {model}.{column}, got {other:?}"),
+    }
+}
+
+/// NaN, +inf and -inf in f64, `Option<f64>` and f32 fields are refused on every write
+/// path before the database, the same on every backend, and leave nothing behind.
+async fn non_finite_writes_are_refused(db: &Db) {
+    let model = "values::Reading";
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut session = db.session();
+        session.add(reading(1.0));
+        session.add(reading(bad));
+        assert_not_finite(session.commit().await, model, "value");
+        assert_not_finite(session.insert(reading(bad)).await, model, "value");
+        let maybe = Reading {
+            maybe: Some(bad),
+            ..reading(2.0)
+        };
+        assert_not_finite(
+            session.insert_all(vec![reading(3.0), maybe]).await,
+            model,
+            "maybe",
+        );
+        #[allow(clippy::cast_possible_truncation)] // NaN and infinities stay what they are
+        let single = Reading {
+            single: bad as f32,
+            ..reading(4.0)
+        };
+        assert_not_finite(session.insert(single).await, model, "single");
+        session.rollback().await.unwrap();
+        assert_eq!(count::<Reading>(db).await, 0);
+    }
+
+    // update: refused, and the stored row stays as it was.
+    let mut session = db.session();
+    let mut stored = session.insert(reading(5.0)).await.unwrap();
+    session.commit().await.unwrap();
+    stored.value = f64::NAN;
+    assert_not_finite(session.update(&stored).await, model, "value");
+    session.rollback().await.unwrap();
+    let mut session = db.session();
+    let read = session.get::<Reading>(stored.id).await.unwrap().unwrap();
+    assert_eq!(read.value, 5.0);
+    session.commit().await.unwrap();
+}
+
+/// Filters and raw parameters refuse NaN and infinities too: no backend compares them
+/// alike (SQLite binds NaN as NULL, MariaDB refuses it, PostgreSQL has NaN = NaN).
+async fn non_finite_operands_are_refused(db: &Db) {
+    let c = Reading::COLUMNS;
+    let model = "values::Reading";
+    let mut session = db.session();
+    session.add(reading(1.0));
+    session.commit().await.unwrap();
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let query = session.query::<Reading>().filter(c.value.lt(bad));
+        assert_not_finite(query.all().await, model, "value");
+        let query = session.query::<Reading>().filter(c.maybe.eq(bad));
+        assert_not_finite(query.count().await, model, "maybe");
+        let query = session
+            .query::<Reading>()
+            .filter(c.value.eq(1.0).or(c.value.is_in([0.0, bad])));
+        assert_not_finite(query.first().await, model, "value");
+        let sql = format!("UPDATE reading SET value = {}", p(db, 1));
+        let raw = session.execute(Some("v"), &sql, params![bad]).await;
+        assert_not_finite(raw, "raw SQL", "parameter 1");
+        let sql = format!("SELECT id FROM reading WHERE value < {}", p(db, 2));
+        let raw = session
+            .fetch_all::<(i64,)>(Some("v"), &sql.replace("$2", "$1"), params![bad])
+            .await;
+        assert_not_finite(raw, "raw SQL", "parameter 1");
+    }
+    session.rollback().await.unwrap();
+    let mut session = db.session();
+    let all = session.all::<Reading>().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].value, 1.0);
+    session.commit().await.unwrap();
+}
+
+/// A negative zero reads back as zero on every backend (PostgreSQL alone would keep the
+/// sign), through insert, update and raw parameters; and it still compares equal to 0.
+async fn negative_zero_reads_back_as_zero(db: &Db) {
+    let signs = |r: &Reading| {
+        (
+            r.value.is_sign_negative(),
+            r.maybe.map(f64::is_sign_negative),
+            r.single.is_sign_negative(),
+        )
+    };
+    let mut session = db.session();
+    let mut stored = session
+        .insert(Reading {
+            id: 0,
+            value: -0.0,
+            maybe: Some(-0.0),
+            single: -0.0,
+        })
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let read = session.get::<Reading>(stored.id).await.unwrap().unwrap();
+    assert_eq!(signs(&read), (false, Some(false), false), "{read:?}");
+
+    stored.value = 1.0;
+    session.update(&stored).await.unwrap();
+    stored.value = -0.0;
+    session.update(&stored).await.unwrap();
+    let sql = format!("UPDATE reading SET maybe = {}", p(db, 1));
+    session
+        .execute(Some("v"), &sql, params![-0.0_f64])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let c = Reading::COLUMNS;
+    let read = session
+        .query::<Reading>()
+        .filter(c.value.eq(-0.0).and(c.maybe.eq(0.0)))
+        .one()
+        .await
+        .unwrap();
+    assert_eq!(signs(&read), (false, Some(false), false), "{read:?}");
+    session.commit().await.unwrap();
+}
+
+on_every_backend!(non_finite_writes_are_refused, "nf_w");
+on_every_backend!(non_finite_operands_are_refused, "nf_o");
+on_every_backend!(negative_zero_reads_back_as_zero, "negz");
