@@ -190,9 +190,8 @@ impl ByteLimits {
             }
             Dialect::MySql => {
                 // MySQL's own default (64 MiB) when the server did not say.
-                let packet = max_allowed_packet.map_or(64 << 20, |p| {
-                    usize::try_from(p).unwrap_or(usize::MAX)
-                });
+                let packet = max_allowed_packet
+                    .map_or(64 << 20, |p| usize::try_from(p).unwrap_or(usize::MAX));
                 let statement = packet.saturating_sub(STATEMENT_HEADROOM);
                 ByteLimits {
                     statement,
@@ -436,7 +435,10 @@ mod tests {
             value_bytes(&Value::Text("héllo".into())),
             6 + VALUE_OVERHEAD
         );
-        assert_eq!(value_bytes(&Value::Blob(vec![0; 1000])), 1000 + VALUE_OVERHEAD);
+        assert_eq!(
+            value_bytes(&Value::Blob(vec![0; 1000])),
+            1000 + VALUE_OVERHEAD
+        );
         assert_eq!(value_bytes(&Value::BigInt(1)), 16 + VALUE_OVERHEAD);
     }
 
