@@ -11,7 +11,7 @@
 
 mod common;
 
-use bindery::{Binds, Config, Db, Dialect, Error, Model, params};
+use bindery::{Binds, Config, Db, Dialect, Error, Model, Value, params};
 use common::{ScratchDb, ScratchDir, Server};
 
 #[derive(Debug, Clone, PartialEq, Model)]
@@ -278,3 +278,126 @@ async fn negative_zero_reads_back_as_zero(db: &Db) {
 on_every_backend!(non_finite_writes_are_refused, "nf_w");
 on_every_backend!(non_finite_operands_are_refused, "nf_o");
 on_every_backend!(negative_zero_reads_back_as_zero, "negz");
+
+/// A row of `mib` MiB: its bytes tell rows apart.
+fn doc(name: &str, mib: usize) -> Doc {
+    let seed = name.bytes().fold(0_u8, u8::wrapping_add);
+    Doc {
+        id: 0,
+        name: name.to_owned(),
+        body: (0..mib << 20)
+            .map(|i| seed.wrapping_add((i % 251) as u8))
+            .collect(),
+    }
+}
+
+/// Reads every `Doc` back and checks it is exactly one of `expected`, by name.
+async fn assert_docs(db: &Db, expected: &[Doc]) {
+    let mut session = db.session();
+    let mut read = session.all::<Doc>().await.unwrap();
+    session.commit().await.unwrap();
+    read.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut expected = expected.to_vec();
+    expected.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(read.len(), expected.len());
+    for (read, expected) in read.iter().zip(&expected) {
+        assert_eq!(read.name, expected.name);
+        assert!(read.body == expected.body, "{}: body differs", read.name);
+    }
+}
+
+/// Twenty rows of 1 MiB (more than MariaDB's 16 MiB `max_allowed_packet` together, each
+/// well under it) go in through `add_all` + `commit` and through `insert_all`, and read
+/// back whole; a duplicate in the last of them leaves nothing of the first.
+async fn megabyte_rows_are_batched_by_bytes(db: &Db) {
+    let first: Vec<Doc> = (0..20).map(|i| doc(&format!("a{i:02}"), 1)).collect();
+    let mut session = db.session();
+    session.add_all(first.clone());
+    session.commit().await.unwrap();
+    assert_docs(db, &first).await;
+
+    let second: Vec<Doc> = (0..20).map(|i| doc(&format!("b{i:02}"), 1)).collect();
+    let inserted = session.insert_all(second.clone()).await.unwrap();
+    session.commit().await.unwrap();
+    let mut ids: Vec<i64> = inserted.iter().map(|d| d.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 20);
+    assert!(ids.iter().all(|id| *id > 0), "{ids:?}");
+    let both: Vec<Doc> = first.iter().chain(&second).cloned().collect();
+    assert_docs(db, &both).await;
+
+    // A commit that needs more than one statement is one transaction, even when it began
+    // as a lone INSERT: the duplicate name in the last row undoes the first fifteen.
+    let mut third: Vec<Doc> = (0..19).map(|i| doc(&format!("c{i:02}"), 1)).collect();
+    third.push(doc("a00", 1));
+    session.add_all(third);
+    let error = session.commit().await.unwrap_err();
+    assert!(matches!(error, Error::Constraint { .. }), "{error:?}");
+    assert_docs(db, &both).await;
+}
+
+/// A row larger than a statement may carry is refused before it is sent, naming model,
+/// bind and limit, on every path: on MariaDB a 17 MiB row is over its 16 MiB
+/// `max_allowed_packet` (SQLite and PostgreSQL take it: their limits are 10⁹ bytes and
+/// 1 GiB). The limit comes from the server, read once per engine.
+async fn an_oversized_row_is_refused_before_it_is_sent(db: &Db) {
+    let big = doc("big", 17);
+    let mut session = db.session();
+    if dialect(db) != Dialect::MySql {
+        let stored = session.insert(big.clone()).await.unwrap();
+        session.commit().await.unwrap();
+        assert_docs(
+            db,
+            &[Doc {
+                id: stored.id,
+                ..big
+            }],
+        )
+        .await;
+        return;
+    }
+    let limit = (16 << 20) - 64 * 1024;
+    let refused = |result: Result<_, Error>, what: &str| match result {
+        Err(Error::TooLarge {
+            bind,
+            model,
+            bytes,
+            limit: l,
+        }) => {
+            assert_eq!((bind.as_str(), l), ("bind \"v\"", limit), "{what}");
+            assert!(bytes > 17 << 20, "{what}: {bytes}");
+            model
+        }
+        other => panic!("{what}: expected TooLarge, got {other:?}"),
+    };
+    session.add(doc("small", 1));
+    session.add(big.clone());
+    assert_eq!(refused(session.commit().await, "commit"), "values::Doc");
+    assert_eq!(
+        refused(session.insert(big.clone()).await.map(drop), "insert"),
+        "values::Doc"
+    );
+    let mut stored = session.insert(doc("small", 1)).await.unwrap();
+    stored.body.clone_from(&big.body);
+    assert_eq!(
+        refused(session.update(&stored).await.map(drop), "update"),
+        "values::Doc"
+    );
+    let sql = format!("UPDATE doc SET body = {}", p(db, 1));
+    let raw = session
+        .execute(Some("v"), &sql, vec![Value::Blob(big.body.clone())])
+        .await;
+    assert_eq!(refused(raw.map(drop), "raw"), "raw SQL");
+    session.rollback().await.unwrap();
+    assert_eq!(count::<Doc>(db).await, 0);
+    // Only the bind's first write asked the server for its limit.
+    let asked = db
+        .take_recorded_queries()
+        .iter()
+        .filter(|q| q.sql.contains("max_allowed_packet"))
+        .count();
+    assert!(asked <= 1, "{asked}");
+}
+
+on_every_backend!(megabyte_rows_are_batched_by_bytes, "mb");
+on_every_backend!(an_oversized_row_is_refused_before_it_is_sent, "big");
