@@ -401,3 +401,87 @@ async fn an_oversized_row_is_refused_before_it_is_sent(db: &Db) {
 
 on_every_backend!(megabyte_rows_are_batched_by_bytes, "mb");
 on_every_backend!(an_oversized_row_is_refused_before_it_is_sent, "big");
+
+/// LIKE patterns mean the same on every backend: `%` and `_` wildcards, a backslash that
+/// makes the next character literal (`\%`, `\_`, `\\`), `!` (the escape bindery renders)
+/// and GLOB's `*?[` as plain characters, case-sensitive, `_` one character (not byte);
+/// `contains`/`starts_with`/`ends_with` take every character of their text literally.
+async fn like_matches_the_same_rows_everywhere(db: &Db) {
+    let texts = [
+        "100%",
+        "100x",
+        "1000",
+        "a_b",
+        "axb",
+        r"back\slash",
+        "backslash",
+        "bang!",
+        "ban",
+        "Abc",
+        "abc",
+        "star*",
+        "q?",
+        "[x]",
+        "été",
+    ];
+    let mut session = db.session();
+    session.add_all(texts.iter().map(|t| Word {
+        id: 0,
+        text: (*t).to_owned(),
+        note: Some(format!("<{t}>")),
+    }));
+    session.commit().await.unwrap();
+    let c = Word::COLUMNS;
+    let cases = [
+        (c.text.like(r"100\%"), vec!["100%"]),
+        (c.text.like("100%"), vec!["100%", "1000", "100x"]),
+        (c.text.like(r"a\_b"), vec!["a_b"]),
+        (c.text.like("a_b"), vec!["a_b", "axb"]),
+        (c.text.like(r"back\\slash"), vec![r"back\slash"]),
+        (c.text.like(r"%\\%"), vec![r"back\slash"]),
+        (c.text.like("bang!"), vec!["bang!"]),
+        (c.text.like("%!"), vec!["bang!"]),
+        (c.text.like("a%"), vec!["a_b", "abc", "axb"]),
+        (c.text.like("A%"), vec!["Abc"]),
+        (c.text.like("q?"), vec!["q?"]),
+        (c.text.like("q_"), vec!["q?"]),
+        (c.text.like("[x]"), vec!["[x]"]),
+        (c.text.like("star*"), vec!["star*"]),
+        (c.text.like("_té"), vec!["été"]),
+        (c.text.contains("%"), vec!["100%"]),
+        (c.text.contains("_"), vec!["a_b"]),
+        (c.text.contains("\\"), vec![r"back\slash"]),
+        (c.text.contains("!"), vec!["bang!"]),
+        (c.text.contains("[x"), vec!["[x]"]),
+        (
+            c.text.starts_with("ba"),
+            vec![r"back\slash", "backslash", "ban", "bang!"],
+        ),
+        (c.text.starts_with("B"), vec![]),
+        (c.text.ends_with("*"), vec!["star*"]),
+        (c.note.contains("%>"), vec!["100%"]),
+        (c.note.starts_with("<a_"), vec!["a_b"]),
+        (
+            !c.text.like("%a%"),
+            vec!["100%", "1000", "100x", "Abc", "[x]", "q?", "été"],
+        ),
+    ];
+    for (i, (filter, expected)) in cases.into_iter().enumerate() {
+        let mut found: Vec<String> = session
+            .query::<Word>()
+            .filter(filter)
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| w.text)
+            .collect();
+        found.sort();
+        let mut expected: Vec<String> = expected.into_iter().map(str::to_owned).collect();
+        expected.sort();
+        assert_eq!(found, expected, "case {i}");
+    }
+    session.commit().await.unwrap();
+}
+
+on_every_backend!(like_matches_the_same_rows_everywhere, "like");
