@@ -83,7 +83,10 @@ async fn place(server: Option<Server>, tag: &str) -> Option<Place> {
 }
 
 /// `mod $scenario { sqlite, postgres, mariadb }`: the scenario on each backend. A missing
-/// server skips its test unless `BINDERY_REQUIRE_SERVERS=1`.
+/// server skips its test unless `BINDERY_REQUIRE_SERVERS=1`. Multi-threaded: when a
+/// scenario fails with a session open, the session's rollback must run on another worker
+/// while the scratch database's drop waits for its locks (on one thread, a failing
+/// MariaDB test hangs instead of failing).
 macro_rules! on_every_backend {
     ($scenario:ident, $tag:literal) => {
         mod $scenario {
@@ -97,17 +100,17 @@ macro_rules! on_every_backend {
                 place.db.close().await;
             }
 
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 run(None, concat!($tag, "_lite")).await;
             }
 
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 run(Some(Server::Postgres), concat!($tag, "_pg")).await;
             }
 
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn mariadb() {
                 run(Some(Server::MySql), concat!($tag, "_my")).await;
             }
