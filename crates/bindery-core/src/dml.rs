@@ -129,8 +129,9 @@ pub fn value_bytes(value: &Value) -> usize {
             Value::Blob(bytes) => bytes.len(),
             #[cfg(feature = "json")]
             Value::Json(json) => json_bytes(json),
-            // Numbers, dates, UUIDs and decimals: at most 16 bytes in any driver's encoding.
-            _ => 16,
+            // Numbers, dates and UUIDs take at most 16 bytes in any driver's encoding; a
+            // decimal, sent as text to MySQL, at most 31 (28 digits, sign, point, zero).
+            _ => 32,
         }
 }
 
@@ -439,7 +440,12 @@ mod tests {
             value_bytes(&Value::Blob(vec![0; 1000])),
             1000 + VALUE_OVERHEAD
         );
-        assert_eq!(value_bytes(&Value::BigInt(1)), 16 + VALUE_OVERHEAD);
+        assert_eq!(value_bytes(&Value::BigInt(1)), 32 + VALUE_OVERHEAD);
+        #[cfg(feature = "json")]
+        assert_eq!(
+            value_bytes(&Value::Json(serde_json::json!({"a": [1, "é"]}))),
+            r#"{"a":[1,"é"]}"#.len() + VALUE_OVERHEAD
+        );
     }
 
     #[test]
