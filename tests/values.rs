@@ -182,6 +182,8 @@ async fn non_finite_writes_are_refused(db: &Db) {
             ..reading(4.0)
         };
         assert_not_finite(session.insert(single).await, model, "single");
+        // Refused before the database: nothing failed there, the session goes on.
+        assert!(!session.needs_rollback());
         session.rollback().await.unwrap();
         assert_eq!(count::<Reading>(db).await, 0);
     }
@@ -192,6 +194,7 @@ async fn non_finite_writes_are_refused(db: &Db) {
     session.commit().await.unwrap();
     stored.value = f64::NAN;
     assert_not_finite(session.update(&stored).await, model, "value");
+    assert!(!session.needs_rollback());
     session.rollback().await.unwrap();
     let mut session = db.session();
     let read = session.get::<Reading>(stored.id).await.unwrap().unwrap();
@@ -391,6 +394,7 @@ async fn an_oversized_row_is_refused_before_it_is_sent(db: &Db) {
         .execute(Some("v"), &sql, vec![Value::Blob(big.body.clone())])
         .await;
     assert_eq!(refused(raw.map(drop), "raw"), "raw SQL");
+    assert!(!session.needs_rollback());
     session.rollback().await.unwrap();
     assert_eq!(count::<Doc>(db).await, 0);
     // Only the bind's first write asked the server for its limit.
