@@ -113,6 +113,8 @@ pub struct Engine {
     session_holds: Arc<AtomicUsize>,
     /// For MySQL-dialect binds: whether the server is MariaDB, learnt on first need.
     mariadb: std::sync::OnceLock<bool>,
+    /// For MySQL-dialect binds: the server's `max_allowed_packet`, read on first need.
+    max_allowed_packet: std::sync::OnceLock<u64>,
 }
 
 impl fmt::Debug for Engine {
@@ -211,6 +213,7 @@ impl Engine {
             statement_timeout,
             session_holds: Arc::new(AtomicUsize::new(0)),
             mariadb: std::sync::OnceLock::new(),
+            max_allowed_packet: std::sync::OnceLock::new(),
         })
     }
 
@@ -294,6 +297,15 @@ impl Engine {
 
     pub(crate) fn set_mariadb(&self, mariadb: bool) {
         let _ = self.mariadb.set(mariadb);
+    }
+
+    /// This MySQL-dialect bind's `max_allowed_packet`, if already read.
+    pub(crate) fn max_allowed_packet(&self) -> Option<u64> {
+        self.max_allowed_packet.get().copied()
+    }
+
+    pub(crate) fn set_max_allowed_packet(&self, bytes: u64) {
+        let _ = self.max_allowed_packet.set(bytes);
     }
 
     /// Connects (or takes an idle connection) and runs `SELECT 1`, within the acquire

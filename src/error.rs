@@ -194,6 +194,40 @@ pub enum Error {
         /// The bind.
         bind: String,
     },
+    /// A float that is NaN or infinite, refused before it reaches the database, on every
+    /// backend alike: SQLite would store NaN as NULL, MySQL refuses NaN and infinities,
+    /// PostgreSQL would store them all. Also raised for a filter's operand and a raw
+    /// statement's parameter.
+    #[error(
+        "{bind}: {model}.{column} is {value}, and bindery writes and compares only finite numbers (the same on every backend)"
+    )]
+    NotFinite {
+        /// The bind.
+        bind: String,
+        /// The model (`raw SQL` for a parameter of `Session::execute` or `fetch_all`).
+        model: &'static str,
+        /// The column (`parameter N` for a raw statement's N-th parameter, from 1).
+        column: String,
+        /// The value: NaN, `inf` or `-inf`.
+        value: f64,
+    },
+    /// A row (or a raw statement's parameters) larger than one statement may carry on its
+    /// bind, refused before it is sent: MySQL's limit is the server's
+    /// `max_allowed_packet`, less room for the statement; PostgreSQL's is a 1 GiB message;
+    /// SQLite's a 10⁹-byte row.
+    #[error(
+        "{bind}: a row of {model} takes about {bytes} bytes, more than the {limit} one statement may carry on this bind (on MySQL/MariaDB: max_allowed_packet, less 64 KiB for the statement)"
+    )]
+    TooLarge {
+        /// The bind.
+        bind: String,
+        /// The model (`raw SQL` for the parameters of a raw statement).
+        model: &'static str,
+        /// The row's size, as bindery estimates it (its values plus a few bytes each).
+        bytes: usize,
+        /// The most a row may take on this bind.
+        limit: usize,
+    },
 }
 
 fn list_binds(binds: &[Option<String>]) -> String {

@@ -113,7 +113,10 @@ pub use bindery_core::{
     SqlField, SqlType, StatementCache, TableInfo, ToParam, Value, ValueError, ValueKind,
     check_identifier, check_table_name, creation_order, registry,
 };
-use bindery_core::{Statements, generated_column, insert_statement, rows_per_insert};
+use bindery_core::{
+    ByteLimits, Statements, generated_column, insert_statement, next_batch, rows_per_insert,
+    value_bytes,
+};
 pub use bindery_macros::{Base, Model};
 pub use catalog::{LiveColumn, LiveTable};
 pub use config::{

@@ -35,6 +35,8 @@
 //! (never handed back to the pool): a hung server or a frozen network cannot hold a
 //! session for ever.
 
+mod values;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,8 +50,8 @@ use crate::query::Query;
 use crate::record::Recorder;
 use crate::rows;
 use crate::{
-    BindName, ColumnInfo, Dialect, FromValues, Model, Select, SqlType, StatementCache, Statements,
-    TableInfo, Value, ValueKind, generated_column, insert_statement, rows_per_insert,
+    BindName, ColumnInfo, Dialect, FromValues, Model, Select, StatementCache, Statements,
+    TableInfo, Value, ValueKind, generated_column, insert_statement, next_batch, rows_per_insert,
 };
 
 /// A unit of work over every bind: Flask-SQLAlchemy's `db.session`, typed and async.
@@ -423,7 +425,7 @@ impl Session {
         table: &'static TableInfo,
         statements: &'static StatementCache,
         kinds: &'static [ValueKind],
-        rows: Vec<Vec<Value>>,
+        mut rows: Vec<Vec<Value>>,
         want_keys: bool,
         run: Run,
     ) -> Result<Vec<i64>, Error> {
@@ -439,9 +441,15 @@ impl Session {
         };
         let generated = generated_column(table).filter(|_| want_keys);
         let dialect = self.db.engine(table.bind_key)?.dialect();
-        for row in &rows {
-            check_text(table, dialect, stored_columns.iter().copied().zip(row))?;
-        }
+        let limits = self.byte_limits(table.bind_key, run).await?;
+        // Every row is checked and sized before the first is sent: a bad one sends nothing.
+        let sizes = rows
+            .iter_mut()
+            .map(|row| {
+                let columns_and_values = stored_columns.iter().copied().zip(row.iter_mut());
+                values::check_row(table, dialect, &limits, columns_and_values)
+            })
+            .collect::<Result<Vec<usize>, Error>>()?;
         let returning = match (generated, dialect) {
             (None, _) => false,
             (Some(_), Dialect::MySql) => self.is_mariadb(table.bind_key).await?,
@@ -456,9 +464,19 @@ impl Session {
         } else {
             rows_per_insert(dialect, table)
         };
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let batch: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+        // A batch ends at `per_statement` rows or at the bind's byte limit, whichever
+        // comes first (MySQL's max_allowed_packet caps a statement's bytes).
+        let mut sizes = sizes.as_slice();
+        let mut run = run;
+        let mut rows = rows.into_iter();
+        while !sizes.is_empty() {
+            let take = next_batch(sizes, per_statement, limits.statement);
+            sizes = sizes.get(take..).unwrap_or_default();
+            if !sizes.is_empty() {
+                // More than one statement is no longer atomic alone: use the transaction.
+                run = Run::InTransaction;
+            }
+            let batch: Vec<Vec<Value>> = rows.by_ref().take(take).collect();
             let sql: Arc<str> = if batch.len() == cached.insert_batch.0 {
                 cached.insert_batch.1.clone()
             } else if batch.len() == 1 {
@@ -585,7 +603,13 @@ impl Session {
         let sql = self.statements::<M>()?.update.clone();
         let mut values = row.to_values();
         let dialect = self.db.engine(M::BIND_KEY)?.dialect();
-        check_text(M::TABLE, dialect, M::TABLE.columns.iter().zip(&values))?;
+        let limits = self.byte_limits(M::BIND_KEY, Run::InTransaction).await?;
+        values::check_row(
+            M::TABLE,
+            dialect,
+            &limits,
+            M::TABLE.columns.iter().zip(values.iter_mut()),
+        )?;
         let mut keys = Vec::new();
         let mut i = 0;
         values.retain(|value| {
@@ -632,9 +656,10 @@ impl Session {
         &mut self,
         bind: Option<&str>,
         sql: &str,
-        params: Vec<Value>,
+        mut params: Vec<Value>,
     ) -> Result<u64, Error> {
         self.flush().await?;
+        self.check_raw(bind, &mut params).await?;
         self.execute_raw(bind, None, sql.into(), params, Run::InTransaction)
             .await
     }
@@ -645,9 +670,10 @@ impl Session {
         &mut self,
         bind: Option<&str>,
         sql: &str,
-        params: Vec<Value>,
+        mut params: Vec<Value>,
     ) -> Result<Vec<R>, Error> {
         self.flush().await?;
+        self.check_raw(bind, &mut params).await?;
         let rows = self
             .fetch(bind, None, sql.into(), params, R::KINDS, false)
             .await?;
@@ -676,11 +702,19 @@ impl Session {
             // BEGIN and the COMMIT, two round trips of three. If it fails it wrote
             // nothing, and there is no transaction to roll back.
             let result = self.flush_in(Run::Alone).await;
-            if result.is_err() {
-                self.failed = None;
-                self.pending.clear();
+            if self.txs.is_empty() {
+                if result.is_err() {
+                    self.failed = None;
+                    self.pending.clear();
+                }
+                return result;
             }
-            return result;
+            // Rows too many bytes for one statement began a transaction instead (see
+            // `insert_rows`): it commits below, as any other.
+            if let Err(error) = result {
+                self.rollback_all().await;
+                return Err(error);
+            }
         }
         if let Err(error) = self.flush().await {
             self.rollback_all().await;
@@ -977,6 +1011,7 @@ impl Session {
     ) -> Result<Vec<Vec<Value>>, Error> {
         self.flush().await?;
         let dialect = self.db.engine(M::BIND_KEY)?.dialect();
+        values::check_filter(select, dialect)?;
         let (sql, params) = select.render(dialect, M::TABLE, count);
         let kinds: &[ValueKind] = if count {
             &[ValueKind::BigInt]
@@ -1024,42 +1059,6 @@ impl Drop for Session {
             }
         });
     }
-}
-
-/// Refuses, before the database sees it, a text value longer than its `VARCHAR(n)`
-/// column (on every backend alike: SQLite would store it) or holding a NUL on PostgreSQL.
-fn check_text<'v>(
-    table: &TableInfo,
-    dialect: Dialect,
-    columns_and_values: impl Iterator<Item = (&'v ColumnInfo, &'v Value)>,
-) -> Result<(), Error> {
-    for (column, value) in columns_and_values {
-        if let (Dialect::Postgres, Value::Text(text)) = (dialect, value)
-            && text.contains('\0')
-        {
-            return Err(Error::NulInText {
-                bind: table.bind().to_string(),
-                model: table.rust_type,
-                column: column.name,
-            });
-        }
-        if let (SqlType::VarChar(max), Value::Text(text)) = (column.sql_type, value) {
-            // Bytes bound the characters from above: count only when it could matter.
-            if text.len() > max as usize {
-                let found = text.chars().count();
-                if found > max as usize {
-                    return Err(Error::TooLong {
-                        bind: table.bind().to_string(),
-                        model: table.rust_type,
-                        column: column.name,
-                        max,
-                        found,
-                    });
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A model from its column values, or an error naming the model, bind and column.

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::{ColumnInfo, Dialect, TableInfo};
+use crate::{ColumnInfo, Dialect, TableInfo, Value};
 
 /// Writes SQL text, numbering placeholders as the dialect wants (`$1` or `?`).
 #[derive(Debug)]
@@ -74,6 +74,11 @@ impl SqlWriter {
         self
     }
 
+    /// The dialect the statement is written for.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     /// How many placeholders were written.
     pub fn param_count(&self) -> usize {
         self.params
@@ -107,6 +112,112 @@ const MAX_ROWS_PER_INSERT: usize = 1_000;
 pub fn rows_per_insert(dialect: Dialect, table: &TableInfo) -> usize {
     let per_row = table.columns.len() - usize::from(generated_column(table).is_some());
     (max_params(dialect) / per_row.max(1)).clamp(1, MAX_ROWS_PER_INSERT)
+}
+
+/// What a bound value costs in a statement's message besides its payload: MySQL's
+/// COM_STMT_EXECUTE spends 2 type bytes, a NULL-bitmap bit and up to 9 length bytes per
+/// parameter; PostgreSQL's Bind 4 length bytes and a format code. 16 covers both.
+pub const VALUE_OVERHEAD: usize = 16;
+
+/// About how many bytes `value` takes on the wire: its payload plus [`VALUE_OVERHEAD`].
+/// Exact for text and bytes (which are what can be large); a fixed upper bound for every
+/// other kind, so estimating a batch costs a match per value and no allocation.
+pub fn value_bytes(value: &Value) -> usize {
+    VALUE_OVERHEAD
+        + match value {
+            Value::Text(text) => text.len(),
+            Value::Blob(bytes) => bytes.len(),
+            #[cfg(feature = "json")]
+            Value::Json(json) => json_bytes(json),
+            // Numbers, dates and UUIDs take at most 16 bytes in any driver's encoding; a
+            // decimal, sent as text to MySQL, at most 31 (28 digits, sign, point, zero).
+            _ => 32,
+        }
+}
+
+/// The bytes of a JSON document's text, counted without building it.
+#[cfg(feature = "json")]
+fn json_bytes(json: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail; were it to, the count so far is still a size.
+    let _ = serde_json::to_writer(&mut count, json);
+    count.0
+}
+
+/// How many bytes of values one statement, and one row, may carry on a bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteLimits {
+    /// The most bytes of values (as [`value_bytes`] counts them) in one statement.
+    pub statement: usize,
+    /// The most bytes of values in one row; a larger row cannot be written at all.
+    pub row: usize,
+}
+
+/// Room left in a statement's message for what is not a value: the statement text
+/// (sent with the values when a driver does not prepare), headers and framing.
+pub const STATEMENT_HEADROOM: usize = 64 * 1024;
+
+/// PostgreSQL refuses a protocol message longer than 1 GiB − 1 (and a value longer than
+/// 1 GiB); SQLite refuses a value or a row longer than `SQLITE_MAX_LENGTH` (10⁹ bytes, as
+/// sqlx's bundled SQLite is built) but puts no limit on a statement's bound values.
+const POSTGRES_MESSAGE_MAX: usize = (1 << 30) - 1;
+const SQLITE_MAX_LENGTH: usize = 1_000_000_000;
+
+impl ByteLimits {
+    /// The limits of `dialect`; for MySQL, from the server's `max_allowed_packet`, which
+    /// caps a whole statement's message, values and text together.
+    pub fn new(dialect: Dialect, max_allowed_packet: Option<u64>) -> ByteLimits {
+        match dialect {
+            Dialect::Sqlite => ByteLimits {
+                statement: usize::MAX,
+                row: SQLITE_MAX_LENGTH,
+            },
+            Dialect::Postgres => {
+                let statement = POSTGRES_MESSAGE_MAX - STATEMENT_HEADROOM;
+                ByteLimits {
+                    statement,
+                    row: statement,
+                }
+            }
+            Dialect::MySql => {
+                // MySQL's own default (64 MiB) when the server did not say.
+                let packet = max_allowed_packet
+                    .map_or(64 << 20, |p| usize::try_from(p).unwrap_or(usize::MAX));
+                let statement = packet.saturating_sub(STATEMENT_HEADROOM);
+                ByteLimits {
+                    statement,
+                    row: statement,
+                }
+            }
+        }
+    }
+}
+
+/// How many of the leading rows (whose sizes are `sizes`) go in the next INSERT: at most
+/// `max_rows`, and no more bytes than `limit`, but always at least one row (a row larger
+/// than the limit is refused before any batching, see [`ByteLimits::row`]). PyMySQL splits
+/// `executemany` by statement length the same way.
+pub fn next_batch(sizes: &[usize], max_rows: usize, limit: usize) -> usize {
+    let mut bytes = 0_usize;
+    let mut rows = 0;
+    for size in sizes.iter().take(max_rows.max(1)) {
+        bytes = bytes.saturating_add(*size);
+        if rows > 0 && bytes > limit {
+            break;
+        }
+        rows += 1;
+    }
+    rows
 }
 
 /// `INSERT INTO t (cols) VALUES (…), (…)` for `rows` rows, without the generated column,
@@ -299,6 +410,42 @@ mod tests {
         };
         assert_eq!(rows_per_insert(Dialect::Sqlite, &wide), 327);
         assert_eq!(rows_per_insert(Dialect::Postgres, &wide), 655);
+    }
+
+    #[test]
+    fn batches_split_by_bytes() {
+        // 20 rows of 1 MiB under a 16 MiB packet: 15 rows, then 5.
+        let limits = ByteLimits::new(Dialect::MySql, Some(16 << 20));
+        let sizes = vec![(1 << 20) + VALUE_OVERHEAD; 20];
+        assert_eq!(next_batch(&sizes, 1_000, limits.statement), 15);
+        assert_eq!(next_batch(&sizes[15..], 1_000, limits.statement), 5);
+        // The row count still caps a batch of small rows, and a batch holds one row even
+        // when that row alone is over the limit.
+        assert_eq!(next_batch(&[10; 50], 7, usize::MAX), 7);
+        assert_eq!(next_batch(&[100, 1], 10, 50), 1);
+        assert_eq!(next_batch(&[], 10, 50), 0);
+        assert_eq!(ByteLimits::new(Dialect::Sqlite, None).statement, usize::MAX);
+        assert!(ByteLimits::new(Dialect::Postgres, None).row < 1 << 30);
+        // A server whose packet is smaller than the headroom leaves no room for a row.
+        assert_eq!(ByteLimits::new(Dialect::MySql, Some(1024)).row, 0);
+    }
+
+    #[test]
+    fn value_bytes_count_payloads() {
+        assert_eq!(
+            value_bytes(&Value::Text("héllo".into())),
+            6 + VALUE_OVERHEAD
+        );
+        assert_eq!(
+            value_bytes(&Value::Blob(vec![0; 1000])),
+            1000 + VALUE_OVERHEAD
+        );
+        assert_eq!(value_bytes(&Value::BigInt(1)), 32 + VALUE_OVERHEAD);
+        #[cfg(feature = "json")]
+        assert_eq!(
+            value_bytes(&Value::Json(serde_json::json!({"a": [1, "é"]}))),
+            r#"{"a":[1,"é"]}"#.len() + VALUE_OVERHEAD
+        );
     }
 
     #[test]

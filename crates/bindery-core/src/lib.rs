@@ -20,8 +20,8 @@ mod value;
 
 pub use ddl::{CollationError, Dialect, creation_order};
 pub use dml::{
-    SqlWriter, StatementCache, Statements, generated_column, insert as insert_statement,
-    rows_per_insert,
+    ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
+    generated_column, insert as insert_statement, next_batch, rows_per_insert, value_bytes,
 };
 pub use field::{Operand, SqlField, ToParam, key_from_i64};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};

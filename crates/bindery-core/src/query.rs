@@ -56,7 +56,8 @@ enum Expr {
     Compare(&'static str, Compare, Value),
     In(&'static str, Vec<Value>),
     Null(&'static str, bool),
-    Like(&'static str, Value),
+    /// A pattern in bindery's syntax, rendered per dialect.
+    Like(&'static str, String),
     All(Vec<Expr>),
     Any(Vec<Expr>),
     Not(Box<Expr>),
@@ -196,18 +197,96 @@ impl<M, T> Column<M, T> {
     }
 }
 
-impl<M> Column<M, String> {
-    /// `column LIKE pattern` (`%` and `_` are the wildcards; the pattern is bound).
-    pub fn like(self, pattern: &str) -> Filter<M> {
-        Filter::new(Expr::Like(self.name, Value::Text(pattern.to_owned())))
-    }
+// Text matches mean the same on every backend: SQLite's LIKE ignores ASCII case and has
+// no escape unless told, MySQL's default collations ignore case and its default escape is
+// a backslash, PostgreSQL's LIKE is case-sensitive with a backslash escape. bindery takes
+// PostgreSQL's meaning and renders it per dialect (see `write_expr`).
+macro_rules! text_matches {
+    ($t:ty) => {
+        impl<M> Column<M, $t> {
+            /// `column LIKE pattern`, case-sensitive and with the same meaning on every
+            /// backend: `%` stands for any run of characters, `_` for one character, and
+            /// a backslash makes the character after it literal (`\%` is a percent sign,
+            /// `\_` an underscore, `\\` a backslash; a backslash that ends the pattern
+            /// stands for itself). The pattern is a bound parameter. To match a user's
+            /// text literally, use [`contains`](Self::contains),
+            /// [`starts_with`](Self::starts_with) or [`ends_with`](Self::ends_with).
+            pub fn like(self, pattern: &str) -> Filter<M> {
+                Filter::new(Expr::Like(self.name, pattern.to_owned()))
+            }
+
+            /// Rows whose text contains `text`, every character of it literal (`%`,
+            /// `_` and `\` too: SQLAlchemy's `contains(…, autoescape=True)`);
+            /// case-sensitive, as [`like`](Self::like).
+            pub fn contains(self, text: &str) -> Filter<M> {
+                Filter::new(Expr::Like(self.name, format!("%{}%", escape_like(text))))
+            }
+
+            /// Rows whose text starts with `text`, every character literal.
+            pub fn starts_with(self, text: &str) -> Filter<M> {
+                Filter::new(Expr::Like(self.name, format!("{}%", escape_like(text))))
+            }
+
+            /// Rows whose text ends with `text`, every character literal.
+            pub fn ends_with(self, text: &str) -> Filter<M> {
+                Filter::new(Expr::Like(self.name, format!("%{}", escape_like(text))))
+            }
+        }
+    };
 }
 
-impl<M> Column<M, Option<String>> {
-    /// `column LIKE pattern` (`%` and `_` are the wildcards; the pattern is bound).
-    pub fn like(self, pattern: &str) -> Filter<M> {
-        Filter::new(Expr::Like(self.name, Value::Text(pattern.to_owned())))
+text_matches!(String);
+text_matches!(Option<String>);
+
+/// `text` as a pattern that matches exactly it.
+fn escape_like(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
     }
+    pattern
+}
+
+/// The escape character bindery renders in `LIKE … ESCAPE`: not the backslash, whose
+/// meaning inside a string literal depends on MySQL's `NO_BACKSLASH_ESCAPES` and
+/// PostgreSQL's `standard_conforming_strings`.
+const LIKE_ESCAPE: char = '!';
+
+/// A pattern in bindery's syntax (backslash escapes) as the dialect's LIKE (escape `!`)
+/// or, on SQLite, GLOB pattern.
+fn render_like(pattern: &str, dialect: Dialect) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '\\' => chars.next().unwrap_or('\\'),
+            '%' => {
+                out.push(if dialect == Dialect::Sqlite { '*' } else { '%' });
+                continue;
+            }
+            '_' => {
+                out.push(if dialect == Dialect::Sqlite { '?' } else { '_' });
+                continue;
+            }
+            c => c,
+        };
+        match dialect {
+            Dialect::Sqlite if matches!(literal, '*' | '?' | '[') => {
+                out.push('[');
+                out.push(literal);
+                out.push(']');
+            }
+            Dialect::Postgres | Dialect::MySql if matches!(literal, '%' | '_' | LIKE_ESCAPE) => {
+                out.push(LIKE_ESCAPE);
+                out.push(literal);
+            }
+            _ => out.push(literal),
+        }
+    }
+    out
 }
 
 impl<M> Filter<M> {
@@ -304,6 +383,34 @@ impl<M> Select<M> {
         self.offset = Some(n);
     }
 
+    /// Calls `check` with every value a filter compares a column with (and each LIKE
+    /// pattern, as text), stopping at the first error: how a session refuses a value no
+    /// backend would compare alike before it sends the query.
+    pub fn check_operands<E>(
+        &self,
+        mut check: impl FnMut(&'static str, &Value) -> Result<(), E>,
+    ) -> Result<(), E> {
+        fn visit<E>(
+            expr: &Expr,
+            check: &mut impl FnMut(&'static str, &Value) -> Result<(), E>,
+        ) -> Result<(), E> {
+            match expr {
+                Expr::Compare(column, _, value) => check(column, value),
+                Expr::In(column, list) => list.iter().try_for_each(|v| check(column, v)),
+                Expr::Null(..) => Ok(()),
+                Expr::Like(column, pattern) => check(column, &Value::Text(pattern.clone())),
+                Expr::All(parts) | Expr::Any(parts) => {
+                    parts.iter().try_for_each(|part| visit(part, check))
+                }
+                Expr::Not(inner) => visit(inner, check),
+            }
+        }
+        match &self.filter {
+            Some(filter) => visit(&filter.expr, &mut check),
+            None => Ok(()),
+        }
+    }
+
     /// The statement and its parameters: the rows, or with `count`, how many there are.
     pub fn render(&self, dialect: Dialect, table: &TableInfo, count: bool) -> (String, Vec<Value>) {
         let mut values = Vec::new();
@@ -386,8 +493,17 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
                 .push(if *is_null { " IS NULL" } else { " IS NOT NULL" });
         }
         Expr::Like(column, pattern) => {
-            w.ident(column).push(" LIKE ").param();
-            values.push(pattern.clone());
+            let dialect = w.dialect();
+            w.ident(column);
+            match dialect {
+                Dialect::Sqlite => w.push(" GLOB ").param(),
+                Dialect::Postgres => w.push(" LIKE ").param().push(" ESCAPE '!'"),
+                Dialect::MySql => w
+                    .push(" COLLATE utf8mb4_bin LIKE ")
+                    .param()
+                    .push(" ESCAPE '!'"),
+            };
+            values.push(Value::Text(render_like(pattern, dialect)));
         }
         Expr::All(parts) | Expr::Any(parts) => {
             let joiner = if matches!(expr, Expr::All(_)) {
@@ -449,7 +565,7 @@ mod tests {
         let (sql, values) = select.render(Dialect::Postgres, &TABLE, false);
         assert_eq!(
             sql,
-            r#"SELECT "id", "name", "email" FROM "user" WHERE (("name" = $1 OR "name" LIKE $2) AND ("id" IN ($3, $4) AND "email" IS NULL) AND NOT ("id" >= $5)) ORDER BY "name" DESC, "id" ASC LIMIT $6 OFFSET $7"#
+            r#"SELECT "id", "name", "email" FROM "user" WHERE (("name" = $1 OR "name" LIKE $2 ESCAPE '!') AND ("id" IN ($3, $4) AND "email" IS NULL) AND NOT ("id" >= $5)) ORDER BY "name" DESC, "id" ASC LIMIT $6 OFFSET $7"#
         );
         assert_eq!(values.len(), 7);
         assert_eq!(values[0], Value::Text("ann".into()));
@@ -458,6 +574,44 @@ mod tests {
         let (count, _) = select.render(Dialect::MySql, &TABLE, true);
         assert!(count.starts_with("SELECT COUNT(*) FROM (SELECT 1 FROM `user` WHERE"));
         assert!(count.ends_with("LIMIT ? OFFSET ?) AS counted"), "{count}");
+    }
+
+    #[test]
+    fn like_patterns_mean_the_same_on_every_dialect() {
+        let render = |filter: Filter<User>, dialect| {
+            let mut select = Select::default();
+            select.filter(filter);
+            select.render(dialect, &TABLE, false)
+        };
+        // `100\%` is the literal text 100%; `a_` one character after a; `\\` a backslash;
+        // `!` (the escape bindery renders) and `*?[` (GLOB's) are plain characters.
+        let cases = [
+            (r"100\%", "100!%", "100%"),
+            ("a_%", "a_%", "a?*"),
+            (r"x\\y", r"x\y", r"x\y"),
+            ("hi!*?[", "hi!!*?[", "hi![*][?][[]"),
+            (r"end\", r"end\", r"end\"),
+        ];
+        for (pattern, like, glob) in cases {
+            let (sql, values) = render(NAME.like(pattern), Dialect::Postgres);
+            assert!(sql.ends_with(r#""name" LIKE $1 ESCAPE '!'"#), "{sql}");
+            assert_eq!(values, [Value::Text(like.into())]);
+            let (sql, values) = render(NAME.like(pattern), Dialect::MySql);
+            assert!(
+                sql.ends_with("`name` COLLATE utf8mb4_bin LIKE ? ESCAPE '!'"),
+                "{sql}"
+            );
+            assert_eq!(values, [Value::Text(like.into())]);
+            let (sql, values) = render(NAME.like(pattern), Dialect::Sqlite);
+            assert!(sql.ends_with(r#""name" GLOB ?"#), "{sql}");
+            assert_eq!(values, [Value::Text(glob.into())]);
+        }
+        let (_, values) = render(EMAIL.contains(r"5%_\!"), Dialect::Postgres);
+        assert_eq!(values, [Value::Text(r"%5!%!_\!!%".into())]);
+        let (_, values) = render(NAME.starts_with("a*"), Dialect::Sqlite);
+        assert_eq!(values, [Value::Text("a[*]*".into())]);
+        let (_, values) = render(NAME.ends_with("_"), Dialect::MySql);
+        assert_eq!(values, [Value::Text("%!_".into())]);
     }
 
     #[test]
