@@ -603,7 +603,7 @@ mod tests {
             );
             assert_eq!(values, [Value::Text(like.into())]);
             let (sql, values) = render(NAME.like(pattern), Dialect::Sqlite);
-            assert!(sql.ends_with(r#""name" GLOB ?"#), "{sql}");
+            assert!(sql.ends_with("`name` GLOB ?"), "{sql}");
             assert_eq!(values, [Value::Text(glob.into())]);
         }
         let (_, values) = render(EMAIL.contains(r"5%_\!"), Dialect::Postgres);
