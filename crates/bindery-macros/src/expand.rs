@@ -1,5 +1,6 @@
 //! The code each derive writes. Every path is absolute (`::bindery::__private::…`) and
-//! everything sits inside `const _: () = { … };`, so nothing leaks into the user's module.
+//! everything sits inside `const _: () = { … };` (see [`wrap_in_const`]), so nothing leaks
+//! into the user's module.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -27,13 +28,32 @@ pub(crate) fn derive(input: &DeriveInput, derive: Derive) -> syn::Result<TokenSt
         Derive::Base => TokenStream::new(),
         Derive::Model => impl_model(&cont),
     };
-    Ok(quote! {
+    Ok(wrap_in_const(quote! {
+        #bind
+        #model
+    }))
+}
+
+/// The one place every expansion is wrapped: an anonymous const, so its items stay out of
+/// the user's namespace, with the lints allowed that a user's `#![deny(...)]` would
+/// otherwise turn against code the user did not write. The first four are serde_derive's
+/// (the last of them in its recent releases); `deprecated` is bindery's own: the impls
+/// must name a `#[deprecated]` model and its fields, and rustc warns about that even
+/// without a `deny` (`tests/strict_lints.rs`).
+fn wrap_in_const(code: TokenStream) -> TokenStream {
+    quote! {
         #[doc(hidden)]
+        #[allow(
+            non_upper_case_globals,
+            unused_attributes,
+            unused_qualifications,
+            clippy::absolute_paths,
+            deprecated,
+        )]
         const _: () = {
-            #bind
-            #model
+            #code
         };
-    })
+    }
 }
 
 fn impl_bind(cont: &Container<'_>) -> TokenStream {
