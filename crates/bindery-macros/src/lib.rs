@@ -1,6 +1,7 @@
 //! The derives behind [bindery](https://docs.rs/bindery): `#[derive(Model)]` and
 //! `#[derive(Base)]`. Use them through the `bindery` crate, which documents their
-//! attributes; the code they write names `::bindery::__private` only.
+//! attributes; the code they write names `::bindery::__private` only (or
+//! `path::__private` under `#[model(crate = path)]`).
 
 mod ast;
 mod attr;
