@@ -52,6 +52,7 @@
 //! | `parent = Path` | take the bind key of `Path`, a `#[derive(Base)]` type or another model |
 //! | `default_bind` | back to the default bind, whatever the parent says |
 //! | `index(a, b)` / `unique(a, b)` | an index or a unique constraint over several fields; `index(a, b, name = "ix_x")` names it |
+//! | `crate = path` | where the generated code finds bindery, when it is not `::bindery`: a renamed dependency (`crate = ::db`) or a crate that re-exports it (`crate = my_facade::bindery`); also on `#[derive(Base)]` |
 //!
 //! On a field:
 //!

@@ -1,4 +1,9 @@
 //! The identifiers every supported dialect accepts, quoted.
+//!
+//! `bindery-macros` compiles this same file (its `src/ident.rs` is a symlink to it), so
+//! the derive refuses exactly the names the registry refuses without depending on this
+//! crate and its sea-query and linkme. Keep it free of `crate::` paths and dependencies:
+//! `core` only.
 
 use core::fmt;
 

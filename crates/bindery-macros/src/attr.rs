@@ -27,6 +27,9 @@ pub(crate) struct ContainerAttrs {
     pub(crate) default_bind: Option<Span>,
     /// `index(a, b)` and `unique(a, b)`, in order, each with its `name = "…"` if given.
     pub(crate) indexes: Vec<StructIndex>,
+    /// `crate = path`: where the generated code finds bindery, for a renamed dependency
+    /// or a facade that re-exports it.
+    pub(crate) krate: Option<Path>,
 }
 
 /// `index(a, b)` or `unique(a, b, name = "…")` on the struct.
@@ -139,7 +142,7 @@ impl ContainerAttrs {
                 if derive == Derive::Base {
                     cx.error_spanned_by(
                             path,
-                            "a `#[derive(Base)]` type has no table: only `bind_key`, `parent` and `default_bind` apply",
+                            "a `#[derive(Base)]` type has no table: only `bind_key`, `parent`, `default_bind` and `crate` apply",
                         );
                 }
             };
@@ -155,6 +158,9 @@ impl ContainerAttrs {
                 set_once(cx, &mut out.parent, value, meta);
             } else if path.is_ident("default_bind") {
                 set_once(cx, &mut out.default_bind, path.span(), meta);
+            } else if path.is_ident("crate") {
+                let value = crate_path(meta)?;
+                set_once(cx, &mut out.krate, value, meta);
             } else if path.is_ident("index") || path.is_ident("unique") {
                 table_only(cx);
                 let unique = path.is_ident("unique");
@@ -185,9 +191,9 @@ impl ContainerAttrs {
             } else {
                 let known = match derive {
                     Derive::Model => {
-                        "`table`, `bind_key`, `parent`, `default_bind`, `index(...)` or `unique(...)`"
+                        "`table`, `bind_key`, `parent`, `default_bind`, `index(...)`, `unique(...)` or `crate`"
                     }
-                    Derive::Base => "`bind_key`, `parent` or `default_bind`",
+                    Derive::Base => "`bind_key`, `parent`, `default_bind` or `crate`",
                 };
                 unknown(cx, meta, "model", known);
             }
@@ -295,6 +301,28 @@ impl FieldAttrs {
         });
         out
     }
+}
+
+/// The value of `crate = path`. A string is refused with a hint, since serde's
+/// `crate = "…"` is the spelling a user may reach for first.
+fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let lit: LitStr = value.parse()?;
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`crate` takes a path, not a string: write `crate = {}`",
+                lit.value()
+            ),
+        ));
+    }
+    value.parse::<Path>().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`crate` takes the path bindery is reached by, as in `crate = my_facade::bindery`",
+        )
+    })
 }
 
 fn path_name(path: &Path) -> String {

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use bindery_core::check_identifier;
 use proc_macro2::Span;
 
 use crate::ast::Container;
 use crate::attr::Derive;
 use crate::ctxt::Ctxt;
+use crate::ident::check_identifier;
 
 pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>, derive: Derive) {
     check_bind(cx, cont);
@@ -45,7 +45,7 @@ fn check_bind(cx: &mut Ctxt, cont: &Container<'_>) {
 }
 
 fn check_table_name(cx: &mut Ctxt, cont: &Container<'_>) {
-    if let Err(reason) = bindery_core::check_table_name(&cont.table) {
+    if let Err(reason) = crate::ident::check_table_name(&cont.table) {
         let message = format!("table name {:?} is refused: {reason}", cont.table);
         match &cont.attrs.table {
             Some(table) => cx.syn_error(syn::Error::new(table.span, message)),

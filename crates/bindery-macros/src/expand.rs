@@ -1,7 +1,8 @@
-//! The code each derive writes. Every path is absolute (`::bindery::__private::…`) and
-//! everything sits inside `const _: () = { … };`, so nothing leaks into the user's module.
+//! The code each derive writes. Every path is absolute (`::bindery::__private::…`, or the
+//! path `#[model(crate = …)]` names instead of `::bindery`) and everything sits inside
+//! `const _: () = { … };` (see [`wrap_in_const`]), so nothing leaks into the user's module.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 use syn::spanned::Spanned;
@@ -22,21 +23,73 @@ pub(crate) fn derive(input: &DeriveInput, derive: Derive) -> syn::Result<TokenSt
         // from_ast returns None only after recording an error, which `check` returned.
         return Ok(TokenStream::new());
     };
-    let bind = impl_bind(&cont);
+    let private = private_path(&cont);
+    let bind = impl_bind(&cont, &private);
     let model = match derive {
         Derive::Base => TokenStream::new(),
-        Derive::Model => impl_model(&cont),
+        Derive::Model => impl_model(&cont, &private),
     };
-    Ok(quote! {
-        #[doc(hidden)]
-        const _: () = {
-            #bind
-            #model
-        };
-    })
+    Ok(wrap_in_const(quote! {
+        #bind
+        #model
+    }))
 }
 
-fn impl_bind(cont: &Container<'_>) -> TokenStream {
+/// `<bindery>::__private`, the one way the generated code reaches bindery: `::bindery`
+/// unless `#[model(crate = path)]` names the path a renamed or re-exported bindery has.
+/// (linkme's and inventory's own paths go through `__private::submit_table!`, whose
+/// `$crate` finds them however bindery is named.)
+fn private_path(cont: &Container<'_>) -> TokenStream {
+    match &cont.attrs.krate {
+        Some(path) => quote!(#path::__private),
+        None => quote!(::bindery::__private),
+    }
+}
+
+/// `private` with every token at `span`. A call to a const check must carry the span of
+/// the attribute it checks, and a call expression takes its span from its first token:
+/// with `crate = path` (or `::bindery` written by `quote!`) that token would otherwise
+/// point at the path or at the derive, not at the attribute at fault.
+fn respan(private: &TokenStream, span: Span) -> TokenStream {
+    private
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
+/// The one place every expansion is wrapped: an anonymous const, so its items stay out of
+/// the user's namespace, with the lints allowed that a user's `#![deny(...)]` would
+/// otherwise turn against code the user did not write. The first four are serde_derive's
+/// (the last of them in its recent releases); `deprecated` is bindery's own: the impls
+/// must name a `#[deprecated]` model and its fields, and rustc warns about that even
+/// without a `deny` (`tests/strict_lints.rs`).
+fn wrap_in_const(code: TokenStream) -> TokenStream {
+    quote! {
+        #[doc(hidden)]
+        #[allow(
+            non_upper_case_globals,
+            unused_attributes,
+            unused_qualifications,
+            clippy::absolute_paths,
+            deprecated,
+        )]
+        const _: () = {
+            #code
+        };
+    }
+}
+
+fn impl_bind(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     let ident = cont.ident;
     let attrs = &cont.attrs;
     // Explicit key, then `default_bind`, then the parent's key; with none, the trait's
@@ -47,61 +100,63 @@ fn impl_bind(cont: &Container<'_>) -> TokenStream {
     } else if attrs.default_bind.is_some() {
         Some(quote!(::core::option::Option::None))
     } else {
-        attrs.parent.as_ref().map(|parent| {
-            quote_spanned!(parent.span()=> <#parent as ::bindery::__private::Bind>::BIND_KEY)
-        })
+        attrs
+            .parent
+            .as_ref()
+            .map(|parent| quote_spanned!(parent.span()=> <#parent as #private::Bind>::BIND_KEY))
     };
     let body = key.map(|key| quote!(const BIND_KEY: ::core::option::Option<&'static str> = #key;));
     quote! {
         #[automatically_derived]
-        impl ::bindery::__private::Bind for #ident {
+        impl #private::Bind for #ident {
             #body
         }
     }
 }
 
-fn impl_model(cont: &Container<'_>) -> TokenStream {
+fn impl_model(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     let ident = cont.ident;
     let table = &cont.table;
     let rust_name = ident.to_string();
     let single_key = cont.primary_key().count() == 1;
-    let columns = cont.columns().map(|f| column_info(cont, f, single_key));
+    let columns = cont
+        .columns()
+        .map(|f| column_info(cont, f, single_key, private));
     let indexes = cont.indexes().into_iter().map(|index| {
         let name = &index.name;
         let columns = &index.columns;
         let unique = index.unique;
         quote! {
-            ::bindery::__private::IndexInfo {
+            #private::IndexInfo {
                 name: #name,
                 columns: &[#(#columns),*],
                 unique: #unique,
             }
         }
     });
-    let rows = impl_rows(cont);
+    let rows = impl_rows(cont, private);
     quote! {
-        static TABLE: ::bindery::__private::TableInfo = ::bindery::__private::TableInfo {
+        static TABLE: #private::TableInfo = #private::TableInfo {
             name: #table,
-            bind_key: <#ident as ::bindery::__private::Bind>::BIND_KEY,
+            bind_key: <#ident as #private::Bind>::BIND_KEY,
             rust_type: ::core::concat!(::core::module_path!(), "::", #rust_name),
             columns: &[#(#columns),*],
             indexes: &[#(#indexes),*],
         };
 
-        static STATEMENTS: ::bindery::__private::StatementCache =
-            ::bindery::__private::StatementCache::new();
+        static STATEMENTS: #private::StatementCache =
+            #private::StatementCache::new();
 
         #rows
 
-        ::bindery::__private::submit_table!(&TABLE);
+        #private::submit_table!(&TABLE);
     }
 }
 
 /// The `Model` impl proper: column handles, the key, and rows to and from values.
-fn impl_rows(cont: &Container<'_>) -> TokenStream {
+fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     let ident = cont.ident;
     let vis = cont.vis;
-    let private = quote!(::bindery::__private);
     let columns: Vec<&Field<'_>> = cont.columns().collect();
     let column_fields = columns.iter().map(|f| {
         let (name, ty) = (f.ident, f.ty);
@@ -228,25 +283,32 @@ fn impl_rows(cont: &Container<'_>) -> TokenStream {
     }
 }
 
-fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> TokenStream {
+fn column_info(
+    cont: &Container<'_>,
+    field: &Field<'_>,
+    single_key: bool,
+    private: &TokenStream,
+) -> TokenStream {
     let ty = field.ty;
     let attrs = &field.attrs;
     let column = &field.column;
     let field_name = &field.name;
     let whose = format!("field `{}` of model `{}`", field.name, cont.ident);
     // Spanned at the field's type: an unsupported type is reported there.
-    let sql_type = quote_spanned!(ty.span()=> <#ty as ::bindery::__private::SqlField>::SQL_TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as ::bindery::__private::SqlField>::NULLABLE);
+    let sql_type = quote_spanned!(ty.span()=> <#ty as #private::SqlField>::SQL_TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as #private::SqlField>::NULLABLE);
 
     let sql_type = if let Some(length) = &attrs.length {
         let n = length.value;
         let message = format!("bindery: {whose} has `length = {n}`, but its type is not text");
-        quote_spanned!(length.span=> ::bindery::__private::column_length(#sql_type, #n, #message))
+        let at = respan(private, length.span);
+        quote_spanned!(length.span=> #at::column_length(#sql_type, #n, #message))
     } else if let Some(decimal) = &attrs.decimal {
         let (p, s) = decimal.value;
         let message =
             format!("bindery: {whose} has `decimal({p}, {s})`, but its type is not a decimal");
-        quote_spanned!(decimal.span=> ::bindery::__private::column_decimal(#sql_type, #p, #s, #message))
+        let at = respan(private, decimal.span);
+        quote_spanned!(decimal.span=> #at::column_decimal(#sql_type, #p, #s, #message))
     } else {
         sql_type
     };
@@ -255,7 +317,8 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
         let message = format!(
             "bindery: {whose} is a primary key, so it cannot be an `Option`: keys are never NULL"
         );
-        quote_spanned!(span=> ::bindery::__private::non_null_key(#nullable, #message))
+        let at = respan(private, span);
+        quote_spanned!(span=> #at::non_null_key(#nullable, #message))
     } else {
         quote!(false)
     };
@@ -265,12 +328,13 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
             let message = format!(
                 "bindery: {whose} has `autoincrement`, but only integer columns autoincrement"
             );
-            quote_spanned!(auto.span=> ::bindery::__private::integer_autoincrement(#sql_type, #message))
+            let at = respan(private, auto.span);
+            quote_spanned!(auto.span=> #at::integer_autoincrement(#sql_type, #message))
         }
         Some(_) => quote!(false),
         // SQLAlchemy's "auto": the single integer primary key that is not a foreign key.
         None if single_key && attrs.primary_key.is_some() && attrs.references.is_none() => {
-            quote!(::bindery::__private::SqlType::is_integer(#sql_type))
+            quote!(#private::SqlType::is_integer(#sql_type))
         }
         None => quote!(false),
     };
@@ -280,16 +344,17 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
     let default = match &attrs.default {
         Some(default) => {
             let value = match &default.value {
-                DefaultValue::Bool(b) => quote!(::bindery::__private::ColumnDefault::Bool(#b)),
-                DefaultValue::Int(i) => quote!(::bindery::__private::ColumnDefault::Int(#i)),
+                DefaultValue::Bool(b) => quote!(#private::ColumnDefault::Bool(#b)),
+                DefaultValue::Int(i) => quote!(#private::ColumnDefault::Int(#i)),
                 DefaultValue::Float(x) => {
                     let x = Literal::f64_unsuffixed(*x);
-                    quote!(::bindery::__private::ColumnDefault::Float(#x))
+                    quote!(#private::ColumnDefault::Float(#x))
                 }
-                DefaultValue::Text(s) => quote!(::bindery::__private::ColumnDefault::Text(#s)),
+                DefaultValue::Text(s) => quote!(#private::ColumnDefault::Text(#s)),
             };
             let message = format!("bindery: the `default` of {whose} does not fit its type");
-            quote_spanned!(default.span=> ::bindery::__private::column_default(#sql_type, #value, #message))
+            let at = respan(private, default.span);
+            quote_spanned!(default.span=> #at::column_default(#sql_type, #value, #message))
         }
         None => quote!(::core::option::Option::None),
     };
@@ -298,7 +363,7 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
         Some(reference) => {
             let (table, column) = &reference.value;
             quote! {
-                ::core::option::Option::Some(::bindery::__private::ForeignKey {
+                ::core::option::Option::Some(#private::ForeignKey {
                     table: #table,
                     column: #column,
                 })
@@ -313,13 +378,14 @@ fn column_info(cont: &Container<'_>, field: &Field<'_>, single_key: bool) -> Tok
             let message = format!(
                 "bindery: {whose} has `collation = {name:?}`, but its type is not text: only text has a collation"
             );
-            quote_spanned!(collation.span=> ::bindery::__private::column_collation(#sql_type, #name, #message))
+            let at = respan(private, collation.span);
+            quote_spanned!(collation.span=> #at::column_collation(#sql_type, #name, #message))
         }
         None => quote!(::core::option::Option::None),
     };
 
     quote! {
-        ::bindery::__private::ColumnInfo {
+        #private::ColumnInfo {
             name: #column,
             field: #field_name,
             sql_type: #sql_type,

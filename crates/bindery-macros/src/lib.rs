@@ -1,6 +1,7 @@
 //! The derives behind [bindery](https://docs.rs/bindery): `#[derive(Model)]` and
 //! `#[derive(Base)]`. Use them through the `bindery` crate, which documents their
-//! attributes; the code they write names `::bindery::__private` only.
+//! attributes; the code they write names `::bindery::__private` only (or
+//! `path::__private` under `#[model(crate = path)]`).
 
 mod ast;
 mod attr;
@@ -8,6 +9,12 @@ mod case;
 mod check;
 mod ctxt;
 mod expand;
+// The identifier rules of `bindery-core`, compiled here from the same file (a symlink,
+// as serde_derive_internals shares serde_derive's code: `cargo package` copies the file
+// in) so that the derive needs no `bindery-core`, and with it no sea-query or linkme.
+// Its items are `pub` for `bindery-core`'s API, not for this crate.
+#[allow(unreachable_pub)]
+mod ident;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
