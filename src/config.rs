@@ -7,7 +7,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::url::{DatabaseUrl, UrlError};
+use crate::error::{ConfigError, ConfigProblem};
+use crate::url::DatabaseUrl;
 
 /// Connection-pool settings. Unset fields take the bind's, then the config's, then
 /// bindery's defaults (sqlx's, except MySQL's 2-hour maximum lifetime and SQLite's
@@ -677,93 +678,6 @@ fn parse_duration(s: &str) -> Option<Duration> {
     };
     Duration::try_from_secs_f64(seconds).ok()
 }
-
-/// One thing wrong with a configuration. Each names the config key (or environment
-/// variable) at fault; none quotes a URL, so none can show a password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigProblem {
-    /// Neither a default URI nor any bind.
-    #[error(
-        "no database is configured: set `database_uri` (Flask's SQLALCHEMY_DATABASE_URI) or at least one entry of `binds` (SQLALCHEMY_BINDS)"
-    )]
-    NoDatabase,
-    /// A URL that does not parse.
-    #[error("`{key}`: {error}")]
-    BadUrl {
-        /// The config key or environment variable.
-        key: String,
-        /// Why.
-        error: UrlError,
-    },
-    /// A value of the wrong type or out of range.
-    #[error("`{key}` {reason}")]
-    BadValue {
-        /// The config key or environment variable.
-        key: String,
-        /// Why.
-        reason: String,
-    },
-    /// A key bindery does not know (a typo, most likely).
-    #[error("unknown key `{key}`; expected one of: {expected}")]
-    UnknownKey {
-        /// The key.
-        key: String,
-        /// The keys allowed there.
-        expected: &'static str,
-    },
-    /// A TOML syntax error.
-    #[error("TOML syntax error{}: {reason}", line.map(|l| format!(" on line {l}")).unwrap_or_default())]
-    Toml {
-        /// Where.
-        line: Option<usize>,
-        /// What the TOML parser said (never the line itself).
-        reason: String,
-    },
-    /// A file that cannot be read.
-    #[error("cannot read {}: {reason}", path.display())]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-}
-
-/// Every problem found in a configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    problems: Vec<ConfigProblem>,
-}
-
-impl ConfigError {
-    fn one(problem: ConfigProblem) -> ConfigError {
-        ConfigError {
-            problems: vec![problem],
-        }
-    }
-
-    fn from_problems(problems: Vec<ConfigProblem>) -> Result<(), ConfigError> {
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError { problems })
-        }
-    }
-
-    /// The problems, at least one.
-    pub fn problems(&self) -> &[ConfigProblem] {
-        &self.problems
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::error::write_problems(f, "bad configuration", &self.problems)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {

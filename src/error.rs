@@ -3,8 +3,10 @@
 
 use core::fmt;
 
-use crate::config::ConfigProblem;
-use crate::schema::SchemaError;
+use std::path::PathBuf;
+
+use crate::report::{SchemaOperation, SchemaReport};
+use crate::url::UrlError;
 use crate::{BindName, Problem};
 
 /// Everything that can go wrong in bindery.
@@ -474,3 +476,152 @@ pub(crate) fn write_problems(
 }
 
 impl std::error::Error for BuildError {}
+
+/// One thing wrong with a configuration. Each names the config key (or environment
+/// variable) at fault; none quotes a URL, so none can show a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// Neither a default URI nor any bind.
+    #[error(
+        "no database is configured: set `database_uri` (Flask's SQLALCHEMY_DATABASE_URI) or at least one entry of `binds` (SQLALCHEMY_BINDS)"
+    )]
+    NoDatabase,
+    /// A URL that does not parse.
+    #[error("`{key}`: {error}")]
+    BadUrl {
+        /// The config key or environment variable.
+        key: String,
+        /// Why.
+        error: UrlError,
+    },
+    /// A value of the wrong type or out of range.
+    #[error("`{key}` {reason}")]
+    BadValue {
+        /// The config key or environment variable.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A key bindery does not know (a typo, most likely).
+    #[error("unknown key `{key}`; expected one of: {expected}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// The keys allowed there.
+        expected: &'static str,
+    },
+    /// A TOML syntax error.
+    #[error("TOML syntax error{}: {reason}", line.map(|l| format!(" on line {l}")).unwrap_or_default())]
+    Toml {
+        /// Where.
+        line: Option<usize>,
+        /// What the TOML parser said (never the line itself).
+        reason: String,
+    },
+    /// A file that cannot be read.
+    #[error("cannot read {}: {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    pub(crate) fn one(problem: ConfigProblem) -> ConfigError {
+        ConfigError {
+            problems: vec![problem],
+        }
+    }
+
+    pub(crate) fn from_problems(problems: Vec<ConfigProblem>) -> Result<(), ConfigError> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// The problems, at least one.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, "bad configuration", &self.problems)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A schema operation that failed on one bind.
+#[derive(Debug)]
+pub struct BindFailure {
+    /// The bind key (`None`: the default bind).
+    pub bind: Option<String>,
+    /// The table whose statement failed; `None` if it failed before any table.
+    pub table: Option<&'static str>,
+    /// What the database said.
+    pub source: sqlx::Error,
+    /// Whether the bind was left as it was: always on PostgreSQL and SQLite, whose DDL is
+    /// transactional; on MySQL, when the tables created before the failure could be
+    /// dropped again.
+    pub rolled_back: bool,
+}
+
+impl fmt::Display for BindFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", BindName(self.bind.as_deref()))?;
+        if let Some(table) = self.table {
+            write!(f, ", table {table:?}")?;
+        }
+        write!(f, ": {}", self.source)?;
+        if !self.rolled_back {
+            f.write_str(" (the bind was left part-way changed)")?;
+        }
+        Ok(())
+    }
+}
+
+/// `create_all` or `drop_all` failed on at least one bind. The binds that succeeded
+/// are committed and reported in `completed`.
+#[derive(Debug)]
+pub struct SchemaError {
+    /// The operation that failed.
+    pub operation: SchemaOperation,
+    /// The binds that failed.
+    pub failures: Vec<BindFailure>,
+    /// The binds that succeeded.
+    pub completed: SchemaReport,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed on ", self.operation)?;
+        for (i, failure) in self.failures.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SchemaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.failures
+            .first()
+            .map(|f| &f.source as &(dyn std::error::Error + 'static))
+    }
+}

@@ -102,6 +102,7 @@ mod engine;
 mod error;
 mod query;
 mod record;
+mod report;
 mod rows;
 mod schema;
 mod session;
@@ -121,16 +122,19 @@ use bindery_core::{
 pub use bindery_macros::{Base, Model};
 pub use catalog::{LiveColumn, LiveTable};
 pub use config::{
-    BindConfig, Config, ConfigError, ConfigProblem, DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
+    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
 };
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
 pub use engine::{Engine, Pool};
-pub use error::{BuildError, BuildProblem, ConstraintKind, Error};
+pub use error::{
+    BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
+    SchemaError,
+};
 pub use query::Query;
 pub use record::RecordedQuery;
-pub use schema::{BindFailure, BindReport, Binds, SchemaError, SchemaOperation, SchemaReport};
+pub use report::{BindReport, SchemaOperation, SchemaReport};
+pub use schema::Binds;
 pub use session::Session;
 pub use url::{DatabaseUrl, UrlError};
 

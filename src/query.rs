@@ -12,6 +12,16 @@ pub struct Query<'s, M: Model> {
     select: Select<M>,
 }
 
+// The session's entry to queries lives here, with the queries, so that the session
+// module does not import the module that imports it.
+impl Session {
+    /// A query over model `M`'s rows: filter, order, page, then `all`, `first`, `one` or
+    /// `count`.
+    pub fn query<M: Model>(&mut self) -> Query<'_, M> {
+        Query::new(self)
+    }
+}
+
 impl<'s, M: Model> Query<'s, M> {
     pub(crate) fn new(session: &'s mut Session) -> Query<'s, M> {
         Query {

@@ -46,7 +46,6 @@ use sqlx::{MySql, Postgres, Sqlite};
 use crate::db::Db;
 use crate::engine::{Pool, SessionHold};
 use crate::error::Error;
-use crate::query::Query;
 use crate::record::Recorder;
 use crate::rows;
 use crate::{
@@ -588,12 +587,6 @@ impl Session {
             )
             .await?;
         rows.into_iter().map(decode::<M>).collect()
-    }
-
-    /// A query over model `M`'s rows: filter, order, page, then `all`, `first`, `one` or
-    /// `count`.
-    pub fn query<M: Model>(&mut self) -> Query<'_, M> {
-        Query::new(self)
     }
 
     /// Writes every non-key column of `row` to the row with its key. Returns whether

@@ -3,9 +3,9 @@
 use crate::catalog::tables_query;
 use crate::db::Db;
 use crate::engine::{Engine, Pool, deadline_passed};
-use crate::error::Error;
-use crate::{BindName, Dialect, TableInfo, creation_order};
-use core::fmt;
+use crate::error::{BindFailure, Error, SchemaError};
+use crate::report::{BindReport, SchemaOperation, SchemaReport};
+use crate::{Dialect, TableInfo, creation_order};
 
 mod mysql;
 
@@ -75,141 +75,6 @@ impl<const N: usize> From<[Option<&str>; N]> for Binds {
 impl From<Vec<&str>> for Binds {
     fn from(keys: Vec<&str>) -> Binds {
         Binds::Only(keys.into_iter().map(|k| Some(k.to_owned())).collect())
-    }
-}
-
-/// What `create_all` or `drop_all` did, bind by bind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaReport {
-    /// Which operation this reports.
-    pub operation: SchemaOperation,
-    /// One entry per bind, in the order the binds were selected.
-    pub binds: Vec<BindReport>,
-}
-
-/// A schema operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SchemaOperation {
-    /// `create_all`.
-    CreateAll,
-    /// `drop_all`.
-    DropAll,
-}
-
-impl fmt::Display for SchemaOperation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SchemaOperation::CreateAll => "create_all",
-            SchemaOperation::DropAll => "drop_all",
-        })
-    }
-}
-
-/// What happened on one bind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BindReport {
-    /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
-    /// Its dialect.
-    pub dialect: Dialect,
-    /// Tables created (`create_all`) or dropped (`drop_all`), in the order it happened.
-    pub changed: Vec<&'static str>,
-    /// Tables left alone: already there (`create_all`) or already gone (`drop_all`).
-    pub skipped: Vec<&'static str>,
-}
-
-impl SchemaReport {
-    /// The report of bind `key`, if it was part of the operation.
-    pub fn bind(&self, key: Option<&str>) -> Option<&BindReport> {
-        self.binds.iter().find(|b| b.bind.as_deref() == key)
-    }
-}
-
-impl fmt::Display for SchemaReport {
-    /// One line per bind: `bind "test2" (MySQL): created 1 [tb_user], already there 0 []`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (done, left) = match self.operation {
-            SchemaOperation::CreateAll => ("created", "already there"),
-            SchemaOperation::DropAll => ("dropped", "not there"),
-        };
-        for (i, bind) in self.binds.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(
-                f,
-                "{} ({}): {done} {} [{}], {left} {} [{}]",
-                BindName(bind.bind.as_deref()),
-                bind.dialect,
-                bind.changed.len(),
-                bind.changed.join(", "),
-                bind.skipped.len(),
-                bind.skipped.join(", ")
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// A schema operation that failed on one bind.
-#[derive(Debug)]
-pub struct BindFailure {
-    /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
-    /// The table whose statement failed; `None` if it failed before any table.
-    pub table: Option<&'static str>,
-    /// What the database said.
-    pub source: sqlx::Error,
-    /// Whether the bind was left as it was: always on PostgreSQL and SQLite, whose DDL is
-    /// transactional; on MySQL, when the tables created before the failure could be
-    /// dropped again.
-    pub rolled_back: bool,
-}
-
-impl fmt::Display for BindFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", BindName(self.bind.as_deref()))?;
-        if let Some(table) = self.table {
-            write!(f, ", table {table:?}")?;
-        }
-        write!(f, ": {}", self.source)?;
-        if !self.rolled_back {
-            f.write_str(" (the bind was left part-way changed)")?;
-        }
-        Ok(())
-    }
-}
-
-/// `create_all` or `drop_all` failed on at least one bind. The binds that succeeded
-/// are committed and reported in `completed`.
-#[derive(Debug)]
-pub struct SchemaError {
-    /// The operation that failed.
-    pub operation: SchemaOperation,
-    /// The binds that failed.
-    pub failures: Vec<BindFailure>,
-    /// The binds that succeeded.
-    pub completed: SchemaReport,
-}
-
-impl fmt::Display for SchemaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed on ", self.operation)?;
-        for (i, failure) in self.failures.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{failure}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SchemaError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.failures
-            .first()
-            .map(|f| &f.source as &(dyn std::error::Error + 'static))
     }
 }
 
