@@ -12,7 +12,7 @@ mod common;
 use std::time::Duration;
 
 use bindery::{Binds, Config, ConstraintKind, Db, Dialect, Error, Model};
-use common::{ScratchDb, ScratchDir, Server};
+use common::{ScratchDb, ScratchDir, Server, count};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[model(bind_key = "f")]
@@ -91,18 +91,9 @@ async fn place(server: Option<Server>, tag: &str) -> Option<Place> {
     })
 }
 
+/// The placeholder `n` of bind `f`.
 fn p(db: &Db, n: usize) -> String {
-    match db.engine(Some("f")).unwrap().dialect() {
-        Dialect::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
-
-async fn count<M: Model>(db: &Db) -> u64 {
-    let mut session = db.session();
-    let n = session.query::<M>().count().await.unwrap();
-    session.commit().await.unwrap();
-    n
+    common::placeholder(db, "f", n)
 }
 
 async fn faults(db: &Db) {

@@ -45,36 +45,15 @@ impl Place {
     }
 }
 
-/// Runs `$scenario(&Place)` (an async fn) on each backend as its own test. With `sync`,
-/// `$scenario(&Runtime, &Place)` is a blocking fn that drives its own runtime, for
-/// proptest's runner.
-macro_rules! on_every_backend {
+/// Bind `x` on `server` (or a SQLite file): each scenario builds its own `Db` on it.
+async fn setup(server: Option<Server>, tag: &str) -> Option<Place> {
+    Place::new(server, tag).await
+}
+
+/// `on_every_backend!` for a blocking scenario, `$scenario(&Runtime, &Place)`, which
+/// drives its own runtime for proptest's runner.
+macro_rules! on_every_backend_sync {
     ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let place = Place::new(None, "id_lite").await.unwrap();
-                super::$scenario(&place).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(place) = Place::new(Some(Server::Postgres), "id_pg").await {
-                    super::$scenario(&place).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mariadb() {
-                if let Some(place) = Place::new(Some(Server::MySql), "id_my").await {
-                    super::$scenario(&place).await;
-                }
-            }
-        }
-    };
-    (sync $scenario:ident) => {
         mod $scenario {
             use super::*;
 
@@ -618,7 +597,7 @@ fn generated_names_are_only_names(runtime: &tokio::runtime::Runtime, place: &Pla
         "only {accepted} of 20 cases reached the database"
     );
 }
-on_every_backend!(sync generated_names_are_only_names);
+on_every_backend_sync!(generated_names_are_only_names);
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

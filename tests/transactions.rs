@@ -9,8 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use bindery::{Binds, Config, Db, Dialect, Error, Model, PoolOptions};
-use common::{ScratchDb, ScratchDir, Server};
+use bindery::{Db, Dialect, Error, Model, PoolOptions};
+use common::{OnBackend, Server};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[model(table = "tx_item", bind_key = "t")]
@@ -39,47 +39,9 @@ fn pool() -> PoolOptions {
     }
 }
 
-/// Bind `t` on `server` (or a SQLite file), its table created; the scratch folder and
-/// database live as long as the returned guards.
-async fn fixture(server: Option<Server>, tag: &str) -> Option<(Db, ScratchDir, Option<ScratchDb>)> {
-    let dir = ScratchDir::new(tag);
-    let scratch = match server {
-        Some(server) => Some(ScratchDb::new(server, tag).await?),
-        None => None,
-    };
-    let url = scratch
-        .as_ref()
-        .map_or_else(|| "sqlite:///t.db".to_owned(), |s| s.url().to_owned());
-    let config = Config::new()
-        .bind_with("t", &url, pool())
-        .sqlite_base_dir(dir.path())
-        .record_queries(true);
-    let db = Db::build(config).unwrap();
-    db.create_all(Binds::All).await.unwrap();
-    Some((db, dir, scratch))
-}
-
-/// One `#[tokio::test]` per backend for `scenario(db)`.
-macro_rules! on_every_backend {
-    ($scenario:ident) => {
-        on_every_backend!($scenario: sqlite => None, postgres => Some(Server::Postgres), mariadb => Some(Server::MySql));
-    };
-    ($scenario:ident: $($backend:ident => $server:expr),+) => {
-        mod $scenario {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $backend() {
-                    let tag = concat!(stringify!($scenario), "_", stringify!($backend));
-                    let Some((db, _dir, _scratch)) = fixture($server, tag).await else {
-                        return;
-                    };
-                    super::$scenario(&db).await;
-                    db.close().await;
-                }
-            )+
-        }
-    };
+/// Bind `t` on `server` (or a SQLite file), its table created.
+async fn setup(server: Option<Server>, tag: &str) -> Option<OnBackend> {
+    OnBackend::new(server, tag, "t", pool()).await
 }
 
 async fn names(db: &Db) -> Vec<String> {
@@ -195,7 +157,7 @@ async fn close_does_not_wait_for_open_sessions(db: &Db) {
     }
 }
 
-on_every_backend!(a_slow_statement_passes_the_deadline: postgres => Some(Server::Postgres), mariadb => Some(Server::MySql));
+on_every_backend!(a_slow_statement_passes_the_deadline: postgres, mariadb);
 
 /// A statement that outlasts `statement_timeout` fails with `Error::Deadline`; its
 /// connection is closed rather than pooled, the session needs a rollback, and the bind

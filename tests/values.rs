@@ -11,8 +11,8 @@
 
 mod common;
 
-use bindery::{Binds, Config, Db, Dialect, Error, Model, Value, params};
-use common::{ScratchDb, ScratchDir, Server};
+use bindery::{Db, Dialect, Error, Model, PoolOptions, Value, params};
+use common::{OnBackend, Server, count};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 #[model(bind_key = "v")]
@@ -53,69 +53,9 @@ struct Word {
     note: Option<String>,
 }
 
-/// Bind `v` on one backend, its tables created, and what to drop after the test.
-struct Place {
-    _dir: ScratchDir,
-    _server: Option<ScratchDb>,
-    db: Db,
-}
-
-async fn place(server: Option<Server>, tag: &str) -> Option<Place> {
-    let dir = ScratchDir::new(tag);
-    let (url, scratch) = match server {
-        None => ("sqlite:///v.db".to_owned(), None),
-        Some(server) => {
-            let db = ScratchDb::new(server, tag).await?;
-            (db.url().to_owned(), Some(db))
-        }
-    };
-    let config = Config::new()
-        .bind("v", &url)
-        .sqlite_base_dir(dir.path())
-        .record_queries(true);
-    let db = Db::build(config).unwrap();
-    db.create_all(Binds::All).await.unwrap();
-    Some(Place {
-        _dir: dir,
-        _server: scratch,
-        db,
-    })
-}
-
-/// `mod $scenario { sqlite, postgres, mariadb }`: the scenario on each backend. A missing
-/// server skips its test unless `BINDERY_REQUIRE_SERVERS=1`. Multi-threaded: when a
-/// scenario fails with a session open, the session's rollback must run on another worker
-/// while the scratch database's drop waits for its locks (on one thread, a failing
-/// MariaDB test hangs instead of failing).
-macro_rules! on_every_backend {
-    ($scenario:ident, $tag:literal) => {
-        mod $scenario {
-            use super::*;
-
-            async fn run(server: Option<Server>, tag: &str) {
-                let Some(place) = place(server, tag).await else {
-                    return;
-                };
-                super::$scenario(&place.db).await;
-                place.db.close().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(None, concat!($tag, "_lite")).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Some(Server::Postgres), concat!($tag, "_pg")).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mariadb() {
-                run(Some(Server::MySql), concat!($tag, "_my")).await;
-            }
-        }
-    };
+/// Bind `v` on `server` (or a SQLite file), its tables created.
+async fn setup(server: Option<Server>, tag: &str) -> Option<OnBackend> {
+    OnBackend::new(server, tag, "v", PoolOptions::default()).await
 }
 
 fn dialect(db: &Db) -> Dialect {
@@ -124,17 +64,7 @@ fn dialect(db: &Db) -> Dialect {
 
 /// The placeholder `n` of bind `v`.
 fn p(db: &Db, n: usize) -> String {
-    match dialect(db) {
-        Dialect::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
-
-async fn count<M: Model>(db: &Db) -> u64 {
-    let mut session = db.session();
-    let n = session.query::<M>().count().await.unwrap();
-    session.commit().await.unwrap();
-    n
+    common::placeholder(db, "v", n)
 }
 
 /// Asserts `result` is `Error::NotFinite` naming bind `v`, `model` and `column`.
@@ -281,9 +211,9 @@ async fn negative_zero_reads_back_as_zero(db: &Db) {
     session.commit().await.unwrap();
 }
 
-on_every_backend!(non_finite_writes_are_refused, "nf_w");
-on_every_backend!(non_finite_operands_are_refused, "nf_o");
-on_every_backend!(negative_zero_reads_back_as_zero, "negz");
+on_every_backend!(non_finite_writes_are_refused);
+on_every_backend!(non_finite_operands_are_refused);
+on_every_backend!(negative_zero_reads_back_as_zero);
 
 /// A row of `mib` MiB: its bytes tell rows apart.
 fn doc(name: &str, mib: usize) -> Doc {
@@ -406,8 +336,8 @@ async fn an_oversized_row_is_refused_before_it_is_sent(db: &Db) {
     assert!(asked <= 1, "{asked}");
 }
 
-on_every_backend!(megabyte_rows_are_batched_by_bytes, "mb");
-on_every_backend!(an_oversized_row_is_refused_before_it_is_sent, "big");
+on_every_backend!(megabyte_rows_are_batched_by_bytes);
+on_every_backend!(an_oversized_row_is_refused_before_it_is_sent);
 
 /// LIKE patterns mean the same on every backend: `%` and `_` wildcards, a backslash that
 /// makes the next character literal (`\%`, `\_`, `\\`), `!` (the escape bindery renders)
@@ -491,4 +421,4 @@ async fn like_matches_the_same_rows_everywhere(db: &Db) {
     session.commit().await.unwrap();
 }
 
-on_every_backend!(like_matches_the_same_rows_everywhere, "like");
+on_every_backend!(like_matches_the_same_rows_everywhere);

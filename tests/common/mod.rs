@@ -184,3 +184,113 @@ impl Drop for ScratchDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// One `#[tokio::test]` per backend for an async scenario: `on_every_backend!(scenario)`
+/// makes `mod scenario { sqlite, postgres, mariadb }`, each calling the test file's own
+/// `async fn setup(server: Option<Server>, tag: &str) -> Option<F>` (`None` when the server
+/// is missing and not required), then `scenario(&fixture).await`. Name the backends to run
+/// on fewer: `on_every_backend!(scenario: postgres, mariadb)`.
+///
+/// Multi-threaded: when a scenario fails with a session open, the session's rollback runs
+/// on another worker while the scratch database's drop waits for its locks (on one thread
+/// a failing MariaDB test would hang instead of failing).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($scenario:ident) => {
+        $crate::on_every_backend!($scenario: sqlite, postgres, mariadb);
+    };
+    ($scenario:ident: $($backend:ident),+) => {
+        mod $scenario {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $backend() {
+                    let server = $crate::common::server_of(stringify!($backend));
+                    let tag = $crate::common::short_tag(stringify!($scenario), stringify!($backend));
+                    if let Some(fixture) = super::setup(server, &tag).await {
+                        super::$scenario(&fixture).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
+/// The server of a backend named in `on_every_backend!` (`None`: SQLite).
+pub fn server_of(backend: &str) -> Option<Server> {
+    match backend {
+        "postgres" => Some(Server::Postgres),
+        "mariadb" => Some(Server::MySql),
+        _ => None,
+    }
+}
+
+/// A database-name tag for a scenario on a backend, short enough that the unique name
+/// stays under PostgreSQL's 63 bytes.
+pub fn short_tag(scenario: &str, backend: &str) -> String {
+    let scenario: String = scenario.chars().take(16).collect();
+    format!("{scenario}_{}", &backend[..2])
+}
+
+/// A `Db` with one bind on a backend (a SQLite file, or a scratch database on a server),
+/// its tables created; the folder and the scratch database live as long as this does.
+pub struct OnBackend {
+    pub db: bindery::Db,
+    _dir: ScratchDir,
+    _server: Option<ScratchDb>,
+}
+
+impl std::ops::Deref for OnBackend {
+    type Target = bindery::Db;
+
+    fn deref(&self) -> &bindery::Db {
+        &self.db
+    }
+}
+
+impl OnBackend {
+    /// Bind `bind` on `server` (or SQLite) with `pool`, every statement recorded.
+    pub async fn new(
+        server: Option<Server>,
+        tag: &str,
+        bind: &str,
+        pool: bindery::PoolOptions,
+    ) -> Option<OnBackend> {
+        let dir = ScratchDir::new(tag);
+        let scratch = match server {
+            Some(server) => Some(ScratchDb::new(server, tag).await?),
+            None => None,
+        };
+        let url = scratch
+            .as_ref()
+            .map_or_else(|| format!("sqlite:///{bind}.db"), |s| s.url().to_owned());
+        let config = bindery::Config::new()
+            .bind_with(bind, &url, pool)
+            .sqlite_base_dir(dir.path())
+            .record_queries(true);
+        let db = bindery::Db::build(config).expect("the test's configuration builds");
+        db.create_all(bindery::Binds::All)
+            .await
+            .expect("create_all on a fresh database");
+        Some(OnBackend {
+            db,
+            _dir: dir,
+            _server: scratch,
+        })
+    }
+}
+
+/// The placeholder `n` of bind `bind`: `$n` on PostgreSQL, `?` elsewhere.
+pub fn placeholder(db: &bindery::Db, bind: &str, n: usize) -> String {
+    match db.engine(Some(bind)).map(bindery::Engine::dialect) {
+        Ok(bindery::Dialect::Postgres) => format!("${n}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// How many rows of `M` its bind holds, read in a session of its own.
+pub async fn count<M: bindery::Model>(db: &bindery::Db) -> u64 {
+    let mut session = db.session();
+    let n = session.query::<M>().count().await.expect("count");
+    session.commit().await.expect("commit after count");
+    n
+}
