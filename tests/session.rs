@@ -79,8 +79,17 @@ struct Backends {
     db: Db,
 }
 
-/// Bind `s` on `server` (or SQLite), the example crates' binds on SQLite files.
-async fn backends(server: Option<Server>, tag: &str, record: bool) -> Option<Backends> {
+impl std::ops::Deref for Backends {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// Bind `s` on `server` (or SQLite), the example crates' binds on SQLite files; every
+/// statement recorded.
+async fn setup(server: Option<Server>, tag: &str) -> Option<Backends> {
     let dir = ScratchDir::new(tag);
     let mut servers = Vec::new();
     let s_url = match server {
@@ -98,7 +107,7 @@ async fn backends(server: Option<Server>, tag: &str, record: bool) -> Option<Bac
         .bind("shop", "sqlite:///shop.db")
         .bind("s", &s_url)
         .sqlite_base_dir(dir.path())
-        .record_queries(record);
+        .record_queries(true);
     let db = Db::build(config).unwrap();
     db.create_all(Binds::All).await.unwrap();
     Some(Backends {
@@ -110,18 +119,14 @@ async fn backends(server: Option<Server>, tag: &str, record: bool) -> Option<Bac
 
 /// The placeholder `n` of the bind `s`.
 fn p(db: &Db, n: usize) -> String {
-    match db.engine(Some("s")).unwrap().dialect() {
-        Dialect::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
+    common::placeholder(db, "s", n)
 }
 
-/// Every session operation, the same on every backend.
-async fn every_operation(db: &Db) {
-    let c = Person::COLUMNS;
+/// Five people, committed: ann (31, 9.5), bob (no age, 7.25), cy (17, 3.0) inserted with
+/// their keys returned, then dee (45, 8.0) and eve (31, 1.0) queued and flushed by a read.
+/// Returns the keys of ann, bob and cy.
+async fn five_people(db: &Db) -> [i64; 3] {
     let mut session = db.session();
-
-    // insert_all: one batch, keys come back in order.
     let inserted = session
         .insert_all(vec![
             person("ann", Some(31), 9.5),
@@ -130,164 +135,129 @@ async fn every_operation(db: &Db) {
         ])
         .await
         .unwrap();
-    let ids: Vec<i64> = inserted.iter().map(|p| p.id).collect();
-    assert!(ids[0] > 0 && ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
-    assert_eq!(inserted[1].name, "bob");
-
-    // add + flush through a read.
     session.add(person("dee", Some(45), 8.0));
     session.add_all([person("eve", Some(31), 1.0)]);
     assert_eq!(session.query::<Person>().count().await.unwrap(), 5);
     session.commit().await.unwrap();
+    [inserted[0].id, inserted[1].id, inserted[2].id]
+}
 
+/// The names of the people `filter` keeps, by name.
+async fn names_where(
+    session: &mut bindery::Session,
+    filter: bindery::Filter<Person>,
+) -> Vec<String> {
+    let query = session
+        .query::<Person>()
+        .order_by(Person::COLUMNS.name.asc());
+    let people = query.filter(filter).all().await.unwrap();
+    people.into_iter().map(|p| p.name).collect()
+}
+
+on_every_backend!(inserts_return_keys_and_gets_read_them);
+
+async fn inserts_return_keys_and_gets_read_them(db: &Db) {
+    let ids = five_people(db).await;
+    // insert_all: one batch, keys come back in order.
+    assert!(ids[0] > 0 && ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+    let mut session = db.session();
     // get by key; the skipped field takes its default.
     let ann = session.get::<Person>(ids[0]).await.unwrap().unwrap();
+    let read = (
+        ann.name.as_str(),
+        ann.age,
+        ann.score,
+        ann.active,
+        ann.scratch.as_str(),
+    );
+    assert_eq!(read, ("ann", Some(31), 9.5, true, ""));
     assert_eq!(
-        (
-            ann.name.as_str(),
-            ann.age,
-            ann.score,
-            ann.active,
-            ann.scratch.as_str()
-        ),
-        ("ann", Some(31), 9.5, true, "")
+        session.get::<Person>(ids[1]).await.unwrap().unwrap().name,
+        "bob"
     );
     assert!(session.get::<Person>(-1).await.unwrap().is_none());
+}
 
-    // Queries: every comparison, IN, IS NULL, LIKE, and/or, order, paging.
-    let names = |people: Vec<Person>| people.into_iter().map(|p| p.name).collect::<Vec<_>>();
-    fn q(session: &mut bindery::Session) -> bindery::Query<'_, Person> {
-        session
-            .query::<Person>()
-            .order_by(Person::COLUMNS.name.asc())
-    }
+on_every_backend!(queries_compare_combine_and_order);
+
+/// Every comparison, IN, IS NULL, LIKE, and/or.
+async fn queries_compare_combine_and_order(db: &Db) {
+    five_people(db).await;
+    let c = Person::COLUMNS;
+    let mut s = db.session();
+    assert_eq!(names_where(&mut s, c.name.eq("bob")).await, ["bob"]);
     assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.name.eq("bob"))
-                .all()
-                .await
-                .unwrap()
-        ),
-        ["bob"]
-    );
-    assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.name.ne("bob"))
-                .all()
-                .await
-                .unwrap()
-        ),
+        names_where(&mut s, c.name.ne("bob")).await,
         ["ann", "cy", "dee", "eve"]
     );
+    assert_eq!(names_where(&mut s, c.age.lt(31)).await, ["cy"]);
     assert_eq!(
-        names(q(&mut session).filter(c.age.lt(31)).all().await.unwrap()),
-        ["cy"]
-    );
-    assert_eq!(
-        names(q(&mut session).filter(c.age.le(31)).all().await.unwrap()),
+        names_where(&mut s, c.age.le(31)).await,
         ["ann", "cy", "eve"]
     );
+    assert_eq!(names_where(&mut s, c.age.gt(31)).await, ["dee"]);
     assert_eq!(
-        names(q(&mut session).filter(c.age.gt(31)).all().await.unwrap()),
-        ["dee"]
-    );
-    assert_eq!(
-        names(q(&mut session).filter(c.age.ge(31)).all().await.unwrap()),
+        names_where(&mut s, c.age.ge(31)).await,
         ["ann", "dee", "eve"]
     );
+    let listed = c.name.is_in(["cy", "eve", "zed"]);
+    assert_eq!(names_where(&mut s, listed).await, ["cy", "eve"]);
+    assert_eq!(names_where(&mut s, c.age.is_null()).await, ["bob"]);
+    assert_eq!(names_where(&mut s, c.age.eq(None::<i32>)).await, ["bob"]);
+    let known = s.query::<Person>().filter(c.age.is_not_null()).count();
+    assert_eq!(known.await.unwrap(), 4);
     assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.name.is_in(["cy", "eve", "zed"]))
-                .all()
-                .await
-                .unwrap()
-        ),
-        ["cy", "eve"]
-    );
-    assert_eq!(
-        names(q(&mut session).filter(c.age.is_null()).all().await.unwrap()),
-        ["bob"]
-    );
-    assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.age.eq(None::<i32>))
-                .all()
-                .await
-                .unwrap()
-        ),
-        ["bob"]
-    );
-    assert_eq!(
-        q(&mut session)
-            .filter(c.age.is_not_null())
-            .count()
-            .await
-            .unwrap(),
-        4
-    );
-    assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.name.like("%e%"))
-                .all()
-                .await
-                .unwrap()
-        ),
+        names_where(&mut s, c.name.like("%e%")).await,
         ["dee", "eve"]
     );
-    assert_eq!(
-        names(
-            q(&mut session)
-                .filter(c.age.eq(31).and(c.score.gt(5.0)).or(c.name.eq("cy")))
-                .all()
-                .await
-                .unwrap()
-        ),
-        ["ann", "cy"]
-    );
+    let either = c.age.eq(31).and(c.score.gt(5.0)).or(c.name.eq("cy"));
+    assert_eq!(names_where(&mut s, either).await, ["ann", "cy"]);
     assert!(
-        q(&mut session)
-            .filter(c.name.is_in(Vec::<String>::new()))
-            .all()
+        names_where(&mut s, c.name.is_in(Vec::<String>::new()))
             .await
-            .unwrap()
             .is_empty()
     );
+}
+
+on_every_backend!(queries_page_and_insist_on_one);
+
+/// Order, limit, offset, `first`, and `one` with none or many rows.
+async fn queries_page_and_insist_on_one(db: &Db) {
+    five_people(db).await;
+    let c = Person::COLUMNS;
+    let mut session = db.session();
     let paged = session
         .query::<Person>()
         .order_by(c.score.desc())
         .limit(2)
-        .offset(1)
+        .offset(1);
+    let names: Vec<String> = paged
         .all()
         .await
-        .unwrap();
-    assert_eq!(names(paged), ["dee", "bob"]);
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["dee", "bob"]);
     assert_eq!(
         session.query::<Person>().offset(3).count().await.unwrap(),
         2
     );
-    let first = session
+    let oldest = session
         .query::<Person>()
         .order_by(c.age.desc())
-        .filter(c.age.is_not_null())
-        .first()
+        .filter(c.age.is_not_null());
+    assert_eq!(
+        oldest.first().await.unwrap().map(|p| p.name),
+        Some("dee".to_owned())
+    );
+    let cy = session
+        .query::<Person>()
+        .filter(c.name.eq("cy"))
+        .one()
         .await
         .unwrap();
-    assert_eq!(first.map(|p| p.name), Some("dee".to_owned()));
-    assert_eq!(
-        session
-            .query::<Person>()
-            .filter(c.name.eq("cy"))
-            .one()
-            .await
-            .unwrap()
-            .age,
-        Some(17)
-    );
+    assert_eq!(cy.age, Some(17));
     let none = session
         .query::<Person>()
         .filter(c.name.eq("zed"))
@@ -308,8 +278,14 @@ async fn every_operation(db: &Db) {
         many.to_string(),
         "bind \"s\": expected exactly one row of session::Person, found more than one"
     );
+}
 
-    // update and delete by key.
+on_every_backend!(updates_and_deletes_by_key);
+
+/// Update and delete by key, on a single key and a composite one.
+async fn updates_and_deletes_by_key(db: &Db) {
+    let ids = five_people(db).await;
+    let mut session = db.session();
     let mut cy = session.get::<Person>(ids[2]).await.unwrap().unwrap();
     cy.age = Some(18);
     cy.name = "cyd".to_owned();
@@ -324,19 +300,12 @@ async fn every_operation(db: &Db) {
     assert!(!session.delete::<Person>(ids[1]).await.unwrap());
     assert_eq!(session.all::<Person>().await.unwrap().len(), 4);
 
-    // A composite key.
-    session.add_all([
-        Tagged {
-            person_id: ids[0],
-            tag: "a".into(),
-            weight: 1,
-        },
-        Tagged {
-            person_id: ids[0],
-            tag: "b".into(),
-            weight: -2,
-        },
-    ]);
+    let tag = |tag: &str, weight| Tagged {
+        person_id: ids[0],
+        tag: tag.into(),
+        weight,
+    };
+    session.add_all([tag("a", 1), tag("b", -2)]);
     let b = session
         .get::<Tagged>((ids[0], "b".to_owned()))
         .await
@@ -350,20 +319,22 @@ async fn every_operation(db: &Db) {
             .unwrap()
     );
     assert_eq!(session.all::<Tagged>().await.unwrap(), [b]);
+    session.commit().await.unwrap();
+}
 
-    // Raw SQL on the bind, in the session's transaction.
+on_every_backend!(raw_sql_runs_in_the_session);
+
+/// Raw SQL on the bind, in the session's transaction, read into tuples and models.
+async fn raw_sql_runs_in_the_session(db: &Db) {
+    let ids = five_people(db).await;
+    let mut session = db.session();
     let sql = format!(
         "UPDATE person SET score = {} WHERE name = {}",
         p(db, 1),
         p(db, 2)
     );
-    assert_eq!(
-        session
-            .execute(Some("s"), &sql, params![100.0_f64, "ann"])
-            .await
-            .unwrap(),
-        1
-    );
+    let updated = session.execute(Some("s"), &sql, params![100.0_f64, "ann"]);
+    assert_eq!(updated.await.unwrap(), 1);
     let sql = format!(
         "SELECT id, name FROM person WHERE score > {} ORDER BY id",
         p(db, 1)
@@ -373,76 +344,37 @@ async fn every_operation(db: &Db) {
         .await
         .unwrap();
     assert_eq!(rows, [(ids[0], "ann".to_owned())]);
-    let people: Vec<Person> = session
-        .fetch_all(
-            Some("s"),
-            "SELECT id, name, age, score, active FROM person ORDER BY id",
-            params![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(people.len(), 4);
+    let sql = "SELECT id, name, age, score, active FROM person ORDER BY id";
+    let people: Vec<Person> = session.fetch_all(Some("s"), sql, params![]).await.unwrap();
+    assert_eq!(people.len(), 5);
     session.commit().await.unwrap();
-
-    // What a new session sees, and a rollback that leaves nothing.
     let mut other = db.session();
     assert_eq!(
         other.get::<Person>(ids[0]).await.unwrap().unwrap().score,
         100.0
     );
+}
+
+on_every_backend!(rollback_and_drop_leave_nothing);
+
+/// A rolled-back session and a dropped one leave no row behind.
+async fn rollback_and_drop_leave_nothing(db: &Db) {
+    let c = Person::COLUMNS;
+    let mut other = db.session();
     other.add(person("gone", None, 0.0));
     other.insert(person("gone too", None, 0.0)).await.unwrap();
     other.rollback().await.unwrap();
-    assert_eq!(
-        other
-            .query::<Person>()
-            .filter(c.name.like("gone%"))
-            .count()
-            .await
-            .unwrap(),
-        0
-    );
+    let gone = other.query::<Person>().filter(c.name.like("gone%")).count();
+    assert_eq!(gone.await.unwrap(), 0);
     {
         let mut dropped = db.session();
         dropped.insert(person("dropped", None, 0.0)).await.unwrap();
         // Dropped without commit: rolled back.
     }
     let mut check = db.session();
-    assert_eq!(
-        check
-            .query::<Person>()
-            .filter(c.name.eq("dropped"))
-            .count()
-            .await
-            .unwrap(),
-        0
-    );
+    let dropped = check.query::<Person>().filter(c.name.eq("dropped")).count();
+    assert_eq!(dropped.await.unwrap(), 0);
     check.commit().await.unwrap();
-}
-
-#[tokio::test]
-async fn every_operation_on_sqlite() {
-    let b = backends(None, "ops_lite", false).await.unwrap();
-    every_operation(&b.db).await;
-    b.db.close().await;
-}
-
-#[tokio::test]
-async fn every_operation_on_postgres() {
-    let Some(b) = backends(Some(Server::Postgres), "ops_pg", false).await else {
-        return;
-    };
-    every_operation(&b.db).await;
-    b.db.close().await;
-}
-
-#[tokio::test]
-async fn every_operation_on_mariadb() {
-    let Some(b) = backends(Some(Server::MySql), "ops_my", false).await else {
-        return;
-    };
-    every_operation(&b.db).await;
-    b.db.close().await;
 }
 
 fn samples() -> Vec<Sample> {
@@ -485,7 +417,7 @@ fn samples() -> Vec<Sample> {
     vec![edge, other_edge, long_text]
 }
 
-async fn round_trip(db: &Db) {
+async fn every_core_type_round_trips(db: &Db) {
     let mut session = db.session();
     let stored = session.insert_all(samples()).await.unwrap();
     session.commit().await.unwrap();
@@ -497,32 +429,8 @@ async fn round_trip(db: &Db) {
     session.commit().await.unwrap();
 }
 
-#[tokio::test]
-async fn every_core_type_round_trips_on_sqlite() {
-    let b = backends(None, "types_lite", false).await.unwrap();
-    round_trip(&b.db).await;
-    b.db.close().await;
-}
+on_every_backend!(every_core_type_round_trips);
 
-#[tokio::test]
-async fn every_core_type_round_trips_on_postgres() {
-    let Some(b) = backends(Some(Server::Postgres), "types_pg", false).await else {
-        return;
-    };
-    round_trip(&b.db).await;
-    b.db.close().await;
-}
-
-#[tokio::test]
-async fn every_core_type_round_trips_on_mariadb() {
-    let Some(b) = backends(Some(Server::MySql), "types_my", false).await else {
-        return;
-    };
-    round_trip(&b.db).await;
-    b.db.close().await;
-}
-
-/// The default bind on SQLite, `auth` on PostgreSQL, `shop` on MariaDB.
 async fn three_backends(tag: &str) -> Option<(ScratchDir, ScratchDb, ScratchDb, Db)> {
     three_backends_with(tag, bindery::PoolOptions::default()).await
 }
@@ -622,30 +530,7 @@ async fn lone_insert(db: &Db) {
     );
 }
 
-#[tokio::test]
-async fn lone_insert_on_sqlite() {
-    let b = backends(None, "lone_lite", true).await.unwrap();
-    lone_insert(&b.db).await;
-    b.db.close().await;
-}
-
-#[tokio::test]
-async fn lone_insert_on_postgres() {
-    let Some(b) = backends(Some(Server::Postgres), "lone_pg", true).await else {
-        return;
-    };
-    lone_insert(&b.db).await;
-    b.db.close().await;
-}
-
-#[tokio::test]
-async fn lone_insert_on_mariadb() {
-    let Some(b) = backends(Some(Server::MySql), "lone_my", true).await else {
-        return;
-    };
-    lone_insert(&b.db).await;
-    b.db.close().await;
-}
+on_every_backend!(lone_insert);
 
 fn audit(action: &str) -> audit::AuditLog {
     audit::AuditLog {
@@ -814,7 +699,7 @@ async fn a_commit_that_fails_part_way() {
 
 #[tokio::test]
 async fn recorded_queries_carry_their_bind() {
-    let b = backends(None, "record", true).await.unwrap();
+    let b = setup(None, "record").await.unwrap();
     let db = &b.db;
     db.take_recorded_queries();
     let mut session = db.session();
@@ -910,7 +795,7 @@ fn a_session_dropped_outside_the_runtime_rolls_back() {
         .enable_all()
         .build()
         .unwrap();
-    let b = runtime.block_on(backends(None, "drop_out", false)).unwrap();
+    let b = runtime.block_on(setup(None, "drop_out")).unwrap();
     let mut session = b.db.session();
     runtime
         .block_on(session.insert(person("left behind", None, 0.0)))
