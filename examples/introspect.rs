@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     } else {
         print!("{}", registry.dump_text());
     }
-    match registry.check() {
+    match registry.validate() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error}");

@@ -74,7 +74,7 @@ fn sqlite_config() -> Config {
 fn config_from_args() -> Result<Config, String> {
     let env = Config::from_env().map_err(|e| e.to_string())?;
     let mut flags = Config::new();
-    let mut given = env.default_url().is_some() || !env.binds().is_empty();
+    let mut given = env.get_database_uri().is_some() || !env.binds().is_empty();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {

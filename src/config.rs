@@ -253,22 +253,22 @@ impl Config {
     }
 
     /// The DDL lock timeout in force.
-    pub fn ddl_lock_wait(&self) -> Duration {
+    pub fn get_ddl_lock_timeout(&self) -> Duration {
         self.ddl_lock_timeout.unwrap_or(Duration::from_secs(10))
     }
 
     /// Whether statements are recorded.
-    pub fn records_queries(&self) -> bool {
+    pub fn get_record_queries(&self) -> bool {
         self.record_queries.unwrap_or(false)
     }
 
     /// Whether statements are echoed at INFO.
-    pub fn echoes(&self) -> bool {
+    pub fn get_echo(&self) -> bool {
         self.echo.unwrap_or(false)
     }
 
     /// The default bind's URL, if set.
-    pub fn default_url(&self) -> Option<&DatabaseUrl> {
+    pub fn get_database_uri(&self) -> Option<&DatabaseUrl> {
         self.database_uri.as_ref()
     }
 
@@ -278,12 +278,12 @@ impl Config {
     }
 
     /// The pool settings for every bind.
-    pub fn pool_defaults(&self) -> &PoolOptions {
+    pub fn get_pool(&self) -> &PoolOptions {
         &self.pool
     }
 
     /// The folder relative SQLite paths resolve against.
-    pub fn sqlite_base(&self) -> &Path {
+    pub fn get_sqlite_base_dir(&self) -> &Path {
         self.sqlite_base_dir.as_deref().unwrap_or(Path::new(""))
     }
 

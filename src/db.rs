@@ -89,7 +89,7 @@ impl Db {
 
         let mut engines = Vec::new();
         let configured = config
-            .default_url()
+            .get_database_uri()
             .map(|url| (None, url))
             .into_iter()
             .chain(
@@ -103,7 +103,7 @@ impl Db {
                 key.map(str::to_owned),
                 url.clone(),
                 &config.pool_for(key),
-                config.sqlite_base(),
+                config.get_sqlite_base_dir(),
             ) {
                 Ok(engine) => engines.push(engine),
                 Err(error) => problems.push(BuildProblem::Engine {
@@ -116,7 +116,7 @@ impl Db {
         for bind in tables.binds() {
             let engine = engines.iter().find(|e| e.key() == bind.key());
             let configured = match bind.key() {
-                None => config.default_url().is_some(),
+                None => config.get_database_uri().is_some(),
                 Some(key) => config.binds().contains_key(key),
             };
             if !configured && !config.refused(bind.key()) {
@@ -142,7 +142,7 @@ impl Db {
             inner: Arc::new(Inner {
                 engines,
                 registry,
-                recorder: Recorder::new(config.records_queries(), config.echoes()),
+                recorder: Recorder::new(config.get_record_queries(), config.get_echo()),
                 config,
                 runtime,
                 closed: std::sync::atomic::AtomicBool::new(false),

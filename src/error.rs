@@ -391,7 +391,7 @@ pub enum BuildProblem {
     /// A problem of the configuration.
     #[error(transparent)]
     Config(#[from] ConfigProblem),
-    /// A problem of the models themselves (see `Registry::check`).
+    /// A problem of the models themselves (see `Registry::validate`).
     #[error(transparent)]
     Model(#[from] Problem),
     /// Models use a bind that the configuration lacks.

@@ -38,7 +38,7 @@
 //!
 //! let registry = bindery::registry();
 //! assert_eq!(registry.table(Some("auth"), "user").unwrap().rust_type, User::TABLE.rust_type);
-//! assert!(registry.check().is_ok());
+//! assert!(registry.validate().is_ok());
 //! ```
 //!
 //! # The derive's attributes
@@ -206,7 +206,7 @@ macro_rules! link {
 /// let registry = bindery::registry();
 /// let found = registry.table(Some("auth"), "user_roles").unwrap();
 /// assert_eq!(found.columns.len(), 2);
-/// assert!(registry.check().is_ok(), "both foreign keys stay inside bind auth");
+/// assert!(registry.validate().is_ok(), "both foreign keys stay inside bind auth");
 /// ```
 #[macro_export]
 macro_rules! table {

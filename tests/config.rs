@@ -184,9 +184,9 @@ lock_timeout = "250ms"
 #[test]
 fn from_toml_reads_the_documented_format() -> TestResult {
     let config = Config::from_toml(FULL_TOML)?;
-    let default = config.default_url().ok_or("no default URL")?;
+    let default = config.get_database_uri().ok_or("no default URL")?;
     assert_eq!(default.to_string(), "sqlite:///instance/app.db");
-    assert_eq!(config.sqlite_base(), Path::new("var"));
+    assert_eq!(config.get_sqlite_base_dir(), Path::new("var"));
 
     let binds = config.binds();
     assert_eq!(binds.keys().collect::<Vec<_>>(), ["auth", "shop"]);
@@ -221,7 +221,7 @@ fn from_toml_reads_the_documented_format() -> TestResult {
         statement_timeout: Some(Duration::from_secs(20)),
         lock_timeout: Some(Duration::from_secs(3)),
     };
-    assert_eq!(config.pool_defaults(), &defaults);
+    assert_eq!(config.get_pool(), &defaults);
     // The bind's own options win; the rest come from [pool].
     assert_eq!(
         config.pool_for(Some("shop")),
@@ -342,7 +342,7 @@ fn toml_bad_values_are_named() {
 #[test]
 fn toml_with_only_pool_settings_is_a_layer_for_merge() -> TestResult {
     let file = Config::from_toml("[pool]\nmax_connections = 5\n")?;
-    assert_eq!(file.pool_defaults().max_connections, Some(5));
+    assert_eq!(file.get_pool().max_connections, Some(5));
     let env = Config::from_env_vars([("BINDERY_DATABASE_URI", "sqlite://")])?;
     let config = file.merge(env);
     assert_eq!(config.validate(), Ok(()));
@@ -407,11 +407,16 @@ fn from_env_vars_reads_the_bindery_variables() -> TestResult {
         ("BINDERY_SQLITE_BASE_DIR", "/srv/data"),
         ("BINDERY_TEST_MYSQL", "not a url"),
     ])?;
-    assert!(config.default_url().ok_or("no default URL")?.is_memory());
+    assert!(
+        config
+            .get_database_uri()
+            .ok_or("no default URL")?
+            .is_memory()
+    );
     assert_eq!(config.binds().keys().collect::<Vec<_>>(), ["auth"]);
     assert_eq!(config.binds()["auth"].url.dialect(), Dialect::Postgres);
     assert_eq!(config.binds()["auth"].url.database(), Some("auth"));
-    assert_eq!(config.sqlite_base(), Path::new("/srv/data"));
+    assert_eq!(config.get_sqlite_base_dir(), Path::new("/srv/data"));
     hides(&format!("{config:?}"), &["hunter2"]);
 
     let nothing = Config::from_env_vars([("HOME", "/root"), ("BINDERY_TEST_X", "1")])?;
@@ -484,7 +489,7 @@ fn merge_lets_the_later_config_win() -> TestResult {
         });
     let merged = file.clone().merge(env);
     assert_eq!(
-        merged.default_url().ok_or("no default")?.to_string(),
+        merged.get_database_uri().ok_or("no default")?.to_string(),
         "sqlite:///env.db"
     );
     let binds: Vec<(&str, String)> = merged
@@ -501,7 +506,7 @@ fn merge_lets_the_later_config_win() -> TestResult {
         ]
     );
     assert_eq!(
-        merged.pool_defaults(),
+        merged.get_pool(),
         &PoolOptions {
             max_connections: Some(20),
             min_connections: Some(2),
@@ -509,7 +514,7 @@ fn merge_lets_the_later_config_win() -> TestResult {
             ..PoolOptions::default()
         }
     );
-    assert_eq!(merged.sqlite_base(), Path::new("base"));
+    assert_eq!(merged.get_sqlite_base_dir(), Path::new("base"));
 
     // Merging an empty config changes nothing; merging onto one takes everything.
     assert_eq!(file.clone().merge(Config::new()), file);

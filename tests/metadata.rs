@@ -287,7 +287,7 @@ fn composite_keys_and_the_autoincrement_rule() {
 #[test]
 fn registry_lookups() {
     let registry = bindery::registry();
-    registry.check().unwrap();
+    registry.validate().unwrap();
 
     let found = registry.table(Some("warehouse"), "leaf").unwrap();
     assert!(

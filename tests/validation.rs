@@ -154,7 +154,7 @@ fn every_problem_is_reported_in_order() {
 
 #[test]
 fn the_error_lists_every_problem_naming_the_types() {
-    let error = bindery::registry().check().unwrap_err();
+    let error = bindery::registry().validate().unwrap_err();
     assert_eq!(error.problems().len(), 10);
     let text = error.to_string();
     let expected_lines = [

@@ -112,7 +112,7 @@ impl Db {
         let runs = keys.iter().map(|key| async move {
             let engine = self.engine(key.as_deref())?;
             let tables = self.tables_of(key.as_deref());
-            let lock_timeout = self.config().ddl_lock_wait();
+            let lock_timeout = self.config().get_ddl_lock_timeout();
             // A hung server answers no statement: the whole run of a bind is bounded, by
             // room for every attempt to wait for its locks and then do its work.
             let budget = (lock_timeout + engine.statement_timeout()) * POSTGRES_ATTEMPTS;

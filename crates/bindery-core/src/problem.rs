@@ -305,7 +305,7 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem [`Registry::check`](crate::Registry::check) found, in a stable order.
+/// Every problem [`Registry::validate`](crate::Registry::validate) found, in a stable order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryError {
     problems: Vec<Problem>,

@@ -183,7 +183,7 @@ impl Registry {
     }
 
     /// `Ok` when the tables have no problem, otherwise every problem at once.
-    pub fn check(&self) -> Result<(), RegistryError> {
+    pub fn validate(&self) -> Result<(), RegistryError> {
         RegistryError::from_problems(&self.problems)
     }
 }

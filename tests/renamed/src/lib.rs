@@ -58,7 +58,7 @@ mod tests {
         assert_eq!(widget.indexes[0].name, "ix_widget_name");
         let part = registry.table(Some("renamed"), "part").unwrap();
         assert_eq!(part.columns[1].references.unwrap().table, "widget");
-        assert!(registry.check().is_ok());
+        assert!(registry.validate().is_ok());
     }
 
     #[tokio::test(flavor = "current_thread")]
