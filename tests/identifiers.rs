@@ -512,7 +512,7 @@ async fn every_statement(db: &Db, table: &'static TableInfo) {
     let dialect = db.engine(Some("x")).unwrap().dialect();
     let (key, text) = (table.columns[0].name, table.columns[1].name);
     let returning = dialect != Dialect::MySql;
-    let cache = bindery::StatementCache::new();
+    let cache = bindery::__private::StatementCache::new();
     let statements = cache.get(dialect, table, returning);
     let mut session = db.session();
     let ann = vec![Value::Text("ann".into())];
@@ -537,7 +537,7 @@ async fn every_statement(db: &Db, table: &'static TableInfo) {
 
     let text_column = bindery::Column::<Hostile, String>::new(text);
     let key_column = bindery::Column::<Hostile, i64>::new(key);
-    let mut select = bindery::Select::<Hostile>::default();
+    let mut select = bindery::__private::Select::<Hostile>::default();
     select.filter(text_column.eq("ann").and(key_column.is_in([1_i64, 2])));
     select.filter(text_column.like("a%").or(key_column.is_null()));
     select.order_by(key_column.desc());

@@ -19,15 +19,21 @@ mod table;
 mod value;
 
 pub use ddl::{CollationError, Dialect, creation_order};
+// The facade's plumbing: public for `bindery` (and the derives), not for applications.
+#[doc(hidden)]
 pub use dml::{
     ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
     generated_column, insert as insert_statement, next_batch, rows_per_insert, value_bytes,
 };
-pub use field::{Operand, SqlField, ToParam, key_from_i64};
+#[doc(hidden)]
+pub use field::key_from_i64;
+pub use field::{Operand, SqlField, ToParam};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
 pub use problem::{IdentifierKind, Problem, RegistryError, collation_problems};
-pub use query::{Column, Filter, Order, Select};
+#[doc(hidden)]
+pub use query::Select;
+pub use query::{Column, Filter, Order};
 pub use registry::{BindTables, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, SqlType};
 pub use table::{BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
@@ -42,8 +48,8 @@ pub mod __private {
     pub use crate::model::next_field;
     pub use crate::{
         Bind, Column, ColumnDefault, ColumnInfo, ForeignKey, FromValues, IndexInfo, Model,
-        RowError, SqlField, SqlType, StatementCache, TableInfo, Value, ValueError, ValueKind,
-        key_from_i64,
+        RowError, Select, SqlField, SqlType, StatementCache, TableInfo, Value, ValueError,
+        ValueKind, key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;

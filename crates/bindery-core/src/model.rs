@@ -28,6 +28,7 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The table's static metadata.
     const TABLE: &'static TableInfo;
     /// How each column's values travel, in column order.
+    #[doc(hidden)]
     const KINDS: &'static [ValueKind];
     /// The primary key: the key field's type, or a tuple for a composite key.
     type Key: Send;
@@ -37,16 +38,21 @@ pub trait Model: Bind + Sized + Send + 'static {
     const COLUMNS: Self::Columns;
 
     /// The value of every column.
+    #[doc(hidden)]
     fn to_values(&self) -> Vec<Value>;
     /// The value of every column, moved out of the row (no copy of its strings).
+    #[doc(hidden)]
     fn into_values(self) -> Vec<Value>;
     /// The model from the value of every column; skipped fields get their `Default`.
+    #[doc(hidden)]
     fn from_values(values: Vec<Value>) -> Result<Self, RowError>;
     /// The values of a key, in key-column order.
+    #[doc(hidden)]
     fn key_values(key: &Self::Key) -> Vec<Value>;
     /// This row's key.
     fn key(&self) -> Self::Key;
     /// Stores the key the database generated (single integer keys only).
+    #[doc(hidden)]
     fn set_generated_key(&mut self, id: i64) -> Result<(), ValueError>;
     /// The statements of this model, built once per dialect.
     #[doc(hidden)]

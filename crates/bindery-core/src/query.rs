@@ -109,6 +109,7 @@ impl<M> fmt::Debug for Order<M> {
 
 impl<M, T> Column<M, T> {
     /// The column named `name` (the derive calls this).
+    #[doc(hidden)]
     pub const fn new(name: &'static str) -> Column<M, T> {
         Column {
             name,
