@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
-use crate::{BindName, Dialect, Registry, SqlType, TableInfo};
+use crate::{BindKey, Dialect, Registry, SqlType, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
 /// Flask-SQLAlchemy's `db` object. Cheap to clone; `Send + Sync`.
@@ -52,7 +52,7 @@ impl fmt::Debug for Db {
 #[derive(Debug)]
 pub struct Ping {
     /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// The bind's dialect.
     pub dialect: Dialect,
     /// How long `SELECT 1` took, connection included, or why it failed.
@@ -107,7 +107,7 @@ impl Db {
             ) {
                 Ok(engine) => engines.push(engine),
                 Err(error) => problems.push(BuildProblem::Engine {
-                    bind: BindName(key).to_string(),
+                    bind: BindKey::from(key),
                     reason: error.to_string(),
                 }),
             }
@@ -183,7 +183,7 @@ impl Db {
     pub async fn ping(&self) -> Vec<Ping> {
         let pings = self.engines().iter().map(|engine| async move {
             Ping {
-                bind: engine.key().map(str::to_owned),
+                bind: engine.key().into(),
                 dialect: engine.dialect(),
                 result: engine.ping().await,
             }

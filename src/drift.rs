@@ -7,13 +7,13 @@ use crate::catalog::{LiveTable, live_tables, types_match};
 use crate::db::Db;
 use crate::error::Error;
 use crate::schema::Binds;
-use crate::{BindName, Dialect, SqlType};
+use crate::{BindKey, BindName, Dialect, SqlType};
 
 /// The live tables of one bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReflectedBind {
     /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// Its dialect.
     pub dialect: Dialect,
     /// Every table of its schema (PostgreSQL), database (MySQL) or file (SQLite), by name.
@@ -132,7 +132,7 @@ pub struct DriftReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindDrift {
     /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// Its dialect.
     pub dialect: Dialect,
     /// Every difference, table by table (tables no model declares are not drift).
@@ -182,7 +182,7 @@ impl Db {
                 .await
                 .map_err(|e| Error::database(engine.bind(), e))?;
             Ok(ReflectedBind {
-                bind: key.clone(),
+                bind: key.clone().into(),
                 dialect: engine.dialect(),
                 tables,
             })

@@ -315,7 +315,7 @@ impl Engine {
         let started = Instant::now();
         let deadline = self.statement_timeout;
         let timed_out = || crate::Error::Deadline {
-            bind: self.bind().to_string(),
+            bind: self.bind().into(),
             table: None,
             timeout: deadline,
         };

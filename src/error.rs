@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::report::{SchemaOperation, SchemaReport};
 use crate::url::UrlError;
-use crate::{BindName, Problem};
+use crate::{BindKey, BindName, Problem};
 
 /// Everything that can go wrong in bindery.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,7 @@ pub enum Error {
     #[error("{bind}: {source}")]
     Database {
         /// The bind (`the default bind` or `bind "auth"`).
-        bind: String,
+        bind: BindKey,
         /// What sqlx reported.
         #[source]
         source: sqlx::Error,
@@ -43,7 +43,7 @@ pub enum Error {
     )]
     Unavailable {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// What sqlx reported.
         #[source]
         source: sqlx::Error,
@@ -53,7 +53,7 @@ pub enum Error {
     #[error("{bind}: {kind} constraint {constraint:?} violated: {message}")]
     Constraint {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// Which kind of constraint.
         kind: ConstraintKind,
         /// Its name, as the database reports it.
@@ -69,7 +69,7 @@ pub enum Error {
     #[error("{bind}: {model}.{column} holds at most {max} characters, and the value has {found}")]
     TooLong {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model.
         model: &'static str,
         /// The column.
@@ -85,7 +85,7 @@ pub enum Error {
     )]
     NulInText {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model.
         model: &'static str,
         /// The column.
@@ -95,7 +95,7 @@ pub enum Error {
     #[error("{bind}: cannot read a row of {model}: {reason}")]
     Decode {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model (or tuple type) being read.
         model: &'static str,
         /// Why.
@@ -104,17 +104,17 @@ pub enum Error {
     /// A session's commit failed on one bind after earlier binds had committed.
     #[error(
         "commit failed on {}: {source}; committed before it: {}; rolled back after it: {}",
-        BindName(failed.as_deref()),
+        failed,
         list_binds(committed),
         list_binds(rolled_back)
     )]
     PartialCommit {
         /// The binds that committed, in commit order.
-        committed: Vec<Option<String>>,
+        committed: Vec<BindKey>,
         /// The bind whose COMMIT failed (rolled back too).
-        failed: Option<String>,
+        failed: BindKey,
         /// The binds rolled back after the failure.
-        rolled_back: Vec<Option<String>>,
+        rolled_back: Vec<BindKey>,
         /// Why the failing bind's COMMIT failed.
         #[source]
         source: Box<Error>,
@@ -123,7 +123,7 @@ pub enum Error {
     #[error("{bind}: expected exactly one row of {model}, found {found}")]
     NotOne {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model.
         model: &'static str,
         /// `"none"` or `"more than one"`.
@@ -143,7 +143,7 @@ pub enum Error {
     )]
     PendingRollback {
         /// The bind whose statement failed.
-        bind: String,
+        bind: BindKey,
         /// What kind of failure it was (never the database's message, which may quote values).
         cause: &'static str,
     },
@@ -156,7 +156,7 @@ pub enum Error {
     )]
     Deadline {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The table the statement was for, when there is one.
         table: Option<&'static str>,
         /// The timeout that passed.
@@ -171,7 +171,7 @@ pub enum Error {
     )]
     CommitOutcomeUnknown {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// Why no answer came: the timeout passed, or what broke the connection.
         reason: String,
     },
@@ -183,7 +183,7 @@ pub enum Error {
     )]
     LockTimeout {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The table written to, when known.
         table: Option<&'static str>,
         /// What the database reported.
@@ -194,7 +194,7 @@ pub enum Error {
     #[error("{bind}: the Db was closed")]
     Closed {
         /// The bind.
-        bind: String,
+        bind: BindKey,
     },
     /// A float that is NaN or infinite, refused before it reaches the database, on every
     /// backend alike: SQLite would store NaN as NULL, MySQL refuses NaN and infinities,
@@ -205,7 +205,7 @@ pub enum Error {
     )]
     NotFinite {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model (`raw SQL` for a parameter of `Session::execute` or `fetch_all`).
         model: &'static str,
         /// The column (`parameter N` for a raw statement's N-th parameter, from 1).
@@ -222,7 +222,7 @@ pub enum Error {
     )]
     TooLarge {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// The model (`raw SQL` for the parameters of a raw statement).
         model: &'static str,
         /// The row's size, as bindery estimates it (its values plus a few bytes each).
@@ -232,13 +232,13 @@ pub enum Error {
     },
 }
 
-fn list_binds(binds: &[Option<String>]) -> String {
+fn list_binds(binds: &[BindKey]) -> String {
     if binds.is_empty() {
         return "none".to_owned();
     }
     binds
         .iter()
-        .map(|b| BindName(b.as_deref()).to_string())
+        .map(BindKey::to_string)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -283,20 +283,18 @@ impl Error {
         match source {
             sqlx::Error::PoolTimedOut => {
                 return Error::Unavailable {
-                    bind: bind.to_string(),
+                    bind: bind.into(),
                     source,
                 };
             }
             sqlx::Error::PoolClosed => {
-                return Error::Closed {
-                    bind: bind.to_string(),
-                };
+                return Error::Closed { bind: bind.into() };
             }
             _ => {}
         }
         if is_lock_timeout(&source) {
             return Error::LockTimeout {
-                bind: bind.to_string(),
+                bind: bind.into(),
                 table,
                 source,
             };
@@ -329,14 +327,14 @@ impl Error {
         };
         match violation {
             Some((kind, constraint, message)) => Error::Constraint {
-                bind: bind.to_string(),
+                bind: bind.into(),
                 kind,
                 constraint,
                 message,
                 source,
             },
             None => Error::Database {
-                bind: bind.to_string(),
+                bind: bind.into(),
                 source,
             },
         }
@@ -415,7 +413,7 @@ pub enum BuildProblem {
     #[error("{bind}: {reason}")]
     Engine {
         /// The bind.
-        bind: String,
+        bind: BindKey,
         /// Why.
         reason: String,
     },
@@ -568,7 +566,7 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug)]
 pub struct BindFailure {
     /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// The table whose statement failed; `None` if it failed before any table.
     pub table: Option<&'static str>,
     /// What the database said.

@@ -109,11 +109,11 @@ mod session;
 mod url;
 
 pub use bindery_core::{
-    Bind, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo, Dialect, Filter,
-    ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo, MAX_IDENTIFIER_LEN,
-    MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError, RowError, SqlField,
-    SqlType, TableInfo, ToParam, Value, ValueError, ValueKind, check_identifier, check_table_name,
-    creation_order, registry,
+    Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo,
+    Dialect, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
+    MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError,
+    RowError, SqlField, SqlType, TableInfo, ToParam, Value, ValueError, ValueKind,
+    check_identifier, check_table_name, creation_order, registry,
 };
 use bindery_core::{
     ByteLimits, Select, StatementCache, Statements, generated_column, insert_statement, next_batch,

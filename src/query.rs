@@ -82,7 +82,7 @@ impl<'s, M: Model> Query<'s, M> {
             _ => "more than one",
         };
         Err(Error::NotOne {
-            bind: M::TABLE.bind().to_string(),
+            bind: M::TABLE.bind().into(),
             model: M::TABLE.rust_type,
             found,
         })
@@ -103,7 +103,7 @@ impl<'s, M: Model> Query<'s, M> {
 /// `rows.len() == 1` was checked just before: this cannot happen, and is no panic.
 fn unreachable_none<M: Model>() -> Result<M, Error> {
     Err(Error::NotOne {
-        bind: M::TABLE.bind().to_string(),
+        bind: M::TABLE.bind().into(),
         model: M::TABLE.rust_type,
         found: "none",
     })

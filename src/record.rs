@@ -1,5 +1,6 @@
 //! Recorded queries (Flask's `SQLALCHEMY_RECORD_QUERIES`) and echo (`SQLALCHEMY_ECHO`).
 
+use crate::BindKey;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -10,7 +11,7 @@ use crate::BindName;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedQuery {
     /// The bind it ran on (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// The statement, with placeholders (values are never recorded).
     pub sql: String,
     /// How many parameters it carried.
@@ -44,7 +45,7 @@ impl Recorder {
         }
         if self.record {
             let query = RecordedQuery {
-                bind: bind.map(str::to_owned),
+                bind: bind.into(),
                 sql: sql.to_owned(),
                 params,
                 duration,

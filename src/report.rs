@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::{BindName, Dialect};
+use crate::{BindKey, BindName, Dialect};
 
 /// What `create_all` or `drop_all` did, bind by bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl fmt::Display for SchemaOperation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindReport {
     /// The bind key (`None`: the default bind).
-    pub bind: Option<String>,
+    pub bind: BindKey,
     /// Its dialect.
     pub dialect: Dialect,
     /// Tables created (`create_all`) or dropped (`drop_all`), in the order it happened.

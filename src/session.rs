@@ -49,7 +49,7 @@ use crate::error::Error;
 use crate::record::Recorder;
 use crate::rows;
 use crate::{
-    BindName, ColumnInfo, Dialect, FromValues, Model, Select, StatementCache, Statements,
+    BindKey, BindName, ColumnInfo, Dialect, FromValues, Model, Select, StatementCache, Statements,
     TableInfo, Value, ValueKind, generated_column, insert_statement, next_batch, rows_per_insert,
 };
 
@@ -177,7 +177,7 @@ impl Fault {
         match self {
             Fault::Database(source) => Error::database_on(BindName(bind), table, source),
             Fault::Deadline => Error::Deadline {
-                bind: BindName(bind).to_string(),
+                bind: BindKey::from(bind),
                 table,
                 timeout,
             },
@@ -192,7 +192,7 @@ impl Fault {
             Fault::Database(_) => return self.into_error(bind, None, timeout),
         };
         Error::CommitOutcomeUnknown {
-            bind: BindName(bind).to_string(),
+            bind: BindKey::from(bind),
             reason,
         }
     }
@@ -371,7 +371,7 @@ impl Session {
             .await?;
         for (row, key) in rows.iter_mut().zip(keys) {
             row.set_generated_key(key).map_err(|e| Error::Decode {
-                bind: M::TABLE.bind().to_string(),
+                bind: M::TABLE.bind().into(),
                 model: M::TABLE.rust_type,
                 reason: format!("generated key: {e}"),
             })?;
@@ -383,7 +383,7 @@ impl Session {
     pub async fn insert<M: Model>(&mut self, row: M) -> Result<M, Error> {
         let mut rows = self.insert_all(vec![row]).await?;
         rows.pop().ok_or_else(|| Error::Decode {
-            bind: M::TABLE.bind().to_string(),
+            bind: M::TABLE.bind().into(),
             model: M::TABLE.rust_type,
             reason: "the insert returned no row".into(),
         })
@@ -673,7 +673,7 @@ impl Session {
         rows.into_iter()
             .map(|values| {
                 R::from_values(values).map_err(|e| Error::Decode {
-                    bind: BindName(bind).to_string(),
+                    bind: BindKey::from(bind),
                     model: std::any::type_name::<R>(),
                     reason: e.to_string(),
                 })
@@ -723,7 +723,7 @@ impl Session {
             self.recorder()
                 .record(bind.as_deref(), sql, 0, started.elapsed());
             let Err(fault) = result else {
-                committed.push(bind);
+                committed.push(BindKey::from(bind));
                 continue;
             };
             // Whatever the server made of the COMMIT, closing the connection ends it.
@@ -732,7 +732,7 @@ impl Session {
             for (key, mut conn, _hold) in txs {
                 let deadline = self.db.engine(key.as_deref())?.statement_timeout();
                 let _ = conn.rollback(deadline).await;
-                rolled_back.push(key);
+                rolled_back.push(BindKey::from(key));
             }
             let error = fault.into_commit_error(bind.as_deref(), deadline);
             if committed.is_empty() {
@@ -740,7 +740,7 @@ impl Session {
             }
             return Err(Error::PartialCommit {
                 committed,
-                failed: bind,
+                failed: bind.into(),
                 rolled_back,
                 source: Box::new(error),
             });
@@ -786,7 +786,7 @@ impl Session {
     fn usable(&mut self, bind: Option<&str>) -> Result<(), Error> {
         if let Some((failed, cause)) = &self.failed {
             return Err(Error::PendingRollback {
-                bind: BindName(failed.as_deref()).to_string(),
+                bind: BindKey::from(failed.as_deref()),
                 cause,
             });
         }
@@ -797,7 +797,7 @@ impl Session {
             self.txs.clear();
             self.pending.clear();
             return Err(Error::Closed {
-                bind: BindName(bind).to_string(),
+                bind: BindKey::from(bind),
             });
         }
         Ok(())
@@ -1057,7 +1057,7 @@ impl Drop for Session {
 /// A model from its column values, or an error naming the model, bind and column.
 pub(crate) fn decode<M: Model>(values: Vec<Value>) -> Result<M, Error> {
     M::from_values(values).map_err(|e| Error::Decode {
-        bind: M::TABLE.bind().to_string(),
+        bind: M::TABLE.bind().into(),
         model: M::TABLE.rust_type,
         reason: e.to_string(),
     })

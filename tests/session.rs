@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use bindery::{Binds, Config, Db, Dialect, Error, Model, params};
+use bindery::{BindKey, Binds, Config, Db, Dialect, Error, Model, params};
 use common::{ScratchDb, ScratchDir, Server};
 
 bindery::link!(accounts, shop, audit);
@@ -665,9 +665,9 @@ async fn a_commit_that_fails_part_way() {
     else {
         panic!("expected a partial commit, got {error}");
     };
-    assert_eq!(committed, &[None]);
-    assert_eq!(failed.as_deref(), Some("auth"));
-    assert_eq!(rolled_back, &[Some("shop".to_owned())]);
+    assert_eq!(committed, &[BindKey::DEFAULT]);
+    assert_eq!(*failed, "auth");
+    assert_eq!(rolled_back, &[BindKey::from("shop")]);
     assert!(
         error
             .to_string()

@@ -123,7 +123,7 @@ impl Db {
                 // answers again, but on MySQL, or if the COMMIT was already sent, what the
                 // bind holds is unknown.
                 Err(_) => Err(BindFailure {
-                    bind: engine.key().map(str::to_owned),
+                    bind: engine.key().into(),
                     table: None,
                     source: deadline_passed(budget),
                     rolled_back: false,
@@ -183,7 +183,7 @@ async fn run_bind(
         Pool::MySql(pool) => mysql::run(pool, millis.div_ceil(1000), tables, operation).await,
     };
     let (plan, found) = run.map_err(|(table, source, rolled_back)| BindFailure {
-        bind: engine.key().map(str::to_owned),
+        bind: engine.key().into(),
         table,
         source,
         rolled_back,
@@ -204,7 +204,7 @@ async fn run_bind(
         "{operation}"
     );
     Ok(BindReport {
-        bind: engine.key().map(str::to_owned),
+        bind: engine.key().into(),
         dialect: engine.dialect(),
         changed,
         skipped,

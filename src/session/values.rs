@@ -15,8 +15,8 @@ use super::{Run, Session};
 use crate::engine::Pool;
 use crate::error::Error;
 use crate::{
-    BindName, ByteLimits, ColumnInfo, Dialect, Model, Select, SqlType, TableInfo, Value, ValueKind,
-    value_bytes,
+    BindKey, BindName, ByteLimits, ColumnInfo, Dialect, Model, Select, SqlType, TableInfo, Value,
+    ValueKind, value_bytes,
 };
 
 /// What `raw SQL` errors name as their model.
@@ -64,7 +64,7 @@ pub(super) fn check_row<'v>(
         match refusal(dialect, value) {
             Some(Refusal::NotFinite(value)) => {
                 return Err(Error::NotFinite {
-                    bind: table.bind().to_string(),
+                    bind: table.bind().into(),
                     model: table.rust_type,
                     column: column.name.to_owned(),
                     value,
@@ -72,7 +72,7 @@ pub(super) fn check_row<'v>(
             }
             Some(Refusal::Nul) => {
                 return Err(Error::NulInText {
-                    bind: table.bind().to_string(),
+                    bind: table.bind().into(),
                     model: table.rust_type,
                     column: column.name,
                 });
@@ -85,7 +85,7 @@ pub(super) fn check_row<'v>(
                 let found = text.chars().count();
                 if found > max as usize {
                     return Err(Error::TooLong {
-                        bind: table.bind().to_string(),
+                        bind: table.bind().into(),
                         model: table.rust_type,
                         column: column.name,
                         max,
@@ -97,7 +97,7 @@ pub(super) fn check_row<'v>(
     }
     if bytes > limits.row {
         return Err(Error::TooLarge {
-            bind: table.bind().to_string(),
+            bind: table.bind().into(),
             model: table.rust_type,
             bytes,
             limit: limits.row,
@@ -112,13 +112,13 @@ pub(super) fn check_filter<M: Model>(select: &Select<M>, dialect: Dialect) -> Re
     select.check_operands(|column, value| match refusal(dialect, value) {
         None => Ok(()),
         Some(Refusal::NotFinite(value)) => Err(Error::NotFinite {
-            bind: M::TABLE.bind().to_string(),
+            bind: M::TABLE.bind().into(),
             model: M::TABLE.rust_type,
             column: column.to_owned(),
             value,
         }),
         Some(Refusal::Nul) => Err(Error::NulInText {
-            bind: M::TABLE.bind().to_string(),
+            bind: M::TABLE.bind().into(),
             model: M::TABLE.rust_type,
             column,
         }),
@@ -140,7 +140,7 @@ pub(super) fn check_params(
         bytes = bytes.saturating_add(value_bytes(value));
         if let Some(Refusal::NotFinite(value)) = refusal(dialect, value) {
             return Err(Error::NotFinite {
-                bind: BindName(bind).to_string(),
+                bind: BindKey::from(bind),
                 model: RAW_SQL,
                 column: format!("parameter {}", i + 1),
                 value,
@@ -149,7 +149,7 @@ pub(super) fn check_params(
     }
     if bytes > limits.statement {
         return Err(Error::TooLarge {
-            bind: BindName(bind).to_string(),
+            bind: BindKey::from(bind),
             model: RAW_SQL,
             bytes,
             limit: limits.statement,
@@ -189,7 +189,7 @@ impl Session {
                     Err(_) => {
                         conn.close_on_drop();
                         return Err(Error::Deadline {
-                            bind: BindName(bind).to_string(),
+                            bind: BindKey::from(bind),
                             table: None,
                             timeout: deadline,
                         });

@@ -139,3 +139,87 @@ impl fmt::Display for BindName<'_> {
         }
     }
 }
+
+/// A bind's key, owned: `None` is the default bind. Errors, reports and recorded queries
+/// hold one, so a caller can match on the key; it prints as [`BindName`] does
+/// (`the default bind`, `bind "auth"`).
+///
+/// ```
+/// use bindery_core::BindKey;
+/// let auth = BindKey::from("auth");
+/// assert_eq!(auth.as_deref(), Some("auth"));
+/// assert_eq!(auth.to_string(), "bind \"auth\"");
+/// assert_eq!(BindKey::DEFAULT.to_string(), "the default bind");
+/// assert_eq!(auth, "auth");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BindKey(Option<String>);
+
+impl BindKey {
+    /// The default bind.
+    pub const DEFAULT: BindKey = BindKey(None);
+
+    /// The key (`None`: the default bind).
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// Whether this is the default bind.
+    pub fn is_default(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The key as an `Option<String>`.
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+
+    /// The key, ready to print.
+    pub fn name(&self) -> BindName<'_> {
+        BindName(self.as_deref())
+    }
+}
+
+impl fmt::Display for BindKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.name().fmt(f)
+    }
+}
+
+impl From<Option<&str>> for BindKey {
+    fn from(key: Option<&str>) -> BindKey {
+        BindKey(key.map(str::to_owned))
+    }
+}
+
+impl From<Option<String>> for BindKey {
+    fn from(key: Option<String>) -> BindKey {
+        BindKey(key)
+    }
+}
+
+impl From<&str> for BindKey {
+    fn from(key: &str) -> BindKey {
+        BindKey(Some(key.to_owned()))
+    }
+}
+
+impl From<BindName<'_>> for BindKey {
+    fn from(name: BindName<'_>) -> BindKey {
+        BindKey::from(name.0)
+    }
+}
+
+/// A named bind equals its key: `error_bind == "auth"`.
+impl PartialEq<&str> for BindKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_deref() == Some(*other)
+    }
+}
+
+/// `bind == None::<&str>` for the default bind, `bind == Some("auth")` for a named one.
+impl PartialEq<Option<&str>> for BindKey {
+    fn eq(&self, other: &Option<&str>) -> bool {
+        self.as_deref() == *other
+    }
+}
