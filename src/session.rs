@@ -12,7 +12,8 @@
 //! connection) can split a commit this way; there is no two-phase commit yet.
 //!
 //! On SQLite a session begins its transaction at its first write to the bind; reads
-//! before that run outside it, on the pool. A commit whose only work is one INSERT sends
+//! before that run outside it, on a connection the session holds until then (or until it
+//! commits or rolls back), which then begins the transaction. A commit whose only work is one INSERT sends
 //! it alone, outside any transaction: one statement is atomic by itself.
 //!
 //! # A failed statement needs a rollback, on every backend
@@ -1014,7 +1015,7 @@ impl Session {
         let deadline = self.db.engine(bind)?.statement_timeout();
         let count = params.len();
         let started = Instant::now();
-        // SQLite: until a session writes to a bind, its reads run on the pool, outside any
+        // SQLite: until a session writes to a bind, its reads run outside any
         // transaction (as Python's sqlite3 module does under SQLAlchemy). A transaction
         // begun by a read would hold a read lock that a later write could not upgrade
         // while another session writes; begun by a write, it waits its turn instead.
