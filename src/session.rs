@@ -493,16 +493,21 @@ impl Session {
                 // More than one statement is no longer atomic alone: use the transaction.
                 run = Run::InTransaction;
             }
-            let batch: Vec<Vec<Value>> = rows.by_ref().take(take).collect();
-            let sql: Arc<str> = if batch.len() == cached.insert_batch.0 {
+            // Each row's values appended whole (a copy of the row, not a value at a time
+            // as `flatten` would), into one vector sized for the batch.
+            let mut values = Vec::with_capacity(take * stored_columns.len());
+            let mut batch_rows = 0;
+            for row in rows.by_ref().take(take) {
+                values.extend(row);
+                batch_rows += 1;
+            }
+            let sql: Arc<str> = if batch_rows == cached.insert_batch.0 {
                 cached.insert_batch.1.clone()
-            } else if batch.len() == 1 {
+            } else if batch_rows == 1 {
                 cached.insert_one.clone()
             } else {
-                insert_statement(dialect, table, batch.len(), returning).into()
+                insert_statement(dialect, table, batch_rows, returning).into()
             };
-            let mut values = Vec::with_capacity(batch.len() * batch.first().map_or(0, Vec::len));
-            values.extend(batch.into_iter().flatten());
             match key_kind {
                 Some(kind) if returning => {
                     let returned = self
