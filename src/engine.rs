@@ -384,7 +384,9 @@ fn sqlite_pool(
             .max_connections(1)
             .min_connections(0)
             .idle_timeout(None)
-            .max_lifetime(None);
+            .max_lifetime(None)
+            // In this process, never dropped: a ping would check nothing (see below).
+            .test_before_acquire(false);
         if let Some(t) = options.acquire_timeout {
             pool = pool.acquire_timeout(t);
         }
@@ -420,5 +422,12 @@ fn sqlite_pool(
             reason: e.to_string(),
         })?;
     }
-    Ok(pool_options::<sqlx::Sqlite>(options, None).connect_lazy_with(connect))
+    let mut pool = pool_options::<sqlx::Sqlite>(options, None);
+    if options.test_before_acquire.is_none() {
+        // A SQLite connection is a file in this process: no network or server to have
+        // dropped it, so sqlx's ping before each acquire checks nothing and costs a round
+        // trip to the connection's worker thread (a statement's worth, for a get).
+        pool = pool.test_before_acquire(false);
+    }
+    Ok(pool.connect_lazy_with(connect))
 }

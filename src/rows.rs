@@ -13,8 +13,12 @@ use crate::{Value, ValueKind};
 /// `$args.add(v)` for every value; typed NULLs for `Value::Null`.
 macro_rules! bind_values {
     ($args:ty, $values:expr) => {{
+        let values: Vec<Value> = $values;
         let mut args = <$args>::default();
-        for value in $values {
+        // One allocation for a multi-row INSERT's thousands of values, not one per
+        // doubling (the size hint is per value; text grows the buffer where it must).
+        args.reserve(values.len(), values.len() * std::mem::size_of::<i64>());
+        for value in values {
             match value {
                 Value::Null(kind) => match kind {
                     ValueKind::SmallInt => args.add(None::<i16>),

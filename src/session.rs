@@ -12,7 +12,8 @@
 //! connection) can split a commit this way; there is no two-phase commit yet.
 //!
 //! On SQLite a session begins its transaction at its first write to the bind; reads
-//! before that run outside it, on the pool. A commit whose only work is one INSERT sends
+//! before that run outside it, on a connection the session holds until then (or until it
+//! commits or rolls back), which then begins the transaction. A commit whose only work is one INSERT sends
 //! it alone, outside any transaction: one statement is atomic by itself.
 //!
 //! # A failed statement needs a rollback, on every backend
@@ -76,6 +77,11 @@ pub struct Session {
     /// Each counts as held by a live session until the session lets it go, so that
     /// `Db::close` knows not to wait for it.
     txs: Vec<(Option<String>, Conn, SessionHold)>,
+    /// SQLite connections held for reads outside any transaction, ordered by bind key:
+    /// a session reads a bind on one connection until it writes there (the connection
+    /// then begins the transaction) or commits or rolls back, so that a get costs one
+    /// statement and not a pool acquire as well.
+    reads: Vec<(Option<String>, PoolConnection<Sqlite>, SessionHold)>,
     /// Inserts not yet sent, per table, in the order their tables were first added to.
     pending: Vec<Pending>,
     /// The bind of the statement that failed, and how: the session needs a rollback.
@@ -264,22 +270,32 @@ macro_rules! on_conn {
 
 /// Reads every row of a statement as values of `kinds`, on any executor of `backend`.
 macro_rules! fetch_rows {
-    ($executor:expr, $backend:ident, $sql:expr, $params:expr, $kinds:expr) => {
+    ($executor:expr, $backend:ident, $sql:expr, $params:expr, $kinds:expr, $at_most_one:expr) => {
         match $backend::arguments($params) {
-            Ok(args) => sqlx::query_with(sqlx::AssertSqlSafe($sql), args)
-                .fetch_all($executor)
-                .await
-                .and_then(|rows| {
-                    rows.iter()
-                        .map(|row| {
-                            $kinds
-                                .iter()
-                                .enumerate()
-                                .map(|(i, kind)| $backend::value(row, i, *kind))
-                                .collect()
-                        })
-                        .collect()
-                }),
+            Ok(args) => {
+                let query = sqlx::query_with(sqlx::AssertSqlSafe($sql), args);
+                if $at_most_one {
+                    // SQLite's worker then stops at the first row and answers at once,
+                    // instead of stepping on to the end and sending that separately.
+                    query
+                        .fetch_optional($executor)
+                        .await
+                        .map(|row| row.into_iter().collect::<Vec<_>>())
+                } else {
+                    query.fetch_all($executor).await
+                }
+            }
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        $kinds
+                            .iter()
+                            .enumerate()
+                            .map(|(i, kind)| $backend::value(row, i, *kind))
+                            .collect()
+                    })
+                    .collect()
+            }),
             Err(e) => Err(sqlx::Error::Encode(e)),
         }
     };
@@ -291,6 +307,7 @@ impl Db {
         Session {
             db: self.clone(),
             txs: Vec::new(),
+            reads: Vec::new(),
             pending: Vec::new(),
             failed: None,
         }
@@ -475,16 +492,21 @@ impl Session {
                 // More than one statement is no longer atomic alone: use the transaction.
                 run = Run::InTransaction;
             }
-            let batch: Vec<Vec<Value>> = rows.by_ref().take(take).collect();
-            let sql: Arc<str> = if batch.len() == cached.insert_batch.0 {
+            // Each row's values appended whole (a copy of the row, not a value at a time
+            // as `flatten` would), into one vector sized for the batch.
+            let mut values = Vec::with_capacity(take * stored_columns.len());
+            let mut batch_rows = 0;
+            for row in rows.by_ref().take(take) {
+                values.extend(row);
+                batch_rows += 1;
+            }
+            let sql: Arc<str> = if batch_rows == cached.insert_batch.0 {
                 cached.insert_batch.1.clone()
-            } else if batch.len() == 1 {
+            } else if batch_rows == 1 {
                 cached.insert_one.clone()
             } else {
-                insert_statement(dialect, table, batch.len(), returning).into()
+                insert_statement(dialect, table, batch_rows, returning).into()
             };
-            let mut values = Vec::with_capacity(batch.len() * batch.first().map_or(0, Vec::len));
-            values.extend(batch.into_iter().flatten());
             match key_kind {
                 Some(kind) if returning => {
                     let returned = self
@@ -560,13 +582,14 @@ impl Session {
         self.flush().await?;
         let sql = self.statements::<M>()?.get.clone();
         let mut rows = self
-            .fetch(
+            .fetch_up_to(
                 M::BIND_KEY,
                 Some(M::TABLE.name),
                 sql,
                 M::key_values(&key),
                 M::KINDS,
                 false,
+                true,
             )
             .await?;
         rows.pop().map(|values| decode::<M>(values)).transpose()
@@ -690,6 +713,8 @@ impl Session {
     /// itself, it needs no BEGIN and no COMMIT.
     pub async fn commit(&mut self) -> Result<(), Error> {
         self.usable(None)?;
+        // Reads held no transaction: their connections simply go back to the pool.
+        self.reads.clear();
         if self.txs.is_empty() && self.is_one_statement()? {
             // The whole commit is one INSERT, atomic by itself: sent alone, it saves the
             // BEGIN and the COMMIT, two round trips of three. If it fails it wrote
@@ -755,6 +780,7 @@ impl Session {
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.clear();
         self.failed = None;
+        self.reads.clear();
         let mut first_error = None;
         for (bind, mut conn, _hold) in std::mem::take(&mut self.txs) {
             let deadline = self.db.engine(bind.as_deref())?.statement_timeout();
@@ -795,6 +821,10 @@ impl Session {
                 conn.discard();
             }
             self.txs.clear();
+            for (_, conn, _) in &mut self.reads {
+                conn.close_on_drop();
+            }
+            self.reads.clear();
             self.pending.clear();
             return Err(Error::Closed {
                 bind: BindKey::from(bind),
@@ -845,7 +875,15 @@ impl Session {
                 let engine = self.db.engine(bind)?;
                 let deadline = engine.statement_timeout();
                 let started = Instant::now();
-                let acquired = Conn::acquire(engine.pool()).await;
+                // A connection this session reads the bind on begins its transaction: a
+                // second one would wait for a pool of one, and is not needed.
+                let acquired = match self
+                    .reads
+                    .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
+                {
+                    Ok(read) => Ok(Conn::Sqlite(self.reads.remove(read).1)),
+                    Err(_) => Conn::acquire(engine.pool()).await,
+                };
                 let mut conn = match acquired {
                     Ok(conn) => conn,
                     Err(source) => {
@@ -954,11 +992,28 @@ impl Session {
         kinds: &[ValueKind],
         write: bool,
     ) -> Result<Vec<Vec<Value>>, Error> {
+        self.fetch_up_to(bind, table, sql, params, kinds, write, false)
+            .await
+    }
+
+    /// [`Session::fetch`]; with `at_most_one`, for a statement that returns at most one
+    /// row (a get by key), whose first row is then its only one.
+    #[allow(clippy::too_many_arguments)] // the statement's parts, passed through as they are
+    async fn fetch_up_to(
+        &mut self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+        sql: Arc<str>,
+        params: Vec<Value>,
+        kinds: &[ValueKind],
+        write: bool,
+        at_most_one: bool,
+    ) -> Result<Vec<Vec<Value>>, Error> {
         self.usable(bind)?;
         let deadline = self.db.engine(bind)?.statement_timeout();
         let count = params.len();
         let started = Instant::now();
-        // SQLite: until a session writes to a bind, its reads run on the pool, outside any
+        // SQLite: until a session writes to a bind, its reads run outside any
         // transaction (as Python's sqlite3 module does under SQLAlchemy). A transaction
         // begun by a read would hold a read lock that a later write could not upgrade
         // while another session writes; begun by a write, it waits its turn instead.
@@ -966,16 +1021,52 @@ impl Session {
             Pool::Sqlite(pool) if !write && !self.has_tx(bind) => Some(pool.clone()),
             _ => None,
         };
+        // Held for the session's next reads, unless the pool has one connection only
+        // (in-memory SQLite): holding it would leave every other session waiting.
+        let hold_read = sqlite_read
+            .as_ref()
+            .is_some_and(|pool| pool.options().get_max_connections() > 1);
         macro_rules! timed_fetch {
             ($conn:expr, $backend:ident) => {
                 tokio::time::timeout(deadline, async {
-                    fetch_rows!($conn, $backend, sql.clone(), params, kinds)
+                    fetch_rows!($conn, $backend, sql.clone(), params, kinds, at_most_one)
                 })
                 .await
                 .map_or(Err(Fault::Deadline), |r| r.map_err(Fault::Database))
             };
         }
         let outcome: Result<Vec<Vec<Value>>, Fault> = match sqlite_read {
+            Some(pool) if hold_read => {
+                let index = match self
+                    .reads
+                    .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
+                {
+                    Ok(index) => Ok(index),
+                    Err(index) => match pool.acquire().await {
+                        Ok(conn) => {
+                            let hold = self.db.engine(bind)?.hold();
+                            self.reads
+                                .insert(index, (bind.map(str::to_owned), conn, hold));
+                            Ok(index)
+                        }
+                        Err(source) => Err(Fault::Database(source)),
+                    },
+                };
+                match index {
+                    Ok(index) => {
+                        let held = &mut self.reads[index].1;
+                        use rows::sqlite as backend;
+                        let outcome = timed_fetch!(&mut **held, backend);
+                        if matches!(outcome, Err(Fault::Deadline)) {
+                            // Cut off mid-statement: closed, never read on again.
+                            let (_, mut held, _) = self.reads.remove(index);
+                            held.close_on_drop();
+                        }
+                        outcome
+                    }
+                    Err(fault) => Err(fault),
+                }
+            }
             Some(pool) => match pool.acquire().await {
                 Ok(mut held) => {
                     use rows::sqlite as backend;
@@ -1030,7 +1121,12 @@ impl Drop for Session {
     /// passes the deadline closes its connection instead.
     fn drop(&mut self) {
         let txs = std::mem::take(&mut self.txs);
-        if txs.is_empty() {
+        // Read connections hold no transaction, but go back to the pool on the runtime too.
+        let reads: Vec<PoolConnection<Sqlite>> = std::mem::take(&mut self.reads)
+            .into_iter()
+            .map(|(_, conn, _hold)| conn)
+            .collect();
+        if txs.is_empty() && reads.is_empty() {
             return;
         }
         // The session lets its connections go now: `Db::close` waits for their rollback.
@@ -1047,6 +1143,7 @@ impl Drop for Session {
         let runtime = self.db.runtime();
         let _context = runtime.enter();
         runtime.spawn(async move {
+            drop(reads);
             for (mut conn, deadline) in conns {
                 let _ = conn.rollback(deadline).await;
             }

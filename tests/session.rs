@@ -815,3 +815,66 @@ fn a_session_dropped_outside_the_runtime_rolls_back() {
     assert_eq!(count, 0);
     runtime.block_on(b.db.close());
 }
+
+/// `Person` rows as the session on `db` counts them now.
+async fn people(db: &Db) -> usize {
+    let mut session = db.session();
+    let n = session.all::<Person>().await.unwrap().len();
+    session.commit().await.unwrap();
+    n
+}
+
+/// On SQLite a session reads on one connection it holds, outside any transaction: another
+/// session still writes and commits meanwhile, the reader sees that commit at its next
+/// read, and its own first write begins the transaction on that same connection.
+#[tokio::test]
+async fn sqlite_reads_on_a_held_connection_see_commits_and_block_no_writer() {
+    let backends = setup(None, "held-read").await.unwrap();
+    let db = &backends.db;
+    let mut reader = db.session();
+    assert_eq!(reader.get::<Person>(1).await.unwrap(), None);
+
+    let mut writer = db.session();
+    writer.add(person("ann", None, 1.0));
+    let committed = tokio::time::timeout(std::time::Duration::from_secs(10), writer.commit());
+    committed
+        .await
+        .expect("a held read blocks no writer")
+        .unwrap();
+
+    let ann = reader.get::<Person>(1).await.unwrap().unwrap();
+    assert_eq!(ann.name, "ann");
+    reader.add(person("bob", None, 2.0));
+    reader.flush().await.unwrap();
+    reader.commit().await.unwrap();
+    assert_eq!(people(db).await, 2);
+    let sql: Vec<String> = db.recorded_queries().into_iter().map(|q| q.sql).collect();
+    assert!(sql.iter().any(|s| s == "BEGIN IMMEDIATE"), "{sql:?}");
+}
+
+/// With a pool of one connection a session does not keep it for its reads: another
+/// session (or the `Db`) would wait for it until the session ends.
+#[tokio::test]
+async fn sqlite_pool_of_one_is_not_held_for_reads() {
+    let dir = ScratchDir::new("one-conn");
+    let config = Config::new()
+        .database_uri("sqlite:///default.db")
+        .bind("auth", "sqlite:///auth.db")
+        .bind("shop", "sqlite:///shop.db")
+        .bind("s", "sqlite:///s.db")
+        .sqlite_base_dir(dir.path())
+        .pool(bindery::PoolOptions {
+            max_connections: Some(1),
+            acquire_timeout: Some(std::time::Duration::from_secs(5)),
+            ..Default::default()
+        });
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    let mut reader = db.session();
+    assert_eq!(reader.get::<Person>(1).await.unwrap(), None);
+    let mut writer = db.session();
+    writer.add(person("ann", None, 1.0));
+    writer.commit().await.unwrap();
+    assert!(reader.get::<Person>(1).await.unwrap().is_some());
+    reader.commit().await.unwrap();
+}

@@ -15,7 +15,10 @@
 //! The two implementations take turns going first, run by run. Prints one JSON line per
 //! implementation and run (bindery's first), then (with `--runs N > 1`) the
 //! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
-//! times).
+//! times). Raw sqlx's `gets_per_s` and `insert_batched_rows_per_s` run on one connection
+//! per bind acquired once for the phase, as a session holds one: the floors. Its
+//! `gets_pool_per_s` and `insert_batched_pool_rows_per_s` acquire a pool connection per
+//! statement instead, for comparison.
 //!
 //! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
@@ -166,17 +169,24 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
         println!("{}", line_with("bindery", args, &bindery, Some(args.runs)));
         println!("{}", line_with("raw-sqlx", args, &raw, Some(args.runs)));
     }
-    println!(
-        "{}",
-        json!({"ratios": {
-            "create_all_s": bindery.create_all_s / raw.create_all_s,
-            "drop_all_s": bindery.drop_all_s / raw.drop_all_s,
-            "gets_per_s": bindery.gets_per_s / raw.gets_per_s,
-            "insert_vs_raw_batched": bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(f64::NAN),
-            "insert_vs_raw_per_row": bindery.insert_rows_per_s / raw.insert_rows_per_s,
-        }})
-    );
+    println!("{}", ratios(&bindery, &raw));
     Ok(())
+}
+
+/// Bindery's figures over raw sqlx's: against the floors (a connection per bind held
+/// for the phase), and, labelled `_pool`, against the variants acquiring a pool connection
+/// per statement.
+fn ratios(bindery: &Metrics, raw: &Metrics) -> serde_json::Value {
+    let nan = f64::NAN;
+    json!({"ratios": {
+        "create_all_s": round(bindery.create_all_s / raw.create_all_s),
+        "drop_all_s": round(bindery.drop_all_s / raw.drop_all_s),
+        "gets_vs_raw_held": round(bindery.gets_per_s / raw.gets_per_s),
+        "gets_vs_raw_pool": round(bindery.gets_per_s / raw.gets_pool_per_s.unwrap_or(nan)),
+        "insert_vs_raw_batched_held": round(bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan)),
+        "insert_vs_raw_batched_pool": round(bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan)),
+        "insert_vs_raw_per_row": round(bindery.insert_rows_per_s / raw.insert_rows_per_s),
+    }})
 }
 
 fn line(implementation: &str, args: &Args, metrics: &Metrics) -> serde_json::Value {
@@ -203,6 +213,12 @@ fn line_with(
     });
     if let Some(batched) = metrics.insert_batched_rows_per_s {
         line["insert_batched_rows_per_s"] = json!(round(batched));
+    }
+    if let Some(batched) = metrics.insert_batched_pool_rows_per_s {
+        line["insert_batched_pool_rows_per_s"] = json!(round(batched));
+    }
+    if let Some(gets) = metrics.gets_pool_per_s {
+        line["gets_pool_per_s"] = json!(round(gets));
     }
     if let Some(runs) = median_of {
         line["median_of"] = json!(runs);

@@ -1,9 +1,15 @@
 //! The floor: the same workload written by hand with raw sqlx, pools picked by hand.
+//!
+//! Two floors for gets and for multi-row inserts: on one connection per bind acquired
+//! once for the loop (what a bindery session does: it holds one connection per bind), the
+//! figures bindery is held to; and on the pool, a connection acquired per statement (with
+//! sqlx's default ping before acquire on the servers), for comparison only.
 
 use std::time::Instant;
 
 use bindery::sqlx::{
-    self, MySqlPool, PgPool, SqlitePool,
+    self, MySql, MySqlPool, PgPool, Postgres, Sqlite, SqlitePool,
+    pool::PoolConnection,
     sqlite::{SqliteConnectOptions, SqliteJournalMode},
 };
 
@@ -18,6 +24,13 @@ enum RawPool {
 }
 
 type Got = Option<(i32, String, i32, f64, Option<String>)>;
+
+/// One connection of a bind's pool, held for a whole phase.
+enum RawConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+}
 
 impl RawPool {
     fn new(url: &str, places: &Places) -> Result<RawPool, String> {
@@ -99,6 +112,14 @@ impl RawPool {
         }
     }
 
+    async fn acquire(&self) -> Result<RawConn, sqlx::Error> {
+        Ok(match self {
+            RawPool::Sqlite(p) => RawConn::Sqlite(p.acquire().await?),
+            RawPool::Postgres(p) => RawConn::Postgres(p.acquire().await?),
+            RawPool::MySql(p) => RawConn::MySql(p.acquire().await?),
+        })
+    }
+
     async fn close(&self) {
         match self {
             RawPool::Sqlite(p) => p.close().await,
@@ -137,7 +158,7 @@ macro_rules! per_row {
 
 /// Multi-row `INSERT … VALUES` of 1,000 rows, each its own statement.
 macro_rules! batched {
-    ($pool:expr, $full:expr, $make:expr, $rows:expr) => {
+    ($executor:expr, $full:expr, $make:expr, $rows:expr) => {
         async {
             let mut start = 0;
             while start < $rows {
@@ -152,7 +173,7 @@ macro_rules! batched {
                     let r = row(i);
                     query = query.bind(r.name).bind(r.qty).bind(r.price).bind(r.note);
                 }
-                query.execute($pool).await?;
+                query.execute($executor).await?;
                 start = end;
             }
             Ok::<(), sqlx::Error>(())
@@ -186,6 +207,41 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
     }
     let create_all_s = started.elapsed().as_secs_f64();
 
+    // Multi-row INSERT … VALUES of 1,000 rows, each statement on its own (autocommit, as
+    // bindery sends a commit of one statement), on one connection per table held for its
+    // statements: the floor. Run right after create_all, into the same empty tables as
+    // bindery's inserts: the servers are still busy with the tables just created, which
+    // later phases would not meet.
+    let started = Instant::now();
+    for table in &tables[..3] {
+        let pool = pool_of(table);
+        let full = pool.insert(table.name, COMMIT_EVERY);
+        let make = |rows: usize| pool.insert(table.name, rows);
+        match pool.acquire().await.map_err(err)? {
+            RawConn::Sqlite(mut c) => batched!(&mut *c, full, make, bench.rows),
+            RawConn::Postgres(mut c) => batched!(&mut *c, full, make, bench.rows),
+            RawConn::MySql(mut c) => batched!(&mut *c, full, make, bench.rows),
+        }
+        .map_err(err)?;
+    }
+    let insert_batched_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
+
+    // The same multi-row INSERTs, a pool connection acquired per statement (for
+    // comparison only; it meets the servers a little less busy than the floor does).
+    let started = Instant::now();
+    for table in &tables[..3] {
+        let pool = pool_of(table);
+        let full = pool.insert(table.name, COMMIT_EVERY);
+        let make = |rows: usize| pool.insert(table.name, rows);
+        match pool {
+            RawPool::Sqlite(p) => batched!(p, full, make, bench.rows),
+            RawPool::Postgres(p) => batched!(p, full, make, bench.rows),
+            RawPool::MySql(p) => batched!(p, full, make, bench.rows),
+        }
+        .map_err(err)?;
+    }
+    let insert_batched_pool_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
+
     // Per-row prepared inserts into the first table of each bind.
     let started = Instant::now();
     for table in &tables[..3] {
@@ -200,14 +256,38 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
     }
     let insert_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
 
-    // Gets with query_as.
+    // Gets with query_as: first on one connection per bind acquired once for the loop
+    // (the floor), then acquiring a pool connection per query.
     let selects: Vec<String> = tables[..3]
         .iter()
         .map(|t| pool_of(t).select(t.name))
         .collect();
+    let plan = bench.get_plan();
+    let started = Instant::now();
+    let mut held = Vec::with_capacity(3);
+    for table in &tables[..3] {
+        held.push(pool_of(table).acquire().await.map_err(err)?);
+    }
+    let mut found = 0;
+    for &(model, id) in &plan {
+        let sql = sqlx::AssertSqlSafe(selects[model].clone());
+        let got: Got = match &mut held[model] {
+            RawConn::Sqlite(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
+            RawConn::Postgres(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
+            RawConn::MySql(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
+        }
+        .map_err(err)?;
+        found += usize::from(got.is_some());
+    }
+    drop(held);
+    let gets_per_s = bench.gets as f64 / started.elapsed().as_secs_f64();
+    if found != bench.gets {
+        return Err(format!("raw sqlx found {found} of {} rows", bench.gets));
+    }
+
     let started = Instant::now();
     let mut found = 0;
-    for (model, id) in bench.get_plan() {
+    for &(model, id) in &plan {
         let sql = sqlx::AssertSqlSafe(selects[model].clone());
         let got: Got = match pool_of(&tables[model]) {
             RawPool::Sqlite(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
@@ -217,25 +297,10 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
         .map_err(err)?;
         found += usize::from(got.is_some());
     }
-    let gets_per_s = bench.gets as f64 / started.elapsed().as_secs_f64();
+    let gets_pool_per_s = bench.gets as f64 / started.elapsed().as_secs_f64();
     if found != bench.gets {
         return Err(format!("raw sqlx found {found} of {} rows", bench.gets));
     }
-
-    // Multi-row INSERT … VALUES of 1,000 rows.
-    let started = Instant::now();
-    for table in &tables[..3] {
-        let pool = pool_of(table);
-        let full = pool.insert(table.name, COMMIT_EVERY);
-        let make = |rows: usize| pool.insert(table.name, rows);
-        match pool {
-            RawPool::Sqlite(p) => batched!(p, full, make, bench.rows),
-            RawPool::Postgres(p) => batched!(p, full, make, bench.rows),
-            RawPool::MySql(p) => batched!(p, full, make, bench.rows),
-        }
-        .map_err(err)?;
-    }
-    let insert_batched_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
 
     // DROP TABLE, one per table, sequentially.
     let started = Instant::now();
@@ -253,7 +318,9 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
         create_all_s,
         insert_rows_per_s,
         insert_batched_rows_per_s: Some(insert_batched_rows_per_s),
+        insert_batched_pool_rows_per_s: Some(insert_batched_pool_rows_per_s),
         gets_per_s,
+        gets_pool_per_s: Some(gets_pool_per_s),
         drop_all_s,
     })
 }

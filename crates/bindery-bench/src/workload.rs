@@ -68,9 +68,16 @@ pub(crate) fn row(i: usize) -> Row {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Metrics {
     pub(crate) create_all_s: f64,
+    /// Bindery: `add_all` and `commit`. Raw: per-row prepared inserts in transactions.
     pub(crate) insert_rows_per_s: f64,
+    /// Raw only: multi-row INSERTs on one connection per table, held for its statements.
     pub(crate) insert_batched_rows_per_s: Option<f64>,
+    /// Raw only: the same multi-row INSERTs, a pool connection acquired per statement.
+    pub(crate) insert_batched_pool_rows_per_s: Option<f64>,
+    /// Bindery: one session's gets. Raw: on one connection per bind held for the loop.
     pub(crate) gets_per_s: f64,
+    /// Raw only: the same gets, a pool connection acquired per query.
+    pub(crate) gets_pool_per_s: Option<f64>,
     pub(crate) drop_all_s: f64,
 }
 
@@ -91,14 +98,18 @@ impl Metrics {
     /// The median of each figure over several runs.
     pub(crate) fn median(runs: &[Metrics]) -> Metrics {
         let of = |f: fn(&Metrics) -> f64| median(runs.iter().map(f).collect());
+        // A figure only one implementation has: the median when every run has it.
+        let of_some = |f: fn(&Metrics) -> Option<f64>| {
+            let values: Option<Vec<f64>> = runs.iter().map(f).collect();
+            values.map(median)
+        };
         Metrics {
             create_all_s: of(|m| m.create_all_s),
             insert_rows_per_s: of(|m| m.insert_rows_per_s),
-            insert_batched_rows_per_s: runs
-                .iter()
-                .all(|m| m.insert_batched_rows_per_s.is_some())
-                .then(|| of(|m| m.insert_batched_rows_per_s.unwrap_or(f64::NAN))),
+            insert_batched_rows_per_s: of_some(|m| m.insert_batched_rows_per_s),
+            insert_batched_pool_rows_per_s: of_some(|m| m.insert_batched_pool_rows_per_s),
             gets_per_s: of(|m| m.gets_per_s),
+            gets_pool_per_s: of_some(|m| m.gets_pool_per_s),
             drop_all_s: of(|m| m.drop_all_s),
         }
     }
@@ -206,7 +217,9 @@ impl Bench {
             create_all_s,
             insert_rows_per_s,
             insert_batched_rows_per_s: None,
+            insert_batched_pool_rows_per_s: None,
             gets_per_s,
+            gets_pool_per_s: None,
             drop_all_s,
         })
     }
