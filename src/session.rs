@@ -36,6 +36,7 @@
 //! (never handed back to the pool): a hung server or a frozen network cannot hold a
 //! session for ever.
 
+mod transaction;
 mod values;
 
 use std::sync::Arc;
@@ -86,6 +87,8 @@ pub struct Session {
     pending: Vec<Pending>,
     /// The bind of the statement that failed, and how: the session needs a rollback.
     failed: Option<(Option<String>, &'static str)>,
+    /// How many nested transactions (savepoints) are open.
+    depth: usize,
 }
 
 /// A pooled connection a session holds for one bind, with a transaction open on it.
@@ -122,6 +125,22 @@ impl Conn {
     /// Runs BEGIN, COMMIT or ROLLBACK (over the simple protocol) within `deadline`.
     async fn control(&mut self, sql: &'static str, deadline: Duration) -> Result<(), Fault> {
         let run = async {
+            match self {
+                Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+                Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+                Conn::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+            }
+        };
+        match tokio::time::timeout(deadline, run).await {
+            Ok(result) => result.map_err(Fault::Database),
+            Err(_) => Err(Fault::Deadline),
+        }
+    }
+
+    /// Runs a statement of the session's own making (a SAVEPOINT) within `deadline`.
+    async fn control_text(&mut self, sql: &str, deadline: Duration) -> Result<(), Fault> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let run = async move {
             match self {
                 Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
                 Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
@@ -310,6 +329,7 @@ impl Db {
             reads: Vec::new(),
             pending: Vec::new(),
             failed: None,
+            depth: 0,
         }
     }
 

@@ -186,3 +186,80 @@ async fn a_slow_statement_passes_the_deadline(db: &Db) {
     next.commit().await.unwrap();
     assert_eq!(names(db).await, ["next"]);
 }
+
+on_every_backend!(db_transaction_commits_on_ok_and_rolls_back_on_err);
+
+/// `db.transaction(…)` commits what the closure wrote when it returns `Ok`, and nothing
+/// when it returns `Err`.
+async fn db_transaction_commits_on_ok_and_rolls_back_on_err(db: &Db) {
+    let kept = db
+        .transaction(async |tx| tx.insert(item("kept")).await)
+        .await
+        .unwrap();
+    assert!(kept.id > 0);
+    let refused: Result<(), Error> = db
+        .transaction(async |tx| {
+            tx.insert(item("refused")).await?;
+            tx.add(item("queued"));
+            Err(Error::NoDefaultBind)
+        })
+        .await;
+    assert!(matches!(refused, Err(Error::NoDefaultBind)), "{refused:?}");
+    assert_eq!(names(db).await, ["kept"]);
+}
+
+on_every_backend!(a_nested_transaction_rolled_back_keeps_the_outer_rows);
+
+/// A nested transaction that fails — by the closure's own error, or by a statement that
+/// fails (a UNIQUE violation, which aborts the whole transaction on PostgreSQL) — undoes
+/// only its own rows; the outer transaction goes on and commits.
+async fn a_nested_transaction_rolled_back_keeps_the_outer_rows(db: &Db) {
+    let outcome: Result<(), Error> = db
+        .transaction(async |tx| {
+            tx.insert(item("outer")).await?;
+            let inner: Result<(), Error> = tx
+                .transaction(async |inner| {
+                    inner.insert(item("inner")).await?;
+                    Err(Error::NoDefaultBind)
+                })
+                .await;
+            assert!(matches!(inner, Err(Error::NoDefaultBind)), "{inner:?}");
+            let clash = tx
+                .transaction(async |inner| inner.insert(item("outer")).await)
+                .await;
+            assert!(matches!(clash, Err(Error::Constraint { .. })), "{clash:?}");
+            assert!(!tx.needs_rollback(), "the savepoint took the failure back");
+            let kept = tx.transaction(async |inner| inner.insert(item("nested ok")).await);
+            kept.await?;
+            tx.insert(item("after")).await?;
+            Ok(())
+        })
+        .await;
+    outcome.unwrap();
+    assert_eq!(names(db).await, ["after", "nested ok", "outer"]);
+}
+
+on_every_backend!(a_panic_in_a_transaction_rolls_it_back);
+
+/// A closure that panics leaves nothing: the dropped session rolls back.
+async fn a_panic_in_a_transaction_rolls_it_back(db: &Db) {
+    let panicking = db.clone();
+    let joined = tokio::spawn(async move {
+        panicking
+            .transaction(async |tx| {
+                tx.insert(item("panicked")).await?;
+                if tx.needs_rollback() {
+                    return Ok::<(), Error>(());
+                }
+                panic!("the work panics after its insert");
+            })
+            .await
+    })
+    .await;
+    assert!(joined.unwrap_err().is_panic());
+    assert!(names(db).await.is_empty());
+    // Its rollback freed the bind: a write goes through (on SQLite it needs the lock).
+    db.transaction(async |tx| tx.insert(item("next")).await)
+        .await
+        .unwrap();
+}
