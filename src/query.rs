@@ -1,35 +1,78 @@
-//! `session.query::<M>()`: filter, order and page a model's rows on its bind.
+//! Queries over a model's rows on its bind: [`Find`], a value that runs on a session, a
+//! `Db` or a transaction, and `session.query::<M>()`, the same bound to one session.
 
+use crate::db::Db;
 use crate::error::Error;
 use crate::session::{Session, decode};
 use crate::{Filter, Model, Order, Select, Value};
 
-/// A query over model `M`, built from [`Session::query`]. Filters come from the column
-/// handles the derive makes: `User::COLUMNS.name.eq("ann")`.
+/// A query over model `M` built once, as a value, and run on any executor: a
+/// [`Session`] (in its transaction of the bind), a [`Db`] (autocommit: a pure read sends
+/// no BEGIN or COMMIT), or the session inside [`Db::transaction`]. SeaORM's
+/// `Entity::find()`.
+///
+/// ```no_run
+/// # use bindery::{Db, Error, Model};
+/// # #[derive(Model)] struct User { #[model(primary_key)] id: i64, name: String }
+/// # async fn run(db: Db) -> Result<(), Error> {
+/// let anns = bindery::find::<User>().filter(User::COLUMNS.name.eq("ann"));
+/// let on_db = anns.all(&db).await?;
+/// let mut session = db.session();
+/// let in_session = anns.all(&mut session).await?;
+/// let in_tx = db.transaction(async |tx| anns.count(tx).await).await?;
+/// # Ok(()) }
+/// ```
 #[must_use = "a query does nothing until `all`, `first`, `one` or `count` runs it"]
-pub struct Query<'s, M: Model> {
-    session: &'s mut Session,
+pub struct Find<M: Model> {
     select: Select<M>,
 }
 
-// The session's entry to queries lives here, with the queries, so that the session
-// module does not import the module that imports it.
-impl Session {
-    /// A query over model `M`'s rows: filter, order, page, then `all`, `first`, `one` or
-    /// `count`.
-    pub fn query<M: Model>(&mut self) -> Query<'_, M> {
-        Query::new(self)
+impl<M: Model> Clone for Find<M> {
+    fn clone(&self) -> Find<M> {
+        Find {
+            select: self.select.clone(),
+        }
     }
 }
 
-impl<'s, M: Model> Query<'s, M> {
-    pub(crate) fn new(session: &'s mut Session) -> Query<'s, M> {
-        Query {
-            session,
-            select: Select::default(),
-        }
+impl<M: Model> std::fmt::Debug for Find<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Find")
+            .field("model", &M::TABLE.rust_type)
+            .field("select", &self.select)
+            .finish()
     }
+}
 
+/// Every row of model `M`, to be narrowed with `filter`, `order_by`, `limit`, `offset`.
+pub fn find<M: Model>() -> Find<M> {
+    Find {
+        select: Select::default(),
+    }
+}
+
+/// Where a query value runs: `&mut Session` (or the `tx` of [`Db::transaction`]) or `&Db`.
+#[derive(Debug)]
+pub enum On<'a> {
+    /// In the session's transaction of the model's bind.
+    Session(&'a mut Session),
+    /// On a pooled connection of the model's bind, outside any transaction.
+    Db(&'a Db),
+}
+
+impl<'a> From<&'a mut Session> for On<'a> {
+    fn from(session: &'a mut Session) -> On<'a> {
+        On::Session(session)
+    }
+}
+
+impl<'a> From<&'a Db> for On<'a> {
+    fn from(db: &'a Db) -> On<'a> {
+        On::Db(db)
+    }
+}
+
+impl<M: Model> Find<M> {
     /// Keeps the rows that match; every filter given must hold.
     pub fn filter(mut self, filter: Filter<M>) -> Self {
         self.select.filter(filter);
@@ -55,31 +98,28 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     /// Every matching row.
-    pub async fn all(self) -> Result<Vec<M>, Error> {
-        let rows = self.session.run_select(&self.select, false).await?;
+    pub async fn all<'a>(&self, on: impl Into<On<'a>>) -> Result<Vec<M>, Error> {
+        let rows = run(on.into(), &self.select, false).await?;
         rows.into_iter().map(decode::<M>).collect()
     }
 
     /// The first matching row, if any.
-    pub async fn first(mut self) -> Result<Option<M>, Error> {
-        self.select.limit(1);
-        let mut rows = self.session.run_select(&self.select, false).await?;
+    pub async fn first<'a>(&self, on: impl Into<On<'a>>) -> Result<Option<M>, Error> {
+        let mut select = self.select.clone();
+        select.limit(1);
+        let mut rows = run(on.into(), &select, false).await?;
         rows.pop().map(decode::<M>).transpose()
     }
 
     /// The one matching row; an error when there is none or more than one.
-    pub async fn one(mut self) -> Result<M, Error> {
-        self.select.limit(2);
-        let mut rows = self.session.run_select(&self.select, false).await?;
-        let found = match rows.len() {
-            1 => {
-                return rows
-                    .pop()
-                    .map(decode::<M>)
-                    .unwrap_or_else(|| unreachable_none::<M>());
-            }
-            0 => "none",
-            _ => "more than one",
+    pub async fn one<'a>(&self, on: impl Into<On<'a>>) -> Result<M, Error> {
+        let mut select = self.select.clone();
+        select.limit(2);
+        let mut rows = run(on.into(), &select, false).await?;
+        let found = match (rows.pop(), rows.is_empty()) {
+            (Some(row), true) => return decode::<M>(row),
+            (None, _) => "none",
+            (Some(_), false) => "more than one",
         };
         Err(Error::NotOne {
             bind: M::TABLE.bind().into(),
@@ -89,8 +129,8 @@ impl<'s, M: Model> Query<'s, M> {
     }
 
     /// How many rows match (after limit and offset, if given).
-    pub async fn count(self) -> Result<u64, Error> {
-        let rows = self.session.run_select(&self.select, true).await?;
+    pub async fn count<'a>(&self, on: impl Into<On<'a>>) -> Result<u64, Error> {
+        let rows = run(on.into(), &self.select, true).await?;
         let count = rows
             .first()
             .and_then(|row| row.first())
@@ -100,11 +140,86 @@ impl<'s, M: Model> Query<'s, M> {
     }
 }
 
-/// `rows.len() == 1` was checked just before: this cannot happen, and is no panic.
-fn unreachable_none<M: Model>() -> Result<M, Error> {
-    Err(Error::NotOne {
-        bind: M::TABLE.bind().into(),
-        model: M::TABLE.rust_type,
-        found: "none",
-    })
+async fn run<M: Model>(
+    on: On<'_>,
+    select: &Select<M>,
+    count: bool,
+) -> Result<Vec<Vec<Value>>, Error> {
+    match on {
+        On::Session(session) => session.run_select(select, count).await,
+        On::Db(db) => db.run_select(select, count).await,
+    }
+}
+
+/// A query over model `M` bound to a session, built from [`Session::query`]: a [`Find`]
+/// that runs in that session. Filters come from the column handles the derive makes:
+/// `User::COLUMNS.name.eq("ann")`.
+#[must_use = "a query does nothing until `all`, `first`, `one` or `count` runs it"]
+pub struct Query<'s, M: Model> {
+    session: &'s mut Session,
+    find: Find<M>,
+}
+
+// The session's entry to queries lives here, with the queries, so that the session
+// module does not import the module that imports it.
+impl Session {
+    /// A query over model `M`'s rows: filter, order, page, then `all`, `first`, `one` or
+    /// `count`.
+    pub fn query<M: Model>(&mut self) -> Query<'_, M> {
+        Query {
+            session: self,
+            find: find::<M>(),
+        }
+    }
+}
+
+impl<M: Model> Query<'_, M> {
+    /// Keeps the rows that match; every filter given must hold.
+    pub fn filter(mut self, filter: Filter<M>) -> Self {
+        self.find = self.find.filter(filter);
+        self
+    }
+
+    /// Orders the rows; later orderings break ties of earlier ones.
+    pub fn order_by(mut self, order: Order<M>) -> Self {
+        self.find = self.find.order_by(order);
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.find = self.find.limit(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.find = self.find.offset(n);
+        self
+    }
+
+    /// The query as a value, to run again elsewhere.
+    pub fn into_find(self) -> Find<M> {
+        self.find
+    }
+
+    /// Every matching row.
+    pub async fn all(self) -> Result<Vec<M>, Error> {
+        self.find.all(self.session).await
+    }
+
+    /// The first matching row, if any.
+    pub async fn first(self) -> Result<Option<M>, Error> {
+        self.find.first(self.session).await
+    }
+
+    /// The one matching row; an error when there is none or more than one.
+    pub async fn one(self) -> Result<M, Error> {
+        self.find.one(self.session).await
+    }
+
+    /// How many rows match (after limit and offset, if given).
+    pub async fn count(self) -> Result<u64, Error> {
+        self.find.count(self.session).await
+    }
 }

@@ -337,6 +337,48 @@ impl Db {
     pub fn pool_for<M: Model>(&self) -> Result<&Pool, Error> {
         Ok(self.engine(M::BIND_KEY)?.pool())
     }
+
+    /// Runs a rendered SELECT of model `M` on its own pooled connection, outside any
+    /// transaction: a pure read needs no BEGIN and no COMMIT (the query values' executor).
+    pub(crate) async fn run_select<M: Model>(
+        &self,
+        select: &Select<M>,
+        count: bool,
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        let (bind, table) = (M::BIND_KEY, Some(M::TABLE.name));
+        if self.is_closed() {
+            return Err(Error::Closed { bind: bind.into() });
+        }
+        let engine = self.engine(bind)?;
+        let (dialect, deadline) = (engine.dialect(), engine.statement_timeout());
+        values::check_filter(select, dialect)?;
+        let (sql, params) = select.render(dialect, M::TABLE, count);
+        let sql: Arc<str> = sql.into();
+        let kinds: &[ValueKind] = if count {
+            &[ValueKind::BigInt]
+        } else {
+            M::KINDS
+        };
+        let (count_params, started) = (params.len(), Instant::now());
+        let mut held = Conn::acquire(engine.pool())
+            .await
+            .map_err(|e| Error::database_on(BindName(bind), table, e))?;
+        let outcome = on_conn!(&mut held, |conn, backend| {
+            tokio::time::timeout(deadline, async {
+                fetch_rows!(conn, backend, sql.clone(), params, kinds, false)
+            })
+            .await
+        });
+        self.recorder()
+            .record(bind, &sql, count_params, started.elapsed());
+        match outcome {
+            Ok(rows) => rows.map_err(|e| Error::database_on(BindName(bind), table, e)),
+            Err(_) => {
+                held.discard();
+                Err(Fault::Deadline.into_error(bind, table, deadline))
+            }
+        }
+    }
 }
 
 impl Session {

@@ -263,3 +263,58 @@ async fn a_panic_in_a_transaction_rolls_it_back(db: &Db) {
         .await
         .unwrap();
 }
+
+on_every_backend!(a_query_value_runs_on_a_session_a_db_and_a_transaction);
+
+/// One query, built once, run on a `Db` (a pure read: no BEGIN, no COMMIT recorded), on a
+/// session and inside `db.transaction`, with the same answer each time.
+async fn a_query_value_runs_on_a_session_a_db_and_a_transaction(db: &Db) {
+    db.transaction(async |tx| {
+        tx.add_all([item("ann"), item("bob"), item("cy")]);
+        Ok::<(), Error>(())
+    })
+    .await
+    .unwrap();
+    let c = Item::COLUMNS;
+    let not_bob = bindery::find::<Item>()
+        .filter(c.name.ne("bob"))
+        .order_by(c.name.desc());
+    let names = |items: Vec<Item>| items.into_iter().map(|i| i.name).collect::<Vec<_>>();
+
+    db.take_recorded_queries();
+    assert_eq!(names(not_bob.all(db).await.unwrap()), ["cy", "ann"]);
+    let recorded: Vec<String> = db
+        .take_recorded_queries()
+        .into_iter()
+        .map(|q| q.sql)
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:#?}");
+    assert!(recorded[0].starts_with("SELECT"), "{recorded:#?}");
+
+    let mut session = db.session();
+    assert_eq!(
+        names(not_bob.all(&mut session).await.unwrap()),
+        ["cy", "ann"]
+    );
+    assert_eq!(not_bob.count(&mut session).await.unwrap(), 2);
+    session.commit().await.unwrap();
+    let in_tx = db
+        .transaction(async |tx| {
+            let first = not_bob.first(&mut *tx).await?;
+            let one = not_bob.clone().filter(c.name.eq("ann")).one(tx).await?;
+            Ok::<_, Error>((first.map(|i| i.name), one.name))
+        })
+        .await
+        .unwrap();
+    assert_eq!(in_tx, (Some("cy".to_owned()), "ann".to_owned()));
+    let none = not_bob
+        .clone()
+        .filter(c.name.eq("bob"))
+        .one(db)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(none, Error::NotOne { found: "none", .. }),
+        "{none}"
+    );
+}

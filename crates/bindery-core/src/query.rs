@@ -349,6 +349,17 @@ impl<M> Default for Select<M> {
     }
 }
 
+impl<M> Clone for Select<M> {
+    fn clone(&self) -> Select<M> {
+        Select {
+            filter: self.filter.clone(),
+            order: self.order.clone(),
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
 impl<M> fmt::Debug for Select<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Select")
