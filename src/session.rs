@@ -122,24 +122,13 @@ impl Conn {
         }
     }
 
-    /// Runs BEGIN, COMMIT or ROLLBACK (over the simple protocol) within `deadline`.
-    async fn control(&mut self, sql: &'static str, deadline: Duration) -> Result<(), Fault> {
-        let run = async {
-            match self {
-                Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-                Conn::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-                Conn::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-            }
-        };
-        match tokio::time::timeout(deadline, run).await {
-            Ok(result) => result.map_err(Fault::Database),
-            Err(_) => Err(Fault::Deadline),
-        }
-    }
-
-    /// Runs a statement of the session's own making (a SAVEPOINT) within `deadline`.
-    async fn control_text(&mut self, sql: &str, deadline: Duration) -> Result<(), Fault> {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    /// Runs BEGIN, COMMIT, ROLLBACK or a SAVEPOINT statement (over the simple protocol)
+    /// within `deadline`.
+    async fn control(
+        &mut self,
+        sql: impl sqlx::SqlSafeStr + Send,
+        deadline: Duration,
+    ) -> Result<(), Fault> {
         let run = async move {
             match self {
                 Conn::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),

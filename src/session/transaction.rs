@@ -143,7 +143,10 @@ impl Session {
                 continue;
             };
             let started = Instant::now();
-            let result = self.txs[index].1.control_text(&sql, deadline).await;
+            let result = self.txs[index]
+                .1
+                .control(sqlx::AssertSqlSafe(sql.clone()), deadline)
+                .await;
             self.recorder().record(bind, &sql, 0, started.elapsed());
             if let Err(fault) = result {
                 if matches!(fault, Fault::Deadline) {
