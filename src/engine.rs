@@ -15,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
 use crate::url::DatabaseUrl;
-use crate::{BindName, Dialect};
+use crate::{BindKey, BindName, Dialect};
 
 /// MySQL drops connections idle for 8 hours; Flask-SQLAlchemy recycles them after 2.
 const MYSQL_MAX_LIFETIME: Duration = Duration::from_secs(7200);
@@ -63,9 +63,67 @@ impl Drop for SessionHold {
     }
 }
 
+/// Why a statement did not complete.
+pub(crate) enum Fault {
+    /// The database (or the connection) reported an error.
+    Database(sqlx::Error),
+    /// No answer within the statement timeout.
+    Deadline,
+}
+
+impl Fault {
+    pub(crate) fn into_error(
+        self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+        timeout: Duration,
+    ) -> crate::Error {
+        match self {
+            Fault::Database(source) => crate::Error::database_on(BindName(bind), table, source),
+            Fault::Deadline => crate::Error::Deadline {
+                bind: BindKey::from(bind),
+                table,
+                timeout,
+            },
+        }
+    }
+
+    /// The fault as sqlx's error, for callers that report sqlx errors: a deadline is an
+    /// I/O time-out saying so.
+    pub(crate) fn into_sqlx(self, deadline: Duration) -> sqlx::Error {
+        match self {
+            Fault::Database(source) => source,
+            Fault::Deadline => deadline_passed(deadline),
+        }
+    }
+}
+
 /// Runs `work` on one connection of `pool` within `deadline`. If the deadline passes, the
 /// connection is closed, never returned to the pool (where it would wait, mid-answer, for
-/// a hung server), and the error is an I/O time-out saying so.
+/// a hung server).
+pub(crate) async fn within_deadline<DB, T, F>(
+    pool: &sqlx::Pool<DB>,
+    deadline: Duration,
+    work: F,
+) -> Result<T, Fault>
+where
+    DB: sqlx::Database,
+    F: for<'c> FnOnce(
+        &'c mut DB::Connection,
+    ) -> futures_util::future::BoxFuture<'c, Result<T, sqlx::Error>>,
+{
+    let mut conn = pool.acquire().await.map_err(Fault::Database)?;
+    match tokio::time::timeout(deadline, work(&mut conn)).await {
+        Ok(result) => result.map_err(Fault::Database),
+        Err(_) => {
+            conn.close_on_drop();
+            Err(Fault::Deadline)
+        }
+    }
+}
+
+/// [`within_deadline`], for callers that report sqlx errors: a passed deadline is an I/O
+/// time-out saying so.
 pub(crate) async fn bounded<DB, T, F>(
     pool: &sqlx::Pool<DB>,
     deadline: Duration,
@@ -77,14 +135,9 @@ where
         &'c mut DB::Connection,
     ) -> futures_util::future::BoxFuture<'c, Result<T, sqlx::Error>>,
 {
-    let mut conn = pool.acquire().await?;
-    match tokio::time::timeout(deadline, work(&mut conn)).await {
-        Ok(result) => result,
-        Err(_) => {
-            conn.close_on_drop();
-            Err(deadline_passed(deadline))
-        }
-    }
+    within_deadline(pool, deadline, work)
+        .await
+        .map_err(|fault| fault.into_sqlx(deadline))
 }
 
 /// The error of a statement that passed `deadline` outside a session.
@@ -314,31 +367,20 @@ impl Engine {
     pub async fn ping(&self) -> Result<Duration, crate::Error> {
         let started = Instant::now();
         let deadline = self.statement_timeout;
-        let timed_out = || crate::Error::Deadline {
-            bind: self.bind().into(),
-            table: None,
-            timeout: deadline,
-        };
-        let failed = |e| crate::Error::database(self.bind(), e);
         macro_rules! ping {
-            ($pool:expr) => {{
-                let mut conn = $pool.acquire().await.map_err(failed)?;
-                match tokio::time::timeout(deadline, sqlx::raw_sql("SELECT 1").execute(&mut *conn))
-                    .await
-                {
-                    Ok(result) => result.map(drop).map_err(failed)?,
-                    Err(_) => {
-                        conn.close_on_drop();
-                        return Err(timed_out());
-                    }
-                }
-            }};
+            ($pool:expr) => {
+                within_deadline($pool, deadline, |conn| {
+                    Box::pin(async move { sqlx::raw_sql("SELECT 1").execute(conn).await.map(drop) })
+                })
+                .await
+            };
         }
-        match &self.pool {
+        let outcome = match &self.pool {
             Pool::Sqlite(pool) => ping!(pool),
             Pool::Postgres(pool) => ping!(pool),
             Pool::MySql(pool) => ping!(pool),
-        }
+        };
+        outcome.map_err(|fault| fault.into_error(self.key(), None, deadline))?;
         Ok(started.elapsed())
     }
 }

@@ -46,7 +46,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{MySql, Postgres, Sqlite};
 
 use crate::db::Db;
-use crate::engine::{Pool, SessionHold};
+use crate::engine::{Fault, Pool, SessionHold, within_deadline};
 use crate::error::Error;
 use crate::record::Recorder;
 use crate::rows;
@@ -173,31 +173,7 @@ impl Conn {
     }
 }
 
-/// Why a statement did not complete.
-enum Fault {
-    /// The database (or the connection) reported an error.
-    Database(sqlx::Error),
-    /// No answer within the statement timeout.
-    Deadline,
-}
-
 impl Fault {
-    fn into_error(
-        self,
-        bind: Option<&str>,
-        table: Option<&'static str>,
-        timeout: Duration,
-    ) -> Error {
-        match self {
-            Fault::Database(source) => Error::database_on(BindName(bind), table, source),
-            Fault::Deadline => Error::Deadline {
-                bind: BindKey::from(bind),
-                table,
-                timeout,
-            },
-        }
-    }
-
     /// The error of a failed COMMIT: when no answer came, the outcome is unknown.
     fn into_commit_error(self, bind: Option<&str>, timeout: Duration) -> Error {
         let reason = match &self {
@@ -349,24 +325,26 @@ impl Db {
             M::KINDS
         };
         let (count_params, started) = (params.len(), Instant::now());
-        let mut held = Conn::acquire(engine.pool())
-            .await
-            .map_err(|e| Error::database_on(BindName(bind), table, e))?;
-        let outcome = on_conn!(&mut held, |conn, backend| {
-            tokio::time::timeout(deadline, async {
-                fetch_rows!(conn, backend, sql.clone(), params, kinds, false)
-            })
-            .await
-        });
+        let statement = sql.clone();
+        macro_rules! read {
+            ($pool:expr, $backend:ident) => {
+                within_deadline($pool, deadline, |conn| {
+                    Box::pin(async move {
+                        use rows::$backend as backend;
+                        fetch_rows!(conn, backend, statement, params, kinds, false)
+                    })
+                })
+                .await
+            };
+        }
+        let outcome = match engine.pool() {
+            Pool::Sqlite(pool) => read!(pool, sqlite),
+            Pool::Postgres(pool) => read!(pool, postgres),
+            Pool::MySql(pool) => read!(pool, mysql),
+        };
         self.recorder()
             .record(bind, &sql, count_params, started.elapsed());
-        match outcome {
-            Ok(rows) => rows.map_err(|e| Error::database_on(BindName(bind), table, e)),
-            Err(_) => {
-                held.discard();
-                Err(Fault::Deadline.into_error(bind, table, deadline))
-            }
-        }
+        outcome.map_err(|fault| fault.into_error(bind, table, deadline))
     }
 }
 
