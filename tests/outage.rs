@@ -236,19 +236,32 @@ async fn a_private_mariadb_dies_or_hangs() {
     a_stopped_mariadb_fails_the_open_transaction(&mut maria).await;
 }
 
-async fn a_bind_dies_and_comes_back(maria: &mut OwnMariaDb) {
-    maria.ready("shop").await;
-    let Some(auth) = ScratchDb::new(Server::Postgres, "outage_auth").await else {
-        return;
-    };
-    let dir = ScratchDir::new("outage");
+/// The default bind on SQLite, `auth` on a scratch PostgreSQL database, `shop` on
+/// database `shop` of the test's own MariaDB with short bounds; every table created. The
+/// scratch database and folder live as long as the returned guards.
+async fn three_binds(
+    maria: &OwnMariaDb,
+    shop: &str,
+    tag: &str,
+) -> Option<(Db, ScratchDb, ScratchDir)> {
+    maria.ready(shop).await;
+    let auth = ScratchDb::new(Server::Postgres, &format!("{tag}_auth")).await?;
+    let dir = ScratchDir::new(tag);
     let config = Config::new()
         .database_uri("sqlite:///default.db")
         .bind("auth", auth.url())
-        .bind_with("shop", &maria.url("shop"), fast())
+        .bind_with("shop", &maria.url(shop), fast())
+        .ddl_lock_timeout(Duration::from_secs(1))
         .sqlite_base_dir(dir.path());
     let db = Db::build(config).unwrap();
     db.create_all(Binds::All).await.unwrap();
+    Some((db, auth, dir))
+}
+
+async fn a_bind_dies_and_comes_back(maria: &mut OwnMariaDb) {
+    let Some((db, _auth, _dir)) = three_binds(maria, "shop", "outage").await else {
+        return;
+    };
 
     let mut committed = [0_u64; 3];
     let binds = ["default", "auth", "shop"];
@@ -448,19 +461,9 @@ async fn pump(
 }
 
 async fn a_stopped_mariadb_fails_the_open_transaction(maria: &mut OwnMariaDb) {
-    maria.ready("shop_hung").await;
-    let Some(auth) = ScratchDb::new(Server::Postgres, "hung_auth").await else {
+    let Some((db, _auth, _dir)) = three_binds(maria, "shop_hung", "hung").await else {
         return;
     };
-    let dir = ScratchDir::new("hung");
-    let config = Config::new()
-        .database_uri("sqlite:///default.db")
-        .bind("auth", auth.url())
-        .bind_with("shop", &maria.url("shop_hung"), fast())
-        .ddl_lock_timeout(Duration::from_secs(1))
-        .sqlite_base_dir(dir.path());
-    let db = Db::build(config).unwrap();
-    db.create_all(Binds::All).await.unwrap();
     a_hung_bind(&db, "shop", maria).await;
     db.close().await;
 }
