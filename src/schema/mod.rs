@@ -264,12 +264,7 @@ async fn sqlite(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(|e| (None, e, true))?;
-    let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::Sqlite))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|e| (None, e, true))?;
-    let plan = Plan::new(tables, operation, &existing);
-    run_script::<sqlx::Sqlite>(&mut *tx, &plan.steps(Dialect::Sqlite, operation)).await?;
+    let plan = plan_and_run::<sqlx::Sqlite>(&mut *tx, Dialect::Sqlite, tables, operation).await?;
     tx.commit().await.map_err(|e| (None, e, true))?;
     Ok((plan, Vec::new()))
 }
@@ -328,14 +323,33 @@ async fn postgres_attempt(
         .await
         .map_err(|e| (None, e, true))?;
     // Read committed: this read sees every table committed before the lock was granted.
-    let existing: Vec<String> = sqlx::query_scalar(tables_query(Dialect::Postgres))
-        .fetch_all(&mut *tx)
+    let plan =
+        plan_and_run::<sqlx::Postgres>(&mut *tx, Dialect::Postgres, tables, operation).await?;
+    tx.commit().await.map_err(|e| (None, e, true))?;
+    Ok((plan, Vec::new()))
+}
+
+/// Inside a bind's transaction (its schema lock held): reads which tables exist, plans
+/// what `operation` changes, and runs it as one script.
+async fn plan_and_run<DB>(
+    conn: &mut DB::Connection,
+    dialect: Dialect,
+    tables: &[&'static TableInfo],
+    operation: SchemaOperation,
+) -> Result<Plan, Failed>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    (String,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let existing: Vec<String> = sqlx::query_scalar::<DB, String>(tables_query(dialect))
+        .fetch_all(&mut *conn)
         .await
         .map_err(|e| (None, e, true))?;
     let plan = Plan::new(tables, operation, &existing);
-    run_script::<sqlx::Postgres>(&mut *tx, &plan.steps(Dialect::Postgres, operation)).await?;
-    tx.commit().await.map_err(|e| (None, e, true))?;
-    Ok((plan, Vec::new()))
+    run_script::<DB>(conn, &plan.steps(dialect, operation)).await?;
+    Ok(plan)
 }
 
 /// Runs every statement of `batch` on `conn` (inside the caller's transaction), as one
