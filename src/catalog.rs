@@ -1,7 +1,8 @@
 //! What a bind's database holds, read from its own catalog: the tables of the current
 //! schema (PostgreSQL), database (MySQL) or file (SQLite), and their columns.
 
-use crate::engine::{Engine, Pool, bounded};
+use crate::backend::Pool;
+use crate::engine::{Engine, bounded};
 use crate::{Dialect, SqlType};
 
 /// A table as the database has it.

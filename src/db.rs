@@ -152,14 +152,7 @@ impl Db {
 
     /// The engine of bind `key` (`None`: the default bind).
     pub fn engine(&self, key: Option<&str>) -> Result<&Engine, Error> {
-        self.inner
-            .engines
-            .iter()
-            .find(|e| e.key() == key)
-            .ok_or_else(|| match key {
-                None => Error::NoDefaultBind,
-                Some(key) => Error::UnknownBind(key.to_owned()),
-            })
+        self.resolve(key).map(|bind| bind.writer())
     }
 
     /// Every engine: the default bind's first, then the named binds by key.

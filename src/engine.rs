@@ -9,50 +9,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::ConnectOptions as _;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
-use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use crate::backend::{Fault, Pool};
 use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
 use crate::url::DatabaseUrl;
-use crate::{BindKey, BindName, Dialect};
+use crate::{BindName, Dialect};
 
 /// MySQL drops connections idle for 8 hours; Flask-SQLAlchemy recycles them after 2.
 const MYSQL_MAX_LIFETIME: Duration = Duration::from_secs(7200);
-
-/// A typed sqlx pool: what a bind's engine holds, for your own sqlx queries.
-///
-/// Match it exhaustively: a new backend would be a breaking change, announced as one.
-#[derive(Debug, Clone)]
-pub enum Pool {
-    /// A SQLite database.
-    Sqlite(SqlitePool),
-    /// A PostgreSQL database.
-    Postgres(PgPool),
-    /// A MySQL or MariaDB database.
-    MySql(MySqlPool),
-}
-
-impl Pool {
-    /// The dialect of the pool.
-    pub fn dialect(&self) -> Dialect {
-        match self {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        }
-    }
-
-    /// Closes every connection, waiting for the ones in use to come back; later uses
-    /// fail.
-    pub async fn close(&self) {
-        match self {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
-            Pool::MySql(pool) => pool.close().await,
-        }
-    }
-}
 
 /// One connection a live session holds (see [`Engine::hold`]).
 pub(crate) struct SessionHold(Arc<AtomicUsize>);
@@ -60,41 +27,6 @@ pub(crate) struct SessionHold(Arc<AtomicUsize>);
 impl Drop for SessionHold {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Why a statement did not complete.
-pub(crate) enum Fault {
-    /// The database (or the connection) reported an error.
-    Database(sqlx::Error),
-    /// No answer within the statement timeout.
-    Deadline,
-}
-
-impl Fault {
-    pub(crate) fn into_error(
-        self,
-        bind: Option<&str>,
-        table: Option<&'static str>,
-        timeout: Duration,
-    ) -> crate::Error {
-        match self {
-            Fault::Database(source) => crate::Error::database_on(BindName(bind), table, source),
-            Fault::Deadline => crate::Error::Deadline {
-                bind: BindKey::from(bind),
-                table,
-                timeout,
-            },
-        }
-    }
-
-    /// The fault as sqlx's error, for callers that report sqlx errors: a deadline is an
-    /// I/O time-out saying so.
-    pub(crate) fn into_sqlx(self, deadline: Duration) -> sqlx::Error {
-        match self {
-            Fault::Database(source) => source,
-            Fault::Deadline => deadline_passed(deadline),
-        }
     }
 }
 
@@ -138,17 +70,6 @@ where
     within_deadline(pool, deadline, work)
         .await
         .map_err(|fault| fault.into_sqlx(deadline))
-}
-
-/// The error of a statement that passed `deadline` outside a session.
-pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
-    sqlx::Error::Io(std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        format!(
-            "no answer within the statement timeout ({} ms); the connection was closed",
-            deadline.as_millis()
-        ),
-    ))
 }
 
 /// How long closing one idle connection may take (a hung server never answers).
@@ -367,18 +288,9 @@ impl Engine {
     pub async fn ping(&self) -> Result<Duration, crate::Error> {
         let started = Instant::now();
         let deadline = self.statement_timeout;
-        macro_rules! ping {
-            ($pool:expr) => {
-                within_deadline($pool, deadline, |conn| {
-                    Box::pin(async move { sqlx::raw_sql("SELECT 1").execute(conn).await.map(drop) })
-                })
-                .await
-            };
-        }
-        let outcome = match &self.pool {
-            Pool::Sqlite(pool) => ping!(pool),
-            Pool::Postgres(pool) => ping!(pool),
-            Pool::MySql(pool) => ping!(pool),
+        let outcome = match self.pool.acquire().await {
+            Ok(mut conn) => conn.control("SELECT 1", deadline).await,
+            Err(source) => Err(Fault::Database(source)),
         };
         outcome.map_err(|fault| fault.into_error(self.key(), None, deadline))?;
         Ok(started.elapsed())

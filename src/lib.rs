@@ -92,6 +92,7 @@
 //! and check in a test that every crate you expect contributed tables, with
 //! [`Registry::require_crates`].
 
+mod backend;
 mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -100,14 +101,15 @@ mod db;
 mod drift;
 mod engine;
 mod error;
+mod handle;
 mod query;
 mod record;
 mod report;
-mod rows;
 mod schema;
 mod session;
 mod url;
 
+pub use backend::{Backend, Pool};
 pub use bindery_core::{
     Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo,
     Dialect, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
@@ -126,7 +128,7 @@ pub use config::{
 };
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
-pub use engine::{Engine, Pool};
+pub use engine::Engine;
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
     SchemaError,

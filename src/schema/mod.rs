@@ -1,8 +1,9 @@
 //! `create_all` and `drop_all`, per bind: Flask-SQLAlchemy's `db.create_all(bind_key=…)`.
 
+use crate::backend::{Pool, deadline_passed};
 use crate::catalog::tables_query;
 use crate::db::Db;
-use crate::engine::{Engine, Pool, deadline_passed};
+use crate::engine::Engine;
 use crate::error::{BindFailure, Error, SchemaError};
 use crate::report::{BindReport, SchemaOperation, SchemaReport};
 use crate::{Dialect, TableInfo, creation_order};

@@ -11,8 +11,7 @@
 
 use std::time::Instant;
 
-use super::{Fault, Session};
-use crate::Dialect;
+use super::Session;
 use crate::db::Db;
 use crate::error::Error;
 
@@ -65,7 +64,7 @@ impl Session {
         self.usable(None)?;
         self.depth += 1;
         let name = format!("bindery_sp_{}", self.depth);
-        let marked: Vec<Option<String>> = self.txs.iter().map(|(b, _, _)| b.clone()).collect();
+        let marked: Vec<usize> = self.open_binds().collect();
         if let Err(error) = self.savepoints(&marked, "SAVEPOINT", &name).await {
             self.depth -= 1;
             return Err(error.into());
@@ -91,31 +90,25 @@ impl Session {
     /// Undoes a failed nested transaction: the marked binds roll back to the savepoint,
     /// the binds begun inside roll back whole, queued rows are forgotten. When every
     /// bind is back where it was, the session no longer needs a rollback.
-    async fn undo_nested(&mut self, marked: &[Option<String>], name: &str) -> Result<(), Error> {
+    async fn undo_nested(&mut self, marked: &[usize], name: &str) -> Result<(), Error> {
         self.pending.clear();
+        let db = self.db.clone();
         // Binds whose transaction began inside: roll it back whole. A connection whose
         // ROLLBACK fails is closed, which rolls back as well.
-        let (inside, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.txs)
-            .into_iter()
-            .partition(|(bind, _, _)| !marked.contains(bind));
-        self.txs = kept;
-        for (bind, mut conn, _hold) in inside {
-            let deadline = self
-                .db
-                .engine(bind.as_deref())
-                .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout());
-            let started = Instant::now();
-            let _ = conn.rollback(deadline).await;
-            self.recorder()
-                .record(bind.as_deref(), "ROLLBACK", 0, started.elapsed());
+        let inside: Vec<usize> = self.open_binds().filter(|i| !marked.contains(i)).collect();
+        for bind in inside.into_iter().filter_map(|index| db.handle_at(index)) {
+            if let Some(mut held) = self.take_transaction(bind) {
+                let started = Instant::now();
+                let _ = held.conn.rollback(bind.deadline()).await;
+                self.recorder()
+                    .record(bind.key(), "ROLLBACK", 0, started.elapsed());
+            }
         }
         // A marked bind whose connection was closed inside (a deadline) lost the outer
         // transaction's work too: only a rollback of the whole session is honest then.
-        let lost = marked.iter().any(|bind| {
-            self.txs
-                .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind.as_deref()))
-                .is_err()
-        });
+        let lost = marked
+            .iter()
+            .any(|&index| db.handle_at(index).is_none_or(|bind| !self.has_tx(bind)));
         let undone = self.savepoints(marked, "ROLLBACK TO SAVEPOINT", name).await;
         if undone.is_ok() && !lost {
             self.failed = None;
@@ -124,38 +117,20 @@ impl Session {
     }
 
     /// Sends `verb name` (`SAVEPOINT`, `RELEASE SAVEPOINT`, `ROLLBACK TO SAVEPOINT`) on
-    /// each of `binds` whose transaction is still open, the name quoted by its dialect.
-    async fn savepoints(
-        &mut self,
-        binds: &[Option<String>],
-        verb: &str,
-        name: &str,
-    ) -> Result<(), Error> {
-        for bind in binds {
-            let bind = bind.as_deref();
-            let engine = self.db.engine(bind)?;
-            let (deadline, dialect): (_, Dialect) = (engine.statement_timeout(), engine.dialect());
-            let sql = format!("{verb} {}", dialect.quote(name));
-            let Ok(index) = self
-                .txs
-                .binary_search_by(|(k, _, _)| k.as_deref().cmp(&bind))
-            else {
+    /// each of the binds at `indexes` whose transaction is still open, the name quoted by
+    /// its dialect.
+    async fn savepoints(&mut self, indexes: &[usize], verb: &str, name: &str) -> Result<(), Error> {
+        let db = self.db.clone();
+        for bind in indexes.iter().filter_map(|&index| db.handle_at(index)) {
+            let sql = format!("{verb} {}", bind.dialect().quote(name));
+            let Some(conn) = self.open_transaction(bind) else {
                 continue;
             };
             let started = Instant::now();
-            let result = self.txs[index]
-                .1
-                .control(sqlx::AssertSqlSafe(sql.clone()), deadline)
-                .await;
-            self.recorder().record(bind, &sql, 0, started.elapsed());
-            if let Err(fault) = result {
-                if matches!(fault, Fault::Deadline) {
-                    let (_, mut conn, _) = self.txs.remove(index);
-                    conn.discard();
-                }
-                self.fail(bind, fault.cause());
-                return Err(fault.into_error(bind, None, deadline));
-            }
+            let result = conn.control(sql.clone(), bind.deadline()).await;
+            self.recorder()
+                .record(bind.key(), &sql, 0, started.elapsed());
+            self.settle(bind, None, result)?;
         }
         Ok(())
     }

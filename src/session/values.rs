@@ -11,12 +11,14 @@
 //! A negative zero is written as zero: PostgreSQL would keep its sign, SQLite and MariaDB
 //! read it back as `0.0`; the two compare equal, so only the sign is lost, everywhere.
 
-use super::{Run, Session};
-use crate::engine::Pool;
+use super::Session;
+use super::slots::Run;
+use crate::backend::Statement;
 use crate::error::Error;
+use crate::handle::BindHandle;
 use crate::{
-    BindKey, BindName, ByteLimits, ColumnInfo, Dialect, Model, Select, SqlType, TableInfo, Value,
-    ValueKind, value_bytes,
+    BindKey, ByteLimits, ColumnInfo, Dialect, Model, Select, SqlType, TableInfo, Value, ValueKind,
+    value_bytes,
 };
 
 /// What `raw SQL` errors name as their model.
@@ -161,71 +163,52 @@ pub(super) fn check_params(
 impl Session {
     /// How many bytes of values one statement and one row may carry on `bind`. On MySQL
     /// that is the server's `max_allowed_packet`, read once per engine: in the bind's
-    /// transaction when one is open or about to be, otherwise on the pool, so that a
-    /// statement meant to run alone does not begin a transaction to ask.
+    /// transaction when one is open or about to be, otherwise on its own pooled
+    /// connection, so that a statement meant to run alone does not begin a transaction
+    /// to ask.
     pub(super) async fn byte_limits(
         &mut self,
-        bind: Option<&str>,
+        bind: BindHandle<'_>,
         run: Run,
     ) -> Result<ByteLimits, Error> {
-        let engine = self.db.engine(bind)?;
-        let dialect = engine.dialect();
+        let dialect = bind.dialect();
         if dialect != Dialect::MySql {
             return Ok(ByteLimits::new(dialect, None));
         }
-        if let Some(packet) = engine.max_allowed_packet() {
+        if let Some(packet) = bind.writer().max_allowed_packet() {
             return Ok(ByteLimits::new(dialect, Some(packet)));
         }
-        const SQL: &str = "SELECT CAST(@@max_allowed_packet AS SIGNED)";
-        let packet = match engine.pool() {
-            Pool::MySql(pool) if run == Run::Alone && !self.has_tx(bind) => {
-                // Under the statement deadline, as every statement of a session.
-                let deadline = engine.statement_timeout();
-                let failed = |e| Error::database(BindName(bind), e);
-                let mut conn = pool.acquire().await.map_err(failed)?;
-                let asked = sqlx::query_scalar::<_, i64>(SQL).fetch_one(&mut *conn);
-                match tokio::time::timeout(deadline, asked).await {
-                    Ok(answer) => answer.map(Some).map_err(failed)?,
-                    Err(_) => {
-                        conn.close_on_drop();
-                        return Err(Error::Deadline {
-                            bind: BindKey::from(bind),
-                            table: None,
-                            timeout: deadline,
-                        });
-                    }
-                }
-            }
-            _ => self
-                .fetch(
-                    bind,
-                    None,
-                    SQL.into(),
-                    Vec::new(),
-                    &[ValueKind::BigInt],
-                    false,
-                )
-                .await?
-                .first()
-                .and_then(|row| row.first())
-                .and_then(Value::as_i64),
+        let ask = Statement::Fetch {
+            sql: "SELECT CAST(@@max_allowed_packet AS SIGNED)".into(),
+            params: Vec::new(),
+            kinds: &[ValueKind::BigInt],
+            at_most_one: true,
         };
-        let packet = packet.and_then(|p| u64::try_from(p).ok());
+        let run = if run == Run::Alone && !self.has_tx(bind) {
+            Run::Alone
+        } else {
+            Run::Read
+        };
+        let answer = self.run(bind, None, ask, run).await?;
+        let packet = answer
+            .rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(Value::as_i64)
+            .and_then(|p| u64::try_from(p).ok());
         if let Some(packet) = packet {
-            self.db.engine(bind)?.set_max_allowed_packet(packet);
+            bind.writer().set_max_allowed_packet(packet);
         }
         Ok(ByteLimits::new(dialect, packet))
     }
-}
 
-impl Session {
     /// Checks the parameters of a raw statement on `bind` (see [`check_params`]).
     pub(super) async fn check_raw(
         &mut self,
-        bind: Option<&str>,
+        bind: BindHandle<'_>,
         params: &mut [Value],
     ) -> Result<(), Error> {
         let limits = self.byte_limits(bind, Run::InTransaction).await?;
-        check_params(bind, self.db.engine(bind)?.dialect(), &limits, params)
+        check_params(bind.key(), bind.dialect(), &limits, params)
     }
 }

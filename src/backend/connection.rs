@@ -1,0 +1,258 @@
+//! One pooled connection of any driver, and the statements bindery runs on it: the one
+//! run-time dispatch on the driver, each arm calling the same generic code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Executor as _, MySql, Postgres, Sqlite};
+
+use super::{Backend, Pool};
+use crate::{BindKey, BindName, Error, Value, ValueKind};
+
+/// A pooled connection of one bind, of whichever driver the bind uses.
+///
+/// A session sends BEGIN, COMMIT and ROLLBACK on it itself, rather than through sqlx's
+/// `Transaction`, so that a connection whose statement was cut off by the deadline can
+/// be closed instead of going back to the pool in an unknown state.
+pub(crate) enum Connection {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+}
+
+/// A statement for [`Connection::run`].
+pub(crate) enum Statement<'k> {
+    /// BEGIN, COMMIT, ROLLBACK, a savepoint or a ping: sent over the simple protocol, so
+    /// one message may hold several statements (PostgreSQL's checked COMMIT does).
+    Control(Arc<str>),
+    /// A statement with bound values whose rows, if any, are not read.
+    Execute { sql: Arc<str>, params: Vec<Value> },
+    /// A query whose rows are read as values of `kinds`; with `at_most_one`, only its
+    /// first row (a get by key, an INSERT of one row with RETURNING).
+    Fetch {
+        sql: Arc<str>,
+        params: Vec<Value>,
+        kinds: &'k [ValueKind],
+        at_most_one: bool,
+    },
+}
+
+impl Statement<'_> {
+    /// Its SQL text.
+    pub(crate) fn sql(&self) -> &Arc<str> {
+        match self {
+            Statement::Control(sql)
+            | Statement::Execute { sql, .. }
+            | Statement::Fetch { sql, .. } => sql,
+        }
+    }
+
+    /// How many values it binds.
+    pub(crate) fn param_count(&self) -> usize {
+        match self {
+            Statement::Control(_) => 0,
+            Statement::Execute { params, .. } | Statement::Fetch { params, .. } => params.len(),
+        }
+    }
+}
+
+/// What a statement answered.
+#[derive(Debug, Default)]
+pub(crate) struct Answer {
+    /// Rows affected (by `Execute`) or read (by `Fetch`).
+    pub(crate) affected: u64,
+    /// The rows `Fetch` read.
+    pub(crate) rows: Vec<Vec<Value>>,
+}
+
+/// Why a statement did not complete.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    /// The database (or the connection) reported an error.
+    Database(sqlx::Error),
+    /// No answer within the statement timeout.
+    Deadline,
+}
+
+impl Fault {
+    pub(crate) fn into_error(
+        self,
+        bind: Option<&str>,
+        table: Option<&'static str>,
+        timeout: Duration,
+    ) -> Error {
+        match self {
+            Fault::Database(source) => Error::database_on(BindName(bind), table, source),
+            Fault::Deadline => Error::Deadline {
+                bind: BindKey::from(bind),
+                table,
+                timeout,
+            },
+        }
+    }
+
+    /// The fault as sqlx's error, for callers that report sqlx errors: a deadline is an
+    /// I/O time-out saying so.
+    pub(crate) fn into_sqlx(self, deadline: Duration) -> sqlx::Error {
+        match self {
+            Fault::Database(source) => source,
+            Fault::Deadline => deadline_passed(deadline),
+        }
+    }
+}
+
+/// The error of a statement that passed `deadline` outside a session.
+pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "no answer within the statement timeout ({} ms); the connection was closed",
+            deadline.as_millis()
+        ),
+    ))
+}
+
+impl Pool {
+    /// The most connections the pool opens.
+    pub(crate) fn max_connections(&self) -> u32 {
+        match self {
+            Pool::Sqlite(pool) => pool.options().get_max_connections(),
+            Pool::Postgres(pool) => pool.options().get_max_connections(),
+            Pool::MySql(pool) => pool.options().get_max_connections(),
+        }
+    }
+
+    /// One connection of the pool, within its acquire timeout.
+    pub(crate) async fn acquire(&self) -> Result<Connection, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Connection::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Connection::Postgres(pool.acquire().await?),
+            Pool::MySql(pool) => Connection::MySql(pool.acquire().await?),
+        })
+    }
+}
+
+impl Connection {
+    /// The statements that begin and commit a transaction on its driver.
+    pub(crate) fn begin_and_commit(&self) -> (&'static str, &'static str) {
+        match self {
+            Connection::Sqlite(_) => (Sqlite::BEGIN, Sqlite::COMMIT),
+            Connection::Postgres(_) => (Postgres::BEGIN, Postgres::COMMIT),
+            Connection::MySql(_) => (MySql::BEGIN, MySql::COMMIT),
+        }
+    }
+
+    /// Closes the connection when it is dropped instead of returning it to the pool:
+    /// closing it ends whatever transaction the server still has open on it.
+    pub(crate) fn discard(&mut self) {
+        match self {
+            Connection::Sqlite(conn) => conn.close_on_drop(),
+            Connection::Postgres(conn) => conn.close_on_drop(),
+            Connection::MySql(conn) => conn.close_on_drop(),
+        }
+    }
+
+    /// Runs `statement` within `deadline`. If the deadline passes, the connection is
+    /// marked to be closed, never pooled again: it may be mid-answer from a hung server.
+    pub(crate) async fn run(
+        &mut self,
+        statement: Statement<'_>,
+        deadline: Duration,
+    ) -> Result<Answer, Fault> {
+        let work = async {
+            match self {
+                Connection::Sqlite(conn) => run::<Sqlite>(conn, statement).await,
+                Connection::Postgres(conn) => run::<Postgres>(conn, statement).await,
+                Connection::MySql(conn) => run::<MySql>(conn, statement).await,
+            }
+        };
+        match tokio::time::timeout(deadline, work).await {
+            Ok(answer) => answer.map_err(Fault::Database),
+            Err(_) => {
+                self.discard();
+                Err(Fault::Deadline)
+            }
+        }
+    }
+
+    /// Runs a control statement (BEGIN, COMMIT, ROLLBACK, a savepoint) within `deadline`.
+    pub(crate) async fn control(
+        &mut self,
+        sql: impl Into<Arc<str>>,
+        deadline: Duration,
+    ) -> Result<(), Fault> {
+        self.run(Statement::Control(sql.into()), deadline)
+            .await
+            .map(drop)
+    }
+
+    /// Rolls back within `deadline`; on failure the connection is closed, which rolls
+    /// back as well.
+    pub(crate) async fn rollback(&mut self, deadline: Duration) -> Result<(), Fault> {
+        let result = self.control("ROLLBACK", deadline).await;
+        if result.is_err() {
+            self.discard();
+        }
+        result
+    }
+}
+
+/// Runs one statement on a connection of driver `DB`: the code every driver shares.
+async fn run<DB: Backend>(
+    conn: &mut DB::Connection,
+    statement: Statement<'_>,
+) -> Result<Answer, sqlx::Error> {
+    match statement {
+        Statement::Control(sql) => {
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(DB::executor(conn))
+                .await?;
+            Ok(Answer::default())
+        }
+        Statement::Execute { sql, params } => {
+            let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;
+            let done = DB::executor(conn)
+                .execute(sqlx::query_with(AssertSqlSafe(sql), args))
+                .await?;
+            Ok(Answer {
+                affected: DB::rows_affected(&done),
+                rows: Vec::new(),
+            })
+        }
+        Statement::Fetch {
+            sql,
+            params,
+            kinds,
+            at_most_one,
+        } => {
+            let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;
+            let query = sqlx::query_with(AssertSqlSafe(sql), args);
+            let rows: Vec<DB::Row> = if at_most_one {
+                // SQLite's worker then stops at the first row and answers at once,
+                // instead of stepping on to the end and sending that separately.
+                query
+                    .fetch_optional(DB::executor(conn))
+                    .await?
+                    .into_iter()
+                    .collect()
+            } else {
+                query.fetch_all(DB::executor(conn)).await?
+            };
+            let rows = rows
+                .iter()
+                .map(|row| {
+                    kinds
+                        .iter()
+                        .enumerate()
+                        .map(|(i, kind)| DB::decode(row, i, *kind))
+                        .collect()
+                })
+                .collect::<Result<Vec<Vec<Value>>, sqlx::Error>>()?;
+            Ok(Answer {
+                affected: rows.len() as u64,
+                rows,
+            })
+        }
+    }
+}

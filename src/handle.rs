@@ -1,0 +1,80 @@
+//! A bind resolved once per operation into a handle: which of the `Db`'s engines serves
+//! it, and which of a session's connection slots is its own.
+//!
+//! Every operation turns its model's bind key into a [`BindHandle`] once, at its start;
+//! everything after (dialect, deadline, pool, the session's connection) is read off the
+//! handle, never looked up again. A bind with several engines — a primary and replicas,
+//! or shards — will be one handle that picks among them ([`BindHandle::writer`] is where a
+//! read would pick a replica), without the session's logic changing.
+
+use std::time::Duration;
+
+use crate::db::Db;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::{BindName, Dialect};
+
+/// One bind of a [`Db`], resolved.
+#[derive(Clone, Copy)]
+pub(crate) struct BindHandle<'db> {
+    /// The bind's place among the `Db`'s engines (the default bind first, then by key):
+    /// also the index of a session's connection slot for it, so slots in index order are
+    /// the commit order.
+    index: usize,
+    engine: &'db Engine,
+}
+
+impl<'db> BindHandle<'db> {
+    /// The bind's place among the `Db`'s binds.
+    pub(crate) fn index(self) -> usize {
+        self.index
+    }
+
+    /// The bind key (`None`: the default bind).
+    pub(crate) fn key(self) -> Option<&'db str> {
+        self.engine.key()
+    }
+
+    /// The bind, ready to print.
+    pub(crate) fn name(self) -> BindName<'db> {
+        BindName(self.key())
+    }
+
+    /// The engine that takes this bind's writes (and, until there are replicas, its
+    /// reads).
+    pub(crate) fn writer(self) -> &'db Engine {
+        self.engine
+    }
+
+    /// The dialect of the bind.
+    pub(crate) fn dialect(self) -> Dialect {
+        self.engine.dialect()
+    }
+
+    /// The longest one statement may take on the bind.
+    pub(crate) fn deadline(self) -> Duration {
+        self.engine.statement_timeout()
+    }
+}
+
+impl Db {
+    /// Bind `key` (`None`: the default bind) resolved into a handle.
+    pub(crate) fn resolve(&self, key: Option<&str>) -> Result<BindHandle<'_>, Error> {
+        self.engines()
+            .iter()
+            .enumerate()
+            .find(|(_, engine)| engine.key() == key)
+            .map(|(index, engine)| BindHandle { index, engine })
+            .ok_or_else(|| match key {
+                None => Error::NoDefaultBind,
+                Some(key) => Error::UnknownBind(key.to_owned()),
+            })
+    }
+
+    /// The handle of the bind at `index` (a slot of a session of this `Db`).
+    pub(crate) fn handle_at(&self, index: usize) -> Option<BindHandle<'_>> {
+        self.engines()
+            .get(index)
+            .map(|engine| BindHandle { index, engine })
+    }
+}

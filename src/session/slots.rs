@@ -1,0 +1,281 @@
+//! The session's connection slots, one per bind, and the one path every statement of a
+//! session takes: checked usable, run on the right connection within the bind's
+//! deadline, recorded, and settled (a failure leaves the session needing a rollback).
+
+use std::time::Instant;
+
+use super::Session;
+use crate::Dialect;
+use crate::backend::{Answer, Connection, Fault, Statement};
+use crate::db::Db;
+use crate::engine::SessionHold;
+use crate::error::Error;
+use crate::handle::BindHandle;
+
+/// Where a statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Run {
+    /// In the bind's transaction, begun on first use.
+    InTransaction,
+    /// A read: in the bind's transaction, except on SQLite before the session writes
+    /// there (see [`Session`]'s docs), where it runs on a connection held for reads.
+    Read,
+    /// On its own pooled connection, outside any transaction: only a commit's one and
+    /// only statement, which is atomic by itself, and what that statement needs to know.
+    Alone,
+}
+
+/// The connections a session holds for one bind.
+#[derive(Default)]
+pub(super) struct Slot {
+    /// The connection the session's transaction on the bind is open on.
+    tx: Option<Held>,
+    /// SQLite: a connection held for reads outside any transaction, so that a get costs
+    /// one statement and not a pool acquire as well; it begins the transaction when the
+    /// session first writes.
+    read: Option<Held>,
+}
+
+/// A connection a live session holds: `Db::close` does not wait for it.
+pub(super) struct Held {
+    pub(super) conn: Connection,
+    hold: SessionHold,
+}
+
+impl Held {
+    fn new(conn: Connection, bind: BindHandle<'_>) -> Held {
+        Held {
+            conn,
+            hold: bind.writer().hold(),
+        }
+    }
+
+    /// The connection, no longer counted as held by a live session.
+    pub(super) fn release(self) -> Connection {
+        drop(self.hold);
+        self.conn
+    }
+}
+
+impl Session {
+    fn slot(&mut self, bind: BindHandle<'_>) -> &mut Slot {
+        if self.slots.len() <= bind.index() {
+            self.slots.resize_with(bind.index() + 1, Slot::default);
+        }
+        &mut self.slots[bind.index()]
+    }
+
+    /// The indexes of the binds this session has a transaction open on, in commit order.
+    pub(super) fn open_binds(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.tx.is_some())
+            .map(|(index, _)| index)
+    }
+
+    /// Whether this session has begun a transaction on `bind`.
+    pub(super) fn has_tx(&self, bind: BindHandle<'_>) -> bool {
+        self.slots
+            .get(bind.index())
+            .is_some_and(|slot| slot.tx.is_some())
+    }
+
+    /// The connection of `bind`'s transaction, if one is open.
+    pub(super) fn open_transaction(&mut self, bind: BindHandle<'_>) -> Option<&mut Connection> {
+        self.slots
+            .get_mut(bind.index())
+            .and_then(|slot| slot.tx.as_mut())
+            .map(|held| &mut held.conn)
+    }
+
+    /// Takes the connection of `bind`'s transaction, if one is open.
+    pub(super) fn take_transaction(&mut self, bind: BindHandle<'_>) -> Option<Held> {
+        self.slots
+            .get_mut(bind.index())
+            .and_then(|slot| slot.tx.take())
+    }
+
+    /// Takes every open transaction's connection, in commit order.
+    pub(super) fn take_transactions<'db>(&mut self, db: &'db Db) -> Vec<(BindHandle<'db>, Held)> {
+        let mut taken = Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(mut held) = slot.tx.take() {
+                match db.handle_at(index) {
+                    Some(bind) => taken.push((bind, held)),
+                    // Never: slots are made from this `Db`'s binds. Closed, not pooled.
+                    None => held.conn.discard(),
+                }
+            }
+        }
+        taken
+    }
+
+    /// Takes every connection the session holds, each with whether a transaction is open
+    /// on it.
+    pub(super) fn take_all<'db>(&mut self, db: &'db Db) -> Vec<(BindHandle<'db>, Held, bool)> {
+        let mut taken: Vec<_> = self
+            .take_transactions(db)
+            .into_iter()
+            .map(|(bind, held)| (bind, held, true))
+            .collect();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if let (Some(held), Some(bind)) = (slot.read.take(), db.handle_at(index)) {
+                taken.push((bind, held, false));
+            }
+        }
+        taken
+    }
+
+    /// Lets the read connections go back to the pool (they hold no transaction).
+    pub(super) fn release_reads(&mut self) {
+        for slot in &mut self.slots {
+            slot.read = None;
+        }
+    }
+
+    /// Closes every connection the session holds, now (the `Db` was closed).
+    pub(super) fn discard_all(&mut self) {
+        for slot in &mut self.slots {
+            for mut held in [slot.tx.take(), slot.read.take()].into_iter().flatten() {
+                held.conn.discard();
+            }
+        }
+    }
+
+    /// Runs `statement` on `bind` as `run` says, for a statement on `table` (which an
+    /// error names).
+    pub(super) async fn run(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+        statement: Statement<'_>,
+        run: Run,
+    ) -> Result<Answer, Error> {
+        self.usable(Some(bind))?;
+        let deadline = bind.deadline();
+        let (sql, count) = (statement.sql().clone(), statement.param_count());
+        let started = Instant::now();
+        let outcome = match run {
+            // SQLite: until a session writes to a bind, its reads run outside any
+            // transaction (as Python's sqlite3 module does under SQLAlchemy). A
+            // transaction begun by a read would hold a read lock that a later write could
+            // not upgrade while another session writes; begun by a write, it waits its
+            // turn instead.
+            Run::Read if bind.dialect() == Dialect::Sqlite && !self.has_tx(bind) => {
+                self.read_outside(bind, statement).await
+            }
+            Run::Alone => match bind.writer().pool().acquire().await {
+                Ok(mut conn) => conn.run(statement, deadline).await,
+                Err(source) => Err(Fault::Database(source)),
+            },
+            Run::InTransaction | Run::Read => {
+                let conn = self.tx(bind, table).await?;
+                conn.run(statement, deadline).await
+            }
+        };
+        self.recorder()
+            .record(bind.key(), &sql, count, started.elapsed());
+        self.settle(bind, table, outcome)
+    }
+
+    /// A SQLite read outside any transaction, on the connection the session holds for
+    /// reads of `bind`.
+    async fn read_outside(
+        &mut self,
+        bind: BindHandle<'_>,
+        statement: Statement<'_>,
+    ) -> Result<Answer, Fault> {
+        let pool = bind.writer().pool();
+        if pool.max_connections() <= 1 {
+            // In-memory SQLite has one connection: held, it would leave every other
+            // session waiting.
+            let mut conn = pool.acquire().await.map_err(Fault::Database)?;
+            return conn.run(statement, bind.deadline()).await;
+        }
+        let slot = self.slot(bind);
+        let held = match slot.read.take() {
+            Some(held) => slot.read.insert(held),
+            None => {
+                let conn = pool.acquire().await.map_err(Fault::Database)?;
+                slot.read.insert(Held::new(conn, bind))
+            }
+        };
+        let outcome = held.conn.run(statement, bind.deadline()).await;
+        if matches!(outcome, Err(Fault::Deadline)) {
+            // Cut off mid-statement: closed, never read on again.
+            slot.read = None;
+        }
+        outcome
+    }
+
+    /// The connection of `bind`, its transaction begun on first use (for a statement on
+    /// `table`, which a failure to begin names: SQLite waits for its write lock here).
+    pub(super) async fn tx(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+    ) -> Result<&mut Connection, Error> {
+        let held = match self.slot(bind).tx.take() {
+            Some(held) => held,
+            None => self.begin(bind, table).await?,
+        };
+        Ok(&mut self.slot(bind).tx.insert(held).conn)
+    }
+
+    async fn begin(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+    ) -> Result<Held, Error> {
+        let started = Instant::now();
+        // A connection this session reads the bind on begins its transaction: a second
+        // one would wait for a pool of one, and is not needed.
+        let acquired = match self.slot(bind).read.take() {
+            Some(held) => Ok(held),
+            None => bind
+                .writer()
+                .pool()
+                .acquire()
+                .await
+                .map(|conn| Held::new(conn, bind)),
+        };
+        let mut held = match acquired {
+            Ok(held) => held,
+            Err(source) => {
+                let fault = Fault::Database(source);
+                self.fail(bind, fault.cause());
+                return Err(fault.into_error(bind.key(), table, bind.deadline()));
+            }
+        };
+        let (begin, _) = held.conn.begin_and_commit();
+        if let Err(fault) = held.conn.control(begin, bind.deadline()).await {
+            held.conn.discard();
+            self.fail(bind, fault.cause());
+            return Err(fault.into_error(bind.key(), table, bind.deadline()));
+        }
+        self.recorder()
+            .record(bind.key(), begin, 0, started.elapsed());
+        Ok(held)
+    }
+
+    /// The outcome of a statement on `bind`: a failure marks the session as needing a
+    /// rollback, and a passed deadline also drops the bind's connection (closed, since
+    /// the statement cut off on it marked it so).
+    pub(super) fn settle<T>(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+        outcome: Result<T, Fault>,
+    ) -> Result<T, Error> {
+        let fault = match outcome {
+            Ok(value) => return Ok(value),
+            Err(fault) => fault,
+        };
+        if matches!(fault, Fault::Deadline) {
+            self.slot(bind).tx = None;
+        }
+        self.fail(bind, fault.cause());
+        Err(fault.into_error(bind.key(), table, bind.deadline()))
+    }
+}
