@@ -3,11 +3,13 @@
 
 use core::fmt;
 
-use crate::catalog::{LiveTable, live_tables, types_match};
+use bindery_core::types_match;
+
+use crate::catalog::live_tables;
 use crate::db::Db;
 use crate::error::Error;
 use crate::schema::Binds;
-use crate::{BindKey, BindName, Dialect, SqlType};
+use crate::{BindKey, BindName, Dialect, LiveTable, SqlType};
 
 /// The live tables of one bind.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! This crate does no I/O. Applications depend on `bindery`, which re-exports all of it;
 //! the derives in `bindery-macros` write the [`TableInfo`] statics this crate collects.
 
+mod catalog;
 mod collect;
 mod const_check;
 mod ddl;
@@ -18,8 +19,11 @@ mod sql_type;
 mod table;
 mod value;
 
+pub use catalog::{LiveColumn, LiveTable};
 pub use ddl::{CollationError, Dialect, creation_order};
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.
+#[doc(hidden)]
+pub use catalog::{mysql_type, postgres_type, sqlite_type, types_match};
 #[doc(hidden)]
 pub use dml::{
     ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
