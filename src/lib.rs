@@ -110,7 +110,7 @@ mod url;
 
 pub use bindery_core::{
     Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo,
-    Dialect, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
+    Dialect, Drift, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
     LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order, Problem,
     Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, ToParam, Value, ValueError,
     ValueKind, check_identifier, check_table_name, creation_order, registry,
@@ -124,7 +124,7 @@ pub use config::{
     BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
 };
 pub use db::{Db, Ping};
-pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
+pub use drift::{BindDrift, DriftReport, ReflectedBind};
 pub use engine::{Engine, Pool};
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,

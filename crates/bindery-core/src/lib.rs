@@ -8,6 +8,7 @@ mod collect;
 mod const_check;
 mod ddl;
 mod dml;
+mod drift;
 mod dump;
 mod field;
 mod ident;
@@ -21,6 +22,7 @@ mod value;
 
 pub use catalog::{LiveColumn, LiveTable};
 pub use ddl::{CollationError, Dialect, creation_order};
+pub use drift::Drift;
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.
 #[doc(hidden)]
 pub use catalog::{mysql_type, postgres_type, sqlite_type, types_match};
@@ -29,6 +31,8 @@ pub use dml::{
     ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
     generated_column, insert as insert_statement, next_batch, rows_per_insert, value_bytes,
 };
+#[doc(hidden)]
+pub use drift::drift_of;
 #[doc(hidden)]
 pub use field::key_from_i64;
 pub use field::{Operand, SqlField, ToParam};
