@@ -38,7 +38,10 @@ pub use field::key_from_i64;
 pub use field::{Operand, SqlField, ToParam};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
-pub use problem::{IdentifierKind, Problem, RegistryError, collation_problems};
+pub use problem::{
+    IdentifierKind, Problem, RegistryError, UnindexableColumn, collation_problems,
+    unindexable_columns,
+};
 #[doc(hidden)]
 pub use query::Select;
 pub use query::{Column, Filter, Order};
