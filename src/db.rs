@@ -1,7 +1,6 @@
 //! `Db`: the engines of every bind, checked against the models when built.
 
 use core::fmt;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
-use crate::{BindKey, Dialect, Registry, SqlType, TableInfo};
+use crate::{BindKey, Dialect, Registry, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
 /// Flask-SQLAlchemy's `db` object. Cheap to clone; `Send + Sync`.
@@ -127,7 +126,9 @@ impl Db {
             }
             if let Some(engine) = engine {
                 for table in bind.tables() {
-                    unindexable_columns(table, engine.dialect(), &mut problems);
+                    let mut unindexable = Vec::new();
+                    bindery_core::unindexable_columns(table, engine.dialect(), &mut unindexable);
+                    problems.extend(unindexable.into_iter().map(BuildProblem::from));
                     let mut collations = Vec::new();
                     bindery_core::collation_problems(table, engine.dialect(), &mut collations);
                     problems.extend(collations.into_iter().map(BuildProblem::Model));
@@ -231,33 +232,6 @@ impl RegistryRef {
         match self {
             RegistryRef::Program(registry) => registry,
             RegistryRef::Own(registry) => registry,
-        }
-    }
-}
-
-/// MySQL cannot index TEXT or BLOB columns without a prefix length.
-fn unindexable_columns(table: &TableInfo, dialect: Dialect, problems: &mut Vec<BuildProblem>) {
-    if dialect != Dialect::MySql {
-        return;
-    }
-    let indexed: HashSet<&str> = table
-        .indexes
-        .iter()
-        .flat_map(|i| i.columns.iter().copied())
-        .collect();
-    for column in table.columns {
-        let keyed = column.primary_key
-            || column.unique
-            || column.references.is_some()
-            || indexed.contains(column.name);
-        if keyed && matches!(column.sql_type, SqlType::Text | SqlType::Blob) {
-            problems.push(BuildProblem::UnindexableColumn {
-                model: table.rust_type,
-                column: column.name,
-                sql_type: column.sql_type,
-                dialect,
-                bind: table.bind(),
-            });
         }
     }
 }

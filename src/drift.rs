@@ -3,11 +3,13 @@
 
 use core::fmt;
 
-use crate::catalog::{LiveTable, live_tables, types_match};
+use bindery_core::drift_of;
+
+use crate::catalog::live_tables;
 use crate::db::Db;
 use crate::error::Error;
 use crate::schema::Binds;
-use crate::{BindKey, BindName, Dialect, SqlType};
+use crate::{BindKey, BindName, Dialect, Drift, LiveTable};
 
 /// The live tables of one bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,107 +20,6 @@ pub struct ReflectedBind {
     pub dialect: Dialect,
     /// Every table of its schema (PostgreSQL), database (MySQL) or file (SQLite), by name.
     pub tables: Vec<LiveTable>,
-}
-
-/// One difference between a bind's live schema and its models.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Drift {
-    /// A model's table does not exist.
-    MissingTable {
-        /// The table.
-        table: &'static str,
-        /// Its model.
-        model: &'static str,
-    },
-    /// A model's column does not exist.
-    MissingColumn {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// The model.
-        model: &'static str,
-    },
-    /// The live table has a column no model declares.
-    ExtraColumn {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: String,
-        /// Its live type.
-        declared_type: String,
-    },
-    /// A column's live type is not the model's.
-    TypeMismatch {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// What the model declares, as this dialect spells it.
-        expected: String,
-        /// What the database has.
-        found: String,
-    },
-    /// A column accepts NULL where the model says it does not, or the other way round.
-    NullabilityMismatch {
-        /// The table.
-        table: &'static str,
-        /// The column.
-        column: &'static str,
-        /// Whether the model's column is nullable.
-        model_nullable: bool,
-    },
-}
-
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Drift::MissingTable { table, model } => {
-                write!(f, "table {table:?} ({model}) is missing")
-            }
-            Drift::MissingColumn {
-                table,
-                column,
-                model,
-            } => write!(f, "column {table}.{column} ({model}) is missing"),
-            Drift::ExtraColumn {
-                table,
-                column,
-                declared_type,
-            } => write!(
-                f,
-                "column {table}.{column} ({declared_type}) exists but no model declares it"
-            ),
-            Drift::TypeMismatch {
-                table,
-                column,
-                expected,
-                found,
-            } => write!(
-                f,
-                "column {table}.{column} is {found}, the model says {expected}"
-            ),
-            Drift::NullabilityMismatch {
-                table,
-                column,
-                model_nullable,
-            } => write!(
-                f,
-                "column {table}.{column} is {}, the model says {}",
-                if *model_nullable {
-                    "NOT NULL"
-                } else {
-                    "nullable"
-                },
-                if *model_nullable {
-                    "nullable"
-                } else {
-                    "NOT NULL"
-                }
-            ),
-        }
-    }
 }
 
 /// The drift of each selected bind.
@@ -200,66 +101,15 @@ impl Db {
         let binds = reflected
             .into_iter()
             .map(|live| BindDrift {
-                drift: self.drift_of(&live),
+                drift: drift_of(
+                    live.dialect,
+                    self.tables_of(live.bind.as_deref()),
+                    &live.tables,
+                ),
                 bind: live.bind,
                 dialect: live.dialect,
             })
             .collect();
         Ok(DriftReport { binds })
     }
-
-    fn drift_of(&self, live: &ReflectedBind) -> Vec<Drift> {
-        let mut drift = Vec::new();
-        for table in self.tables_of(live.bind.as_deref()) {
-            let Some(found) = live.tables.iter().find(|t| t.name == table.name) else {
-                drift.push(Drift::MissingTable {
-                    table: table.name,
-                    model: table.rust_type,
-                });
-                continue;
-            };
-            for column in table.columns {
-                let Some(live_column) = found.columns.iter().find(|c| c.name == column.name) else {
-                    drift.push(Drift::MissingColumn {
-                        table: table.name,
-                        column: column.name,
-                        model: table.rust_type,
-                    });
-                    continue;
-                };
-                let same_type = live_column
-                    .sql_type
-                    .is_some_and(|ty| types_match(live.dialect, column.sql_type, ty));
-                if !same_type {
-                    drift.push(Drift::TypeMismatch {
-                        table: table.name,
-                        column: column.name,
-                        expected: expected_type(live.dialect, column.sql_type),
-                        found: live_column.declared_type.clone(),
-                    });
-                }
-                if live_column.nullable != column.nullable {
-                    drift.push(Drift::NullabilityMismatch {
-                        table: table.name,
-                        column: column.name,
-                        model_nullable: column.nullable,
-                    });
-                }
-            }
-            for live_column in &found.columns {
-                if table.column(&live_column.name).is_none() {
-                    drift.push(Drift::ExtraColumn {
-                        table: table.name,
-                        column: live_column.name.clone(),
-                        declared_type: live_column.declared_type.clone(),
-                    });
-                }
-            }
-        }
-        drift
-    }
-}
-
-fn expected_type(dialect: Dialect, sql_type: SqlType) -> String {
-    dialect.column_type(sql_type)
 }

@@ -435,6 +435,18 @@ pub enum BuildProblem {
     },
 }
 
+impl From<bindery_core::UnindexableColumn> for BuildProblem {
+    fn from(column: bindery_core::UnindexableColumn) -> BuildProblem {
+        BuildProblem::UnindexableColumn {
+            model: column.model,
+            column: column.column,
+            sql_type: column.sql_type,
+            dialect: column.dialect,
+            bind: column.bind,
+        }
+    }
+}
+
 /// Every problem `Db::build` found, at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildError {

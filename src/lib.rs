@@ -112,22 +112,21 @@ mod url;
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
     Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo,
-    Dialect, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
-    MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order, Problem, Registry, RegistryError,
-    RowError, SqlField, SqlType, TableInfo, ToParam, Value, ValueError, ValueKind,
-    check_identifier, check_table_name, creation_order, registry,
+    Dialect, Drift, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
+    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order, Problem,
+    Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, ToParam, Value, ValueError,
+    ValueKind, check_identifier, check_table_name, creation_order, registry,
 };
 use bindery_core::{
     ByteLimits, Select, StatementCache, Statements, generated_column, insert_statement, next_batch,
     rows_per_insert, value_bytes,
 };
 pub use bindery_macros::{Base, Model};
-pub use catalog::{LiveColumn, LiveTable};
 pub use config::{
     BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
 };
 pub use db::{Db, Ping};
-pub use drift::{BindDrift, Drift, DriftReport, ReflectedBind};
+pub use drift::{BindDrift, DriftReport, ReflectedBind};
 pub use engine::Engine;
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,

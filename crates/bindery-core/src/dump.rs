@@ -9,6 +9,10 @@
 //!                                      "autoincrement", "unique", "references": null | "table.column"}],
 //!                         "indexes": [{"name", "columns": [column…], "unique"}]}]}]}
 //! ```
+//!
+//! The diagrams (Mermaid, DOT) are in `dump/diagram.rs`.
+
+mod diagram;
 
 use core::fmt::Write as _;
 
@@ -24,6 +28,19 @@ impl Registry {
     /// The registry as JSON, in the shape documented in this module.
     pub fn dump_json(&self) -> String {
         dump_json(self.binds())
+    }
+
+    /// The registry as a Mermaid `erDiagram` per bind: columns with their types, keys,
+    /// and references.
+    pub fn dump_mermaid(&self) -> String {
+        diagram::mermaid(self.binds())
+    }
+
+    /// The registry as a Graphviz (DOT) graph: one cluster per bind (database), one node
+    /// per table listing its columns, an edge per foreign key; a reference into another
+    /// bind, which no database can enforce, drawn red.
+    pub fn dump_dot(&self) -> String {
+        diagram::dot(self.binds())
     }
 }
 

@@ -3,10 +3,12 @@
 //! This crate does no I/O. Applications depend on `bindery`, which re-exports all of it;
 //! the derives in `bindery-macros` write the [`TableInfo`] statics this crate collects.
 
+mod catalog;
 mod collect;
 mod const_check;
 mod ddl;
 mod dml;
+mod drift;
 mod dump;
 mod field;
 mod ident;
@@ -18,19 +20,28 @@ mod sql_type;
 mod table;
 mod value;
 
+pub use catalog::{LiveColumn, LiveTable};
 pub use ddl::{CollationError, Dialect, creation_order};
+pub use drift::Drift;
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.
+#[doc(hidden)]
+pub use catalog::{mysql_type, postgres_type, sqlite_type, types_match};
 #[doc(hidden)]
 pub use dml::{
     ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
     generated_column, insert as insert_statement, next_batch, rows_per_insert, value_bytes,
 };
 #[doc(hidden)]
+pub use drift::drift_of;
+#[doc(hidden)]
 pub use field::key_from_i64;
 pub use field::{Operand, SqlField, ToParam};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
-pub use problem::{IdentifierKind, Problem, RegistryError, collation_problems};
+pub use problem::{
+    IdentifierKind, Problem, RegistryError, UnindexableColumn, collation_problems,
+    unindexable_columns,
+};
 #[doc(hidden)]
 pub use query::Select;
 pub use query::{Column, Filter, Order};

@@ -532,6 +532,55 @@ pub fn collation_problems(table: &TableInfo, dialect: Dialect, problems: &mut Ve
     }
 }
 
+/// A column MySQL cannot key: a TEXT or BLOB column that is a primary key, unique, a
+/// foreign key or indexed, which MySQL refuses without a prefix length bindery does not
+/// write. `Db::build` reports it as `BuildProblem::UnindexableColumn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnindexableColumn {
+    /// The model.
+    pub model: &'static str,
+    /// The column.
+    pub column: &'static str,
+    /// Its type.
+    pub sql_type: SqlType,
+    /// The bind's dialect.
+    pub dialect: Dialect,
+    /// The bind.
+    pub bind: BindName<'static>,
+}
+
+/// The columns of `table` that `dialect` cannot key (see [`UnindexableColumn`]), for
+/// `Db::build`, which knows each bind's dialect. Only MySQL has any.
+pub fn unindexable_columns(
+    table: &TableInfo,
+    dialect: Dialect,
+    problems: &mut Vec<UnindexableColumn>,
+) {
+    if dialect != Dialect::MySql {
+        return;
+    }
+    let indexed: HashSet<&str> = table
+        .indexes
+        .iter()
+        .flat_map(|i| i.columns.iter().copied())
+        .collect();
+    for column in table.columns {
+        let keyed = column.primary_key
+            || column.unique
+            || column.references.is_some()
+            || indexed.contains(column.name);
+        if keyed && matches!(column.sql_type, SqlType::Text | SqlType::Blob) {
+            problems.push(UnindexableColumn {
+                model: table.rust_type,
+                column: column.name,
+                sql_type: column.sql_type,
+                dialect,
+                bind: table.bind(),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,5 +740,39 @@ mod tests {
         problems.clear();
         collation_problems(&COLLATED, Dialect::MySql, &mut problems);
         assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    static KEYED_TEXT: TableInfo = TableInfo {
+        columns: &[
+            key(),
+            ColumnInfo {
+                unique: true,
+                ..ColumnInfo::new("email", SqlType::Text)
+            },
+            ColumnInfo::new("bio", SqlType::Text),
+            ColumnInfo::new("avatar", SqlType::Blob),
+        ],
+        indexes: &[IndexInfo {
+            name: "ix_profile_avatar",
+            columns: &["avatar"],
+            unique: false,
+        }],
+        ..TableInfo::new("profile", "app::Profile")
+    };
+
+    #[test]
+    fn only_mysql_refuses_keyed_text_and_blob_columns() {
+        let mut problems = Vec::new();
+        unindexable_columns(&KEYED_TEXT, Dialect::Postgres, &mut problems);
+        unindexable_columns(&KEYED_TEXT, Dialect::Sqlite, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        unindexable_columns(&KEYED_TEXT, Dialect::MySql, &mut problems);
+        let columns: Vec<_> = problems.iter().map(|p| (p.column, p.sql_type)).collect();
+        assert_eq!(
+            columns,
+            [("email", SqlType::Text), ("avatar", SqlType::Blob)],
+            "an unkeyed TEXT column is fine"
+        );
+        assert_eq!(problems[0].bind, BindName(None));
     }
 }

@@ -1,0 +1,240 @@
+//! How a bind's live schema differs from its models: the comparison behind `Db::check`,
+//! on tables `bindery` read from the catalog.
+
+use core::fmt;
+
+use crate::{Dialect, LiveTable, SqlType, TableInfo, types_match};
+
+/// One difference between a bind's live schema and its models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Drift {
+    /// A model's table does not exist.
+    MissingTable {
+        /// The table.
+        table: &'static str,
+        /// Its model.
+        model: &'static str,
+    },
+    /// A model's column does not exist.
+    MissingColumn {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The model.
+        model: &'static str,
+    },
+    /// The live table has a column no model declares.
+    ExtraColumn {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: String,
+        /// Its live type.
+        declared_type: String,
+    },
+    /// A column's live type is not the model's.
+    TypeMismatch {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What the model declares, as this dialect spells it.
+        expected: String,
+        /// What the database has.
+        found: String,
+    },
+    /// A column accepts NULL where the model says it does not, or the other way round.
+    NullabilityMismatch {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Whether the model's column is nullable.
+        model_nullable: bool,
+    },
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::MissingTable { table, model } => {
+                write!(f, "table {table:?} ({model}) is missing")
+            }
+            Drift::MissingColumn {
+                table,
+                column,
+                model,
+            } => write!(f, "column {table}.{column} ({model}) is missing"),
+            Drift::ExtraColumn {
+                table,
+                column,
+                declared_type,
+            } => write!(
+                f,
+                "column {table}.{column} ({declared_type}) exists but no model declares it"
+            ),
+            Drift::TypeMismatch {
+                table,
+                column,
+                expected,
+                found,
+            } => write!(
+                f,
+                "column {table}.{column} is {found}, the model says {expected}"
+            ),
+            Drift::NullabilityMismatch {
+                table,
+                column,
+                model_nullable,
+            } => write!(
+                f,
+                "column {table}.{column} is {}, the model says {}",
+                if *model_nullable {
+                    "NOT NULL"
+                } else {
+                    "nullable"
+                },
+                if *model_nullable {
+                    "nullable"
+                } else {
+                    "NOT NULL"
+                }
+            ),
+        }
+    }
+}
+
+/// How a bind's live tables differ from its models, table by table: missing tables,
+/// missing or extra columns, type and nullability mismatches. Live tables no model
+/// declares are not drift.
+pub fn drift_of(dialect: Dialect, models: &[&'static TableInfo], live: &[LiveTable]) -> Vec<Drift> {
+    let mut drift = Vec::new();
+    for table in models {
+        let Some(found) = live.iter().find(|t| t.name == table.name) else {
+            drift.push(Drift::MissingTable {
+                table: table.name,
+                model: table.rust_type,
+            });
+            continue;
+        };
+        for column in table.columns {
+            let Some(live_column) = found.columns.iter().find(|c| c.name == column.name) else {
+                drift.push(Drift::MissingColumn {
+                    table: table.name,
+                    column: column.name,
+                    model: table.rust_type,
+                });
+                continue;
+            };
+            let same_type = live_column
+                .sql_type
+                .is_some_and(|ty| types_match(dialect, column.sql_type, ty));
+            if !same_type {
+                drift.push(Drift::TypeMismatch {
+                    table: table.name,
+                    column: column.name,
+                    expected: expected_type(dialect, column.sql_type),
+                    found: live_column.declared_type.clone(),
+                });
+            }
+            if live_column.nullable != column.nullable {
+                drift.push(Drift::NullabilityMismatch {
+                    table: table.name,
+                    column: column.name,
+                    model_nullable: column.nullable,
+                });
+            }
+        }
+        for live_column in &found.columns {
+            if table.column(&live_column.name).is_none() {
+                drift.push(Drift::ExtraColumn {
+                    table: table.name,
+                    column: live_column.name.clone(),
+                    declared_type: live_column.declared_type.clone(),
+                });
+            }
+        }
+    }
+    drift
+}
+
+/// The type a model column should have, as `dialect` spells it (what `create_all` writes).
+fn expected_type(dialect: Dialect, sql_type: SqlType) -> String {
+    dialect.column_type(sql_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ColumnInfo, LiveColumn};
+
+    static USER: TableInfo = TableInfo {
+        columns: &[
+            ColumnInfo {
+                primary_key: true,
+                ..ColumnInfo::new("id", SqlType::BigInt)
+            },
+            ColumnInfo::new("name", SqlType::VarChar(20)),
+            ColumnInfo {
+                nullable: true,
+                ..ColumnInfo::new("bio", SqlType::Text)
+            },
+        ],
+        ..TableInfo::new("user", "app::User")
+    };
+    static ROLE: TableInfo = TableInfo::new("role", "app::Role");
+
+    fn live(name: &str, declared_type: &str, sql_type: SqlType, nullable: bool) -> LiveColumn {
+        LiveColumn {
+            name: name.to_owned(),
+            declared_type: declared_type.to_owned(),
+            sql_type: Some(sql_type),
+            nullable,
+        }
+    }
+
+    #[test]
+    fn every_kind_of_difference_is_reported_table_by_table() {
+        let tables = [LiveTable {
+            name: "user".to_owned(),
+            columns: vec![
+                live("id", "bigint", SqlType::BigInt, false),
+                live("name", "text", SqlType::Text, true),
+                live("age", "integer", SqlType::Integer, true),
+            ],
+        }];
+        let drift = drift_of(Dialect::Postgres, &[&USER, &ROLE], &tables);
+        assert_eq!(
+            drift,
+            [
+                Drift::TypeMismatch {
+                    table: "user",
+                    column: "name",
+                    expected: Dialect::Postgres.column_type(SqlType::VarChar(20)),
+                    found: "text".to_owned(),
+                },
+                Drift::NullabilityMismatch {
+                    table: "user",
+                    column: "name",
+                    model_nullable: false,
+                },
+                Drift::MissingColumn {
+                    table: "user",
+                    column: "bio",
+                    model: "app::User",
+                },
+                Drift::ExtraColumn {
+                    table: "user",
+                    column: "age".to_owned(),
+                    declared_type: "integer".to_owned(),
+                },
+                Drift::MissingTable {
+                    table: "role",
+                    model: "app::Role",
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The commands that work on the databases: create-all (or its dry run), drop-all (after
+//! asking), check and binds.
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::io::{BufRead as _, IsTerminal as _, Write};
+use std::process::ExitCode;
+
+use crate::{Binds, Db, TableInfo, creation_order};
+
+/// `create-all`: creates the missing tables, or with `dry_run` prints the DDL instead.
+pub(super) async fn create_all(
+    db: &Db,
+    binds: Binds,
+    dry_run: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, String> {
+    if dry_run {
+        write_out(out, &self::dry_run(db, &binds)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = with_progress("creating tables", db.create_all(binds)).await;
+    write_out(out, &format!("{}\n", report.map_err(|e| e.to_string())?))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `drop-all`: drops the tables once confirmed (`yes`, or on the terminal).
+pub(super) async fn drop_all(
+    db: &Db,
+    binds: Binds,
+    yes: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, String> {
+    if !yes && !confirm(&binds)? {
+        write_out(out, "nothing dropped\n")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = with_progress("dropping tables", db.drop_all(binds)).await;
+    write_out(out, &format!("{}\n", report.map_err(|e| e.to_string())?))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check`: the drift report; exit status 1 when there is drift.
+pub(super) async fn check(db: &Db, binds: Binds, out: &mut dyn Write) -> Result<ExitCode, String> {
+    let report = db.check(binds).await.map_err(|e| e.to_string())?;
+    write_out(out, &format!("{report}\n"))?;
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `binds`: each bind's name, dialect, masked URL and health.
+pub(super) async fn binds(db: &Db, out: &mut dyn Write) -> Result<ExitCode, String> {
+    let mut text = String::new();
+    for ping in db.ping().await {
+        let engine = db.engine(ping.bind.as_deref()).map_err(|e| e.to_string())?;
+        let health = match &ping.result {
+            Ok(latency) => format!("ok in {:.1} ms", latency.as_secs_f64() * 1000.0),
+            Err(error) => format!("down: {error}"),
+        };
+        let _ = writeln!(
+            text,
+            "{:<20} {:<10} {}  {health}",
+            engine.bind().to_string(),
+            ping.dialect.to_string(),
+            engine.url()
+        );
+    }
+    write_out(out, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `work` under a spinner (on a terminal), cleared when it ends.
+async fn with_progress<T>(message: &'static str, work: impl Future<Output = T>) -> T {
+    let progress = progress_bar(message);
+    let result = work.await;
+    progress.finish_and_clear();
+    result
+}
+
+/// Writes `text` to the output and flushes it.
+pub(super) fn write_out(out: &mut dyn Write, text: &str) -> Result<(), String> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write the output: {e}"))
+}
+
+/// A spinner on a terminal; nothing when the output is piped.
+fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
+    if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// Asks on the terminal; refuses when there is none to ask on.
+fn confirm(binds: &Binds) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "drop-all drops tables and data: pass --yes to do it without a terminal to confirm on"
+                .into(),
+        );
+    }
+    let what = match binds {
+        Binds::All => "every bind".to_owned(),
+        Binds::Only(keys) => keys
+            .iter()
+            .map(|k| crate::BindName(k.as_deref()).to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    eprint!("Drop every table of {what}, with its data? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Each selected bind's DDL in its dialect, runnable as it is: in one transaction where
+/// the dialect has transactional DDL.
+fn dry_run(db: &Db, binds: &Binds) -> Result<String, String> {
+    let keys: Vec<Option<String>> = match binds {
+        Binds::All => db
+            .engines()
+            .iter()
+            .map(|e| e.key().map(str::to_owned))
+            .collect(),
+        Binds::Only(keys) => keys.clone(),
+    };
+    let mut out = String::new();
+    for key in keys {
+        let engine = db.engine(key.as_deref()).map_err(|e| e.to_string())?;
+        let dialect = engine.dialect();
+        let tables: Vec<&TableInfo> = db
+            .registry()
+            .bind(key.as_deref())
+            .map_or_else(Vec::new, |b| b.tables().to_vec());
+        let _ = writeln!(out, "-- {} ({dialect}): {}", engine.bind(), engine.url());
+        if dialect.transactional_ddl() {
+            out.push_str("BEGIN;\n");
+        }
+        for table in creation_order(&tables) {
+            for statement in dialect.create_statements(table) {
+                let _ = writeln!(out, "{statement};");
+            }
+        }
+        if dialect.transactional_ddl() {
+            out.push_str("COMMIT;\n");
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,282 @@
+//! Where each bind's database is: Flask's `SQLALCHEMY_DATABASE_URI` and
+//! `SQLALCHEMY_BINDS`, from code (here), a TOML file (`toml.rs`) or the environment
+//! (`env.rs`); pool settings and their defaults are in `pool.rs`.
+
+mod env;
+mod pool;
+mod toml;
+
+use core::fmt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{ConfigError, ConfigProblem};
+use crate::url::DatabaseUrl;
+
+pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
+
+/// One named bind: its URL and its own pool settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindConfig {
+    /// Where the database is.
+    pub url: DatabaseUrl,
+    /// Pool settings for this bind only.
+    pub pool: PoolOptions,
+}
+
+/// The databases of an application: a default URI (bind `None`) and named binds.
+///
+/// ```
+/// use bindery::{Config, PoolOptions};
+///
+/// let config = Config::new()
+///     .database_uri("sqlite:///instance/app.db")
+///     .bind("auth", "postgresql+psycopg2://app:secret@127.0.0.1/auth")
+///     .bind_with("shop", "mysql://app:secret@127.0.0.1/shop", PoolOptions {
+///         max_connections: Some(5),
+///         ..PoolOptions::default()
+///     });
+/// config.validate()?;
+/// assert!(!format!("{config:?}").contains("secret"));
+/// # Ok::<(), bindery::ConfigError>(())
+/// ```
+///
+/// Builder methods never fail: a bad URL is kept as a problem, and [`Config::validate`]
+/// (called by `Db::build`) reports every problem at once.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    database_uri: Option<DatabaseUrl>,
+    binds: BTreeMap<String, BindConfig>,
+    pool: PoolOptions,
+    sqlite_base_dir: Option<PathBuf>,
+    record_queries: Option<bool>,
+    echo: Option<bool>,
+    ddl_lock_timeout: Option<Duration>,
+    problems: Vec<ConfigProblem>,
+    /// Binds whose URL was refused (`None`: the default bind): they are reported once,
+    /// by their URL problem, not again as missing.
+    refused: BTreeSet<Option<String>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every URL prints through DatabaseUrl's masked Debug.
+        f.debug_struct("Config")
+            .field("database_uri", &self.database_uri)
+            .field("binds", &self.binds)
+            .field("pool", &self.pool)
+            .field("sqlite_base_dir", &self.sqlite_base_dir)
+            .field("record_queries", &self.record_queries)
+            .field("echo", &self.echo)
+            .field("ddl_lock_timeout", &self.ddl_lock_timeout)
+            .field("problems", &self.problems)
+            .field("refused", &self.refused)
+            .finish()
+    }
+}
+
+impl Config {
+    /// An empty configuration.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Sets the default bind's URL (Flask's `SQLALCHEMY_DATABASE_URI`).
+    pub fn database_uri(mut self, url: &str) -> Config {
+        self.set_database_uri(url, "database_uri");
+        self
+    }
+
+    /// Adds (or replaces) the bind `key` (an entry of Flask's `SQLALCHEMY_BINDS`).
+    pub fn bind(self, key: &str, url: &str) -> Config {
+        self.bind_with(key, url, PoolOptions::default())
+    }
+
+    /// Adds (or replaces) the bind `key` with pool settings of its own.
+    pub fn bind_with(mut self, key: &str, url: &str, pool: PoolOptions) -> Config {
+        self.set_bind(key, url, pool, &format!("binds.{key}"));
+        self
+    }
+
+    /// Pool settings for every bind that does not set its own.
+    pub fn pool(mut self, pool: PoolOptions) -> Config {
+        self.pool = pool;
+        self
+    }
+
+    /// The folder relative SQLite paths resolve against (default: the working directory).
+    /// Missing folders are created when `Db` is built.
+    pub fn sqlite_base_dir(mut self, dir: impl Into<PathBuf>) -> Config {
+        self.sqlite_base_dir = Some(dir.into());
+        self
+    }
+
+    /// Keep every statement sessions run, with its bind, parameter count and duration
+    /// (Flask's `SQLALCHEMY_RECORD_QUERIES`); read them with `Db::recorded_queries`.
+    pub fn record_queries(mut self, on: bool) -> Config {
+        self.record_queries = Some(on);
+        self
+    }
+
+    /// Log every statement at INFO through `tracing`, target `bindery::sql` (Flask's
+    /// `SQLALCHEMY_ECHO`); otherwise statements are logged at DEBUG.
+    pub fn echo(mut self, on: bool) -> Config {
+        self.echo = Some(on);
+        self
+    }
+
+    /// How long `create_all` and `drop_all` wait for a table another transaction holds
+    /// before failing with an error that names the bind and table (default: 10 s).
+    /// Flask-SQLAlchemy waits for ever there: MariaDB's `lock_wait_timeout` is a year.
+    pub fn ddl_lock_timeout(mut self, timeout: Duration) -> Config {
+        self.ddl_lock_timeout = Some(timeout);
+        self
+    }
+
+    /// The DDL lock timeout in force.
+    pub fn get_ddl_lock_timeout(&self) -> Duration {
+        self.ddl_lock_timeout.unwrap_or(Duration::from_secs(10))
+    }
+
+    /// Whether statements are recorded.
+    pub fn get_record_queries(&self) -> bool {
+        self.record_queries.unwrap_or(false)
+    }
+
+    /// Whether statements are echoed at INFO.
+    pub fn get_echo(&self) -> bool {
+        self.echo.unwrap_or(false)
+    }
+
+    /// The default bind's URL, if set.
+    pub fn get_database_uri(&self) -> Option<&DatabaseUrl> {
+        self.database_uri.as_ref()
+    }
+
+    /// The named binds, by key.
+    pub fn binds(&self) -> &BTreeMap<String, BindConfig> {
+        &self.binds
+    }
+
+    /// The pool settings for every bind.
+    pub fn get_pool(&self) -> &PoolOptions {
+        &self.pool
+    }
+
+    /// The folder relative SQLite paths resolve against.
+    pub fn get_sqlite_base_dir(&self) -> &Path {
+        self.sqlite_base_dir.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// The pool settings of `bind` (`None`: the default bind), its own over the config's.
+    pub fn pool_for(&self, bind: Option<&str>) -> PoolOptions {
+        match bind.and_then(|key| self.binds.get(key)) {
+            Some(bind) => bind.pool.or(&self.pool),
+            None => self.pool.clone(),
+        }
+    }
+
+    /// `other` laid over `self`: every value `other` sets wins (the default URI, binds
+    /// by key, each pool setting, the SQLite folder). Use it for precedence, e.g. file,
+    /// then environment, then command-line flags.
+    pub fn merge(mut self, other: Config) -> Config {
+        if other.database_uri.is_some() {
+            self.database_uri = other.database_uri;
+        }
+        self.binds.extend(other.binds);
+        self.pool = other.pool.or(&self.pool);
+        if other.sqlite_base_dir.is_some() {
+            self.sqlite_base_dir = other.sqlite_base_dir;
+        }
+        self.record_queries = other.record_queries.or(self.record_queries);
+        self.ddl_lock_timeout = other.ddl_lock_timeout.or(self.ddl_lock_timeout);
+        self.echo = other.echo.or(self.echo);
+        self.problems.extend(other.problems);
+        self.refused.extend(other.refused);
+        self
+    }
+
+    /// Sets the default bind's URL; a refused one is a problem named `config_key` (the
+    /// key of whatever source gave it: `database_uri`, `BINDERY_DATABASE_URI`).
+    fn set_database_uri(&mut self, url: &str, config_key: &str) {
+        if let Some(url) = self.parse_url(None, url, config_key) {
+            self.database_uri = Some(url);
+        }
+    }
+
+    /// Adds (or replaces) the bind `key`; a bad key or a refused URL is a problem named
+    /// `config_key` (`binds.<key>`, `BINDERY_BIND_<KEY>`).
+    fn set_bind(&mut self, key: &str, url: &str, pool: PoolOptions, config_key: &str) {
+        if let Err(problem) = check_bind_key(key, config_key) {
+            self.problems.push(problem);
+            return;
+        }
+        if let Some(url) = self.parse_url(Some(key), url, config_key) {
+            self.binds.insert(key.to_owned(), BindConfig { url, pool });
+        }
+    }
+
+    /// `url` parsed; or `None`, its problem kept under `config_key` and the bind `key`
+    /// (`None`: the default bind) marked refused, so that it is reported once, by this
+    /// problem, not again as missing.
+    fn parse_url(&mut self, key: Option<&str>, url: &str, config_key: &str) -> Option<DatabaseUrl> {
+        match DatabaseUrl::parse(url) {
+            Ok(url) => Some(url),
+            Err(error) => {
+                self.refused.insert(key.map(str::to_owned));
+                self.problems.push(ConfigProblem::BadUrl {
+                    key: config_key.to_owned(),
+                    error,
+                });
+                None
+            }
+        }
+    }
+
+    /// Whether the URL given for bind `key` (`None`: the default bind) was refused.
+    pub(crate) fn refused(&self, key: Option<&str>) -> bool {
+        self.refused.contains(&key.map(str::to_owned))
+    }
+
+    /// `Ok` if the configuration can be used: every URL parsed, every pool setting in
+    /// range, and at least one database set. Otherwise every problem at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = self.value_problems();
+        if self.database_uri.is_none() && self.binds.is_empty() && problems.is_empty() {
+            problems.push(ConfigProblem::NoDatabase);
+        }
+        ConfigError::from_problems(problems)
+    }
+
+    /// Every problem of the values themselves. A configuration may still lack a
+    /// database: it can be one layer of several (see [`Config::merge`]).
+    fn value_problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = self.problems.clone();
+        self.pool.check("pool.", &mut problems);
+        for (key, bind) in &self.binds {
+            let prefix = format!("binds.{key}.");
+            bind.pool.check(&prefix, &mut problems);
+            // A bind's own setting may clash with one it takes from `[pool]`.
+            let mut combined = Vec::new();
+            self.pool_for(Some(key)).check(&prefix, &mut combined);
+            for problem in combined {
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// `Ok` if `key` can name a bind; otherwise the problem, named `config_key`.
+fn check_bind_key(key: &str, config_key: &str) -> Result<(), ConfigProblem> {
+    if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigProblem::BadValue {
+            key: config_key.to_owned(),
+            reason: format!("{key:?} is not a bind key: it must be non-empty, without spaces"),
+        });
+    }
+    Ok(())
+}
