@@ -133,6 +133,23 @@ impl OwnMariaDb {
             .status()
             .unwrap();
         assert!(sent.success(), "kill -{signal} {pid}");
+        // `kill` returns once the signal is queued: wait until the kernel shows the
+        // process stopped (state T) or running again, so the scenario starts from the
+        // state it names.
+        let stopped = signal == "STOP";
+        let state = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| stat.rsplit(')').next().map(str::to_owned))
+                .and_then(|rest| rest.split_whitespace().next().map(str::to_owned))
+        };
+        for _ in 0..200 {
+            if (state().as_deref() == Some("T")) == stopped {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("after kill -{signal} {pid}, the server's state is {:?}", state());
     }
 
     /// SIGKILL: no shutdown, no flush, as a crash.
