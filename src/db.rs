@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
-use crate::{BindKey, Dialect, Registry, TableInfo};
+use crate::{AsBindKey, BindKey, Dialect, Registry, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
 /// Flask-SQLAlchemy's `db` object. Cheap to clone; `Send + Sync`.
@@ -120,7 +120,7 @@ impl Db {
             };
             if !configured && !config.refused(bind.key()) {
                 problems.push(BuildProblem::UnconfiguredBind {
-                    bind: bind.key(),
+                    bind: bind.key().into(),
                     models: bind.tables().iter().map(|t| t.rust_type).collect(),
                 });
             }
@@ -152,8 +152,8 @@ impl Db {
     }
 
     /// The engine of bind `key` (`None`: the default bind).
-    pub fn engine(&self, key: Option<&str>) -> Result<&Engine, Error> {
-        self.resolve(key).map(|bind| bind.writer())
+    pub fn engine(&self, key: impl AsBindKey) -> Result<&Engine, Error> {
+        self.resolve(key.as_bind_key()).map(|bind| bind.writer())
     }
 
     /// Every engine: the default bind's first, then the named binds by key.

@@ -83,7 +83,7 @@ impl Db {
                 .await
                 .map_err(|e| Error::database(engine.bind(), e))?;
             Ok(ReflectedBind {
-                bind: key.clone().into(),
+                bind: key.clone(),
                 dialect: engine.dialect(),
                 tables,
             })

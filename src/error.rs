@@ -22,8 +22,11 @@ pub enum Error {
     )]
     NoRuntime,
     /// A bind key that is not configured.
-    #[error("bind {0:?} is not configured: add it to `binds` (or set BINDERY_BIND_{upper})", upper = .0.to_ascii_uppercase())]
-    UnknownBind(String),
+    #[error("{bind} is not configured: add it to `binds` (or set BINDERY_BIND_{upper})", upper = .bind.as_deref().unwrap_or_default().to_ascii_uppercase())]
+    UnknownBind {
+        /// The bind key asked for.
+        bind: BindKey,
+    },
     /// The default bind was used, but only named binds are configured.
     #[error("the default bind is not configured: set `database_uri` (or BINDERY_DATABASE_URI)")]
     NoDefaultBind,
@@ -395,17 +398,17 @@ pub enum BuildProblem {
     /// Models use a bind that the configuration lacks.
     #[error(
         "{} is not configured, but {} {} it: {}",
-        BindName(*.bind),
+        .bind,
         .models.join(", "),
         if .models.len() == 1 { "uses" } else { "use" },
-        match .bind {
+        match .bind.as_deref() {
             Some(key) => format!("add `binds.{key}` (or set BINDERY_BIND_{})", key.to_ascii_uppercase()),
             None => "set `database_uri` (or BINDERY_DATABASE_URI)".to_owned(),
         }
     )]
     UnconfiguredBind {
-        /// The bind key (`None`: the default bind).
-        bind: Option<&'static str>,
+        /// The bind.
+        bind: BindKey,
         /// The models that live in it.
         models: Vec<&'static str>,
     },
@@ -431,7 +434,7 @@ pub enum BuildProblem {
         /// The bind's dialect.
         dialect: crate::Dialect,
         /// The bind.
-        bind: BindName<'static>,
+        bind: BindKey,
     },
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::db::Db;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::{BindName, Dialect};
+use crate::{BindKey, BindName, Dialect};
 
 /// One bind of a [`Db`], resolved.
 #[derive(Clone, Copy)]
@@ -67,7 +67,9 @@ impl Db {
             .map(|(index, engine)| BindHandle { index, engine })
             .ok_or_else(|| match key {
                 None => Error::NoDefaultBind,
-                Some(key) => Error::UnknownBind(key.to_owned()),
+                Some(key) => Error::UnknownBind {
+                    bind: BindKey::from(key),
+                },
             })
     }
 

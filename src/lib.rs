@@ -111,11 +111,11 @@ mod url;
 
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
-    Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault, ColumnInfo,
-    Dialect, Drift, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind, IndexInfo,
-    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order, Problem,
-    Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, ToParam, Value, ValueError,
-    ValueKind, check_identifier, check_table_name, creation_order, registry,
+    AsBindKey, Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault,
+    ColumnInfo, Dialect, Drift, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind,
+    IndexInfo, LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order,
+    Problem, Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, ToParam, Value,
+    ValueError, ValueKind, check_identifier, check_table_name, creation_order, registry,
 };
 use bindery_core::{
     ByteLimits, Select, StatementCache, Statements, generated_column, insert_statement, next_batch,

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::{BindKey, BindName, Dialect};
+use crate::{AsBindKey, BindKey, BindName, Dialect};
 
 /// What `create_all` or `drop_all` did, bind by bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,8 @@ pub struct BindReport {
 
 impl SchemaReport {
     /// The report of bind `key`, if it was part of the operation.
-    pub fn bind(&self, key: Option<&str>) -> Option<&BindReport> {
+    pub fn bind(&self, key: impl AsBindKey) -> Option<&BindReport> {
+        let key = key.as_bind_key();
         self.binds.iter().find(|b| b.bind.as_deref() == key)
     }
 }

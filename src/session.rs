@@ -48,7 +48,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
-use crate::{BindKey, FromValues, Model, Select, Statements, Value, ValueKind};
+use crate::{AsBindKey, BindKey, FromValues, Model, Select, Statements, Value, ValueKind};
 
 use slots::{Run, Slot};
 use unit_of_work::Pending;
@@ -282,13 +282,13 @@ impl Session {
     /// placeholders as the bind's dialect does (`?` or `$1`). Returns the rows affected.
     pub async fn execute(
         &mut self,
-        bind: Option<&str>,
+        bind: impl AsBindKey,
         sql: &str,
         mut params: Vec<Value>,
     ) -> Result<u64, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(bind)?;
+        let bind = db.resolve(bind.as_bind_key())?;
         self.check_raw(bind, &mut params).await?;
         let statement = Statement::Execute {
             sql: sql.into(),
@@ -302,13 +302,13 @@ impl Session {
     /// tuple of column types such as `(i64, String)`.
     pub async fn fetch_all<R: FromValues>(
         &mut self,
-        bind: Option<&str>,
+        bind: impl AsBindKey,
         sql: &str,
         mut params: Vec<Value>,
     ) -> Result<Vec<R>, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(bind)?;
+        let bind = db.resolve(bind.as_bind_key())?;
         self.check_raw(bind, &mut params).await?;
         let statement = Statement::Fetch {
             sql: sql.into(),

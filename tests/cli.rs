@@ -25,7 +25,7 @@ fn dump_formats() {
     insta::assert_snapshot!("dump_json", dump(registry, None, Format::Json));
     insta::assert_snapshot!("dump_mermaid", dump(registry, None, Format::Mermaid));
     insta::assert_snapshot!("dump_dot", dump(registry, None, Format::Dot));
-    let shop_only = [Some("shop".to_owned())];
+    let shop_only = [bindery::BindKey::from("shop")];
     insta::assert_snapshot!(
         "dump_text_shop",
         dump(registry, Some(&shop_only), Format::Text)

@@ -149,7 +149,10 @@ impl OwnMariaDb {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        panic!("after kill -{signal} {pid}, the server's state is {:?}", state());
+        panic!(
+            "after kill -{signal} {pid}, the server's state is {:?}",
+            state()
+        );
     }
 
     /// SIGKILL: no shutdown, no flush, as a crash.

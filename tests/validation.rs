@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use bindery::{
-    BindName, ColumnInfo, ForeignKey, IdentifierError, IdentifierKind, Model, Problem, SqlType,
+    BindKey, ColumnInfo, ForeignKey, IdentifierError, IdentifierKind, Model, Problem, SqlType,
     TableInfo,
 };
 
@@ -91,7 +91,7 @@ fn every_problem_is_reported_in_order() {
     let fk = |table, column| ForeignKey { table, column };
     let expected = vec![
         Problem::DuplicateTable {
-            bind: BindName(None),
+            bind: BindKey::DEFAULT,
             table: "dup",
             models: vec!["validation::DupA", "validation::DupB"],
         },
@@ -119,14 +119,14 @@ fn every_problem_is_reported_in_order() {
         Problem::CrossBindForeignKey {
             model: "validation::Referrer",
             column: "across",
-            bind: BindName(Some("a")),
+            bind: BindKey::from("a"),
             target: fk("only_in_b", "id"),
-            found_in: vec![(BindName(Some("b")), "validation::OnlyInB")],
+            found_in: vec![(BindKey::from("b"), "validation::OnlyInB")],
         },
         Problem::MissingForeignTable {
             model: "validation::Referrer",
             column: "ghost",
-            bind: BindName(Some("a")),
+            bind: BindKey::from("a"),
             target: fk("ghost", "id"),
         },
         Problem::MissingForeignColumn {

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use crate::{Binds, Config};
+use crate::{BindKey, Binds, Config};
 
 /// clap's error message with every argument that may be a URL (it holds `://` or `@`,
 /// so perhaps a password) replaced by its position: clap quotes the arguments it
@@ -27,7 +27,7 @@ fn looks_like_url(key: &str) -> bool {
 }
 
 /// The `--bind` flags, split: `(key, URL)` pairs that configure, keys that select.
-pub(super) type SplitBinds = (Vec<(String, String)>, Vec<Option<String>>);
+pub(super) type SplitBinds = (Vec<(String, String)>, Vec<BindKey>);
 
 /// `KEY=URL` flags configure, `KEY` flags select. A flag that looks like a URL without
 /// its `KEY=` is an error that names the flag by position, never repeats it: it may hold
@@ -45,8 +45,8 @@ pub(super) fn split_binds(flags: &[String]) -> Result<SplitBinds, String> {
         }
         match flag.split_once('=') {
             Some((key, url)) => configured.push((key.to_owned(), url.to_owned())),
-            None if flag == "default" => selected.push(None),
-            None => selected.push(Some(flag.clone())),
+            None if flag == "default" => selected.push(BindKey::DEFAULT),
+            None => selected.push(BindKey::from(flag.as_str())),
         }
     }
     Ok((configured, selected))
@@ -113,7 +113,7 @@ pub(super) fn config(
 }
 
 /// The binds a command works on: those selected by `--bind KEY`, or every bind.
-pub(super) fn selection(selected: &[Option<String>]) -> Binds {
+pub(super) fn selection(selected: &[BindKey]) -> Binds {
     if selected.is_empty() {
         Binds::All
     } else {

@@ -110,7 +110,7 @@ fn confirm(binds: &Binds) -> Result<bool, String> {
         Binds::All => "every bind".to_owned(),
         Binds::Only(keys) => keys
             .iter()
-            .map(|k| crate::BindName(k.as_deref()).to_string())
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", "),
     };
@@ -126,17 +126,10 @@ fn confirm(binds: &Binds) -> Result<bool, String> {
 /// Each selected bind's DDL in its dialect, runnable as it is: in one transaction where
 /// the dialect has transactional DDL.
 fn dry_run(db: &Db, binds: &Binds) -> Result<String, String> {
-    let keys: Vec<Option<String>> = match binds {
-        Binds::All => db
-            .engines()
-            .iter()
-            .map(|e| e.key().map(str::to_owned))
-            .collect(),
-        Binds::Only(keys) => keys.clone(),
-    };
+    let keys = binds.keys(db).map_err(|e| e.to_string())?;
     let mut out = String::new();
     for key in keys {
-        let engine = db.engine(key.as_deref()).map_err(|e| e.to_string())?;
+        let engine = db.engine(&key).map_err(|e| e.to_string())?;
         let dialect = engine.dialect();
         let tables: Vec<&TableInfo> = db
             .registry()

@@ -36,7 +36,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use self::args::{selection, split_binds, without_urls};
 use self::commands::write_out;
-use crate::{Db, Registry};
+use crate::{BindKey, Db, Registry};
 
 #[derive(Debug, Parser)]
 #[command(about = "The databases of this application: dump, create, drop, check, binds")]
@@ -188,7 +188,7 @@ where
 }
 
 /// The models of the selected binds (`None`: every bind), in the given format.
-pub fn dump(registry: &Registry, binds: Option<&[Option<String>]>, format: Format) -> String {
+pub fn dump(registry: &Registry, binds: Option<&[BindKey]>, format: Format) -> String {
     let selected = select_tables(registry, binds);
     match format {
         Format::Text => selected.dump_text(),
@@ -198,7 +198,7 @@ pub fn dump(registry: &Registry, binds: Option<&[Option<String>]>, format: Forma
     }
 }
 
-fn select_tables(registry: &Registry, binds: Option<&[Option<String>]>) -> Registry {
+fn select_tables(registry: &Registry, binds: Option<&[BindKey]>) -> Registry {
     Registry::from_tables(registry.tables().filter(|t| match binds {
         None => true,
         Some(keys) => keys.iter().any(|k| k.as_deref() == t.bind_key),

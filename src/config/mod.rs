@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::AsBindKey;
 use crate::error::{ConfigError, ConfigProblem};
 use crate::url::DatabaseUrl;
 
@@ -170,8 +171,8 @@ impl Config {
     }
 
     /// The pool settings of `bind` (`None`: the default bind), its own over the config's.
-    pub fn pool_for(&self, bind: Option<&str>) -> PoolOptions {
-        match bind.and_then(|key| self.binds.get(key)) {
+    pub fn pool_for(&self, bind: impl AsBindKey) -> PoolOptions {
+        match bind.as_bind_key().and_then(|key| self.binds.get(key)) {
             Some(bind) => bind.pool.or(&self.pool),
             None => self.pool.clone(),
         }
@@ -259,7 +260,7 @@ impl Config {
             bind.pool.check(&prefix, &mut problems);
             // A bind's own setting may clash with one it takes from `[pool]`.
             let mut combined = Vec::new();
-            self.pool_for(Some(key)).check(&prefix, &mut combined);
+            self.pool_for(key).check(&prefix, &mut combined);
             for problem in combined {
                 if !problems.contains(&problem) {
                     problems.push(problem);

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::engine::Engine;
 use crate::error::{BindFailure, Error, SchemaError};
 use crate::report::{BindReport, SchemaOperation, SchemaReport};
-use crate::{Dialect, TableInfo, creation_order};
+use crate::{BindKey, Dialect, TableInfo, creation_order};
 
 mod mysql;
 
@@ -23,8 +23,8 @@ pub enum Binds {
     /// Every configured bind.
     #[default]
     All,
-    /// These binds (`None`: the default bind), in this order.
-    Only(Vec<Option<String>>),
+    /// These binds, in this order (none: the default bind).
+    Only(Vec<BindKey>),
 }
 
 impl Binds {
@@ -32,18 +32,18 @@ impl Binds {
     pub const DEFAULT: Binds = Binds::Only(Vec::new());
 
     /// The selected bind keys, each checked to be configured.
-    pub(crate) fn keys(&self, db: &Db) -> Result<Vec<Option<String>>, Error> {
-        let keys: Vec<Option<String>> = match self {
+    pub(crate) fn keys(&self, db: &Db) -> Result<Vec<BindKey>, Error> {
+        let keys: Vec<BindKey> = match self {
             Binds::All => db
                 .engines()
                 .iter()
-                .map(|e| e.key().map(str::to_owned))
+                .map(|e| BindKey::from(e.key()))
                 .collect(),
-            Binds::Only(keys) if keys.is_empty() => vec![None],
+            Binds::Only(keys) if keys.is_empty() => vec![BindKey::DEFAULT],
             Binds::Only(keys) => keys.clone(),
         };
         for key in &keys {
-            db.engine(key.as_deref())?;
+            db.engine(key)?;
         }
         Ok(keys)
     }
@@ -51,31 +51,31 @@ impl Binds {
 
 impl From<&str> for Binds {
     fn from(key: &str) -> Binds {
-        Binds::Only(vec![Some(key.to_owned())])
+        Binds::Only(vec![BindKey::from(key)])
     }
 }
 
 impl From<Option<&str>> for Binds {
     fn from(key: Option<&str>) -> Binds {
-        Binds::Only(vec![key.map(str::to_owned)])
+        Binds::Only(vec![BindKey::from(key)])
     }
 }
 
 impl<const N: usize> From<[&str; N]> for Binds {
     fn from(keys: [&str; N]) -> Binds {
-        Binds::Only(keys.iter().map(|k| Some((*k).to_owned())).collect())
+        Binds::Only(keys.into_iter().map(BindKey::from).collect())
     }
 }
 
 impl<const N: usize> From<[Option<&str>; N]> for Binds {
     fn from(keys: [Option<&str>; N]) -> Binds {
-        Binds::Only(keys.iter().map(|k| k.map(str::to_owned)).collect())
+        Binds::Only(keys.into_iter().map(BindKey::from).collect())
     }
 }
 
 impl From<Vec<&str>> for Binds {
     fn from(keys: Vec<&str>) -> Binds {
-        Binds::Only(keys.into_iter().map(|k| Some(k.to_owned())).collect())
+        Binds::Only(keys.into_iter().map(BindKey::from).collect())
     }
 }
 

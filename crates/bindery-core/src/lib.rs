@@ -47,7 +47,7 @@ pub use query::Select;
 pub use query::{Column, Filter, Order};
 pub use registry::{BindTables, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, SqlType};
-pub use table::{BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
+pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
 pub use value::{Value, ValueError, ValueKind};
 
 /// Not public API: what the derives' expansions name.

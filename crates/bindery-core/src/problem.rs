@@ -4,8 +4,8 @@ use core::fmt;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::{
-    BindName, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError,
-    SqlType, TableInfo, check_identifier, check_table_name,
+    BindKey, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError, SqlType,
+    TableInfo, check_identifier, check_table_name,
 };
 
 /// One problem in the collected metadata. Each names the Rust types involved.
@@ -15,7 +15,7 @@ pub enum Problem {
     /// Two or more models claim the same table in the same bind.
     DuplicateTable {
         /// The bind.
-        bind: BindName<'static>,
+        bind: BindKey,
         /// The table name.
         table: &'static str,
         /// Every Rust type that claims it.
@@ -62,11 +62,11 @@ pub enum Problem {
         /// Its column.
         column: &'static str,
         /// Its bind.
-        bind: BindName<'static>,
+        bind: BindKey,
         /// What it references.
         target: ForeignKey,
         /// Where the referenced table lives instead, with its Rust type.
-        found_in: Vec<(BindName<'static>, &'static str)>,
+        found_in: Vec<(BindKey, &'static str)>,
     },
     /// A foreign key to a table that no model declares.
     MissingForeignTable {
@@ -75,7 +75,7 @@ pub enum Problem {
         /// Its column.
         column: &'static str,
         /// Its bind.
-        bind: BindName<'static>,
+        bind: BindKey,
         /// What it references.
         target: ForeignKey,
     },
@@ -109,7 +109,7 @@ pub enum Problem {
     /// and `user_role.name` both give `ix_user_role_name`.
     DuplicateIndexName {
         /// The bind.
-        bind: BindName<'static>,
+        bind: BindKey,
         /// The index name.
         index: &'static str,
         /// Each `(Rust type, table)` with an index of that name, in table order; a table
@@ -129,7 +129,7 @@ pub enum Problem {
         /// The collation.
         collation: &'static str,
         /// The dialect and bind it was refused for; `None` when no dialect accepts it.
-        dialect: Option<(Dialect, BindName<'static>)>,
+        dialect: Option<(Dialect, BindKey)>,
         /// Why.
         reason: CollationError,
     },
@@ -434,19 +434,21 @@ pub(crate) fn check_foreign_key<'r>(
 ) {
     let model = table.rust_type;
     let Some(target_table) = same_bind else {
-        let found_in: Vec<_> = other_binds.map(|t| (t.bind(), t.rust_type)).collect();
+        let found_in: Vec<_> = other_binds
+            .map(|t| (t.bind().into(), t.rust_type))
+            .collect();
         problems.push(if found_in.is_empty() {
             Problem::MissingForeignTable {
                 model,
                 column: column.name,
-                bind: table.bind(),
+                bind: table.bind().into(),
                 target,
             }
         } else {
             Problem::CrossBindForeignKey {
                 model,
                 column: column.name,
-                bind: table.bind(),
+                bind: table.bind().into(),
                 target,
                 found_in,
             }
@@ -503,7 +505,7 @@ pub(crate) fn check_index_names(bind: &BindTables, problems: &mut Vec<Problem>) 
         let table_named = bind.table(index).map(|t| t.rust_type);
         if declared_by.len() > 1 || table_named.is_some() {
             problems.push(Problem::DuplicateIndexName {
-                bind: bind.name(),
+                bind: bind.name().into(),
                 index,
                 declared_by,
                 table_named,
@@ -525,7 +527,7 @@ pub fn collation_problems(table: &TableInfo, dialect: Dialect, problems: &mut Ve
                 model: table.rust_type,
                 column: column.name,
                 collation,
-                dialect: Some((dialect, table.bind())),
+                dialect: Some((dialect, table.bind().into())),
                 reason,
             }),
         }
@@ -535,7 +537,7 @@ pub fn collation_problems(table: &TableInfo, dialect: Dialect, problems: &mut Ve
 /// A column MySQL cannot key: a TEXT or BLOB column that is a primary key, unique, a
 /// foreign key or indexed, which MySQL refuses without a prefix length bindery does not
 /// write. `Db::build` reports it as `BuildProblem::UnindexableColumn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnindexableColumn {
     /// The model.
     pub model: &'static str,
@@ -546,7 +548,7 @@ pub struct UnindexableColumn {
     /// The bind's dialect.
     pub dialect: Dialect,
     /// The bind.
-    pub bind: BindName<'static>,
+    pub bind: BindKey,
 }
 
 /// The columns of `table` that `dialect` cannot key (see [`UnindexableColumn`]), for
@@ -575,7 +577,7 @@ pub fn unindexable_columns(
                 column: column.name,
                 sql_type: column.sql_type,
                 dialect,
-                bind: table.bind(),
+                bind: table.bind().into(),
             });
         }
     }
@@ -618,7 +620,7 @@ mod tests {
     fn one_index_name_in_two_tables_of_a_bind_is_refused() {
         let registry = Registry::from_tables([&USER, &USER_ROLE]);
         let expected = Problem::DuplicateIndexName {
-            bind: BindName(None),
+            bind: BindKey::DEFAULT,
             index: "ix_user_role_name",
             declared_by: vec![("app::User", "user"), ("app::UserRole", "user_role")],
             table_named: None,
@@ -672,13 +674,13 @@ mod tests {
             registry.problems(),
             [
                 Problem::DuplicateIndexName {
-                    bind: BindName(None),
+                    bind: BindKey::DEFAULT,
                     index: "ix_twice_a",
                     declared_by: vec![("app::Twice", "twice"), ("app::Twice", "twice")],
                     table_named: None,
                 },
                 Problem::DuplicateIndexName {
-                    bind: BindName(None),
+                    bind: BindKey::DEFAULT,
                     index: "user",
                     declared_by: vec![("app::Twice", "twice")],
                     table_named: Some("app::User"),
@@ -727,7 +729,7 @@ mod tests {
         let on_postgres = refused(
             "v",
             "utf8mb4_bin",
-            Some((Dialect::Postgres, BindName(None))),
+            Some((Dialect::Postgres, BindKey::DEFAULT)),
             CollationError::NotPostgres,
         );
         assert_eq!(problems, std::slice::from_ref(&on_postgres));
@@ -773,6 +775,6 @@ mod tests {
             [("email", SqlType::Text), ("avatar", SqlType::Blob)],
             "an unkeyed TEXT column is fine"
         );
-        assert_eq!(problems[0].bind, BindName(None));
+        assert_eq!(problems[0].bind, BindKey::DEFAULT);
     }
 }

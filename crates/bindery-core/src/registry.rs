@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use crate::problem::{check_foreign_key, check_index_names, check_table};
-use crate::{BindName, Model, Problem, RegistryError, TableInfo};
+use crate::{AsBindKey, BindName, Model, Problem, RegistryError, TableInfo};
 
 /// Every table of the program, grouped per bind, in a stable order: the default bind
 /// first, then the named binds by key; inside a bind, tables by name (then by Rust type,
@@ -83,7 +83,7 @@ impl Registry {
             for same_name in bind.tables.chunk_by(|a, b| a.name == b.name) {
                 if let [first, _, ..] = same_name {
                     problems.push(Problem::DuplicateTable {
-                        bind: bind.name(),
+                        bind: bind.name().into(),
                         table: first.name,
                         models: same_name.iter().map(|t| t.rust_type).collect(),
                     });
@@ -115,7 +115,8 @@ impl Registry {
     }
 
     /// The tables of the bind `key` (`None`: the default bind), if it has any.
-    pub fn bind(&self, key: Option<&str>) -> Option<&BindTables> {
+    pub fn bind(&self, key: impl AsBindKey) -> Option<&BindTables> {
+        let key = key.as_bind_key();
         self.binds.iter().find(|b| b.key == key)
     }
 
@@ -135,7 +136,7 @@ impl Registry {
     }
 
     /// The table `name` in the bind `bind` (`None`: the default bind).
-    pub fn table(&self, bind: Option<&str>, name: &str) -> Option<&'static TableInfo> {
+    pub fn table(&self, bind: impl AsBindKey, name: &str) -> Option<&'static TableInfo> {
         self.bind(bind)?.table(name)
     }
 

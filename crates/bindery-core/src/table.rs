@@ -210,6 +210,62 @@ impl From<BindName<'_>> for BindKey {
     }
 }
 
+/// What names a bind where bindery takes one: `None` or `Some("auth")` (Flask's spelling:
+/// `None` is the default bind), `"auth"`, a [`BindKey`] or a [`BindName`]. Borrowed: naming
+/// a bind allocates nothing.
+///
+/// ```
+/// use bindery_core::{AsBindKey, BindKey};
+/// fn key(bind: impl AsBindKey) -> Option<String> {
+///     bind.as_bind_key().map(str::to_owned)
+/// }
+/// assert_eq!(key(None), None);
+/// assert_eq!(key(Some("auth")), Some("auth".to_owned()));
+/// assert_eq!(key("auth"), Some("auth".to_owned()));
+/// assert_eq!(key(&BindKey::from("auth")), Some("auth".to_owned()));
+/// assert_eq!(key(BindKey::DEFAULT), None);
+/// ```
+pub trait AsBindKey {
+    /// The key (`None`: the default bind).
+    fn as_bind_key(&self) -> Option<&str>;
+}
+
+impl AsBindKey for Option<&str> {
+    fn as_bind_key(&self) -> Option<&str> {
+        *self
+    }
+}
+
+impl AsBindKey for &str {
+    fn as_bind_key(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl AsBindKey for &String {
+    fn as_bind_key(&self) -> Option<&str> {
+        Some(self.as_str())
+    }
+}
+
+impl AsBindKey for BindKey {
+    fn as_bind_key(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+impl AsBindKey for &BindKey {
+    fn as_bind_key(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+impl AsBindKey for BindName<'_> {
+    fn as_bind_key(&self) -> Option<&str> {
+        self.0
+    }
+}
+
 /// A named bind equals its key: `error_bind == "auth"`.
 impl PartialEq<&str> for BindKey {
     fn eq(&self, other: &&str) -> bool {
