@@ -21,15 +21,28 @@ pub enum Error {
         "Db::build must be called inside a tokio runtime (sqlx's pools run their maintenance on it)"
     )]
     NoRuntime,
-    /// A bind key that is not configured.
-    #[error("{bind} is not configured: add it to `binds` (or set BINDERY_BIND_{upper})", upper = .bind.as_deref().unwrap_or_default().to_ascii_uppercase())]
+    /// A bind key that is not configured (for a statement of `model`, when a model's bind
+    /// is the one missing: a `Db` built over a registry of its own).
+    #[error(
+        "{bind} is not configured{}: add it to `binds` (or set BINDERY_BIND_{upper})",
+        for_model(*.model),
+        upper = .bind.as_deref().unwrap_or_default().to_ascii_uppercase()
+    )]
     UnknownBind {
         /// The bind key asked for.
         bind: BindKey,
+        /// The model whose bind it is, when a model asked.
+        model: Option<&'static str>,
     },
     /// The default bind was used, but only named binds are configured.
-    #[error("the default bind is not configured: set `database_uri` (or BINDERY_DATABASE_URI)")]
-    NoDefaultBind,
+    #[error(
+        "the default bind is not configured{}: set `database_uri` (or BINDERY_DATABASE_URI)",
+        for_model(*.model)
+    )]
+    NoDefaultBind {
+        /// The model whose bind it is, when a model asked.
+        model: Option<&'static str>,
+    },
     /// A database operation failed on a bind.
     #[error("{bind}: {source}")]
     Database {
@@ -436,6 +449,11 @@ pub enum BuildProblem {
         /// The bind.
         bind: BindKey,
     },
+}
+
+/// ` (the bind of model M)` when a model asked for the bind, for the bind errors.
+fn for_model(model: Option<&'static str>) -> String {
+    model.map_or_else(String::new, |model| format!(" (the bind of {model})"))
 }
 
 impl From<bindery_core::UnindexableColumn> for BuildProblem {

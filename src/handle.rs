@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::db::Db;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::{BindKey, BindName, Dialect};
+use crate::{BindKey, BindName, Dialect, TableInfo};
 
 /// One bind of a [`Db`], resolved.
 #[derive(Clone, Copy)]
@@ -60,15 +60,29 @@ impl<'db> BindHandle<'db> {
 impl Db {
     /// Bind `key` (`None`: the default bind) resolved into a handle.
     pub(crate) fn resolve(&self, key: Option<&str>) -> Result<BindHandle<'_>, Error> {
+        self.resolve_for(key, None)
+    }
+
+    /// The bind of `table` resolved into a handle; an error names the table's model.
+    pub(crate) fn resolve_table(&self, table: &TableInfo) -> Result<BindHandle<'_>, Error> {
+        self.resolve_for(table.bind_key, Some(table.rust_type))
+    }
+
+    fn resolve_for(
+        &self,
+        key: Option<&str>,
+        model: Option<&'static str>,
+    ) -> Result<BindHandle<'_>, Error> {
         self.engines()
             .iter()
             .enumerate()
             .find(|(_, engine)| engine.key() == key)
             .map(|(index, engine)| BindHandle { index, engine })
             .ok_or_else(|| match key {
-                None => Error::NoDefaultBind,
+                None => Error::NoDefaultBind { model },
                 Some(key) => Error::UnknownBind {
                     bind: BindKey::from(key),
+                    model,
                 },
             })
     }

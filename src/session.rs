@@ -136,7 +136,7 @@ impl Db {
 
     /// The typed pool of model `M`'s bind, for your own sqlx queries.
     pub fn pool_for<M: Model>(&self) -> Result<&crate::Pool, Error> {
-        Ok(self.resolve(M::BIND_KEY)?.writer().pool())
+        Ok(self.resolve_table(M::TABLE)?.writer().pool())
     }
 
     /// Runs a rendered SELECT of model `M` on its own pooled connection, outside any
@@ -146,7 +146,7 @@ impl Db {
         select: &Select<M>,
         count: bool,
     ) -> Result<Vec<Vec<Value>>, Error> {
-        let bind = self.resolve(M::BIND_KEY)?;
+        let bind = self.resolve_table(M::TABLE)?;
         if self.is_closed() {
             return Err(Error::Closed {
                 bind: BindKey::from(bind.key()),
@@ -198,7 +198,7 @@ impl Session {
     pub async fn get<M: Model>(&mut self, key: M::Key) -> Result<Option<M>, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(M::BIND_KEY)?;
+        let bind = db.resolve_table(M::TABLE)?;
         let statement = Statement::Fetch {
             sql: statements::<M>(bind).get.clone(),
             params: M::key_values(&key),
@@ -215,7 +215,7 @@ impl Session {
     pub async fn all<M: Model>(&mut self) -> Result<Vec<M>, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(M::BIND_KEY)?;
+        let bind = db.resolve_table(M::TABLE)?;
         let statement = Statement::Fetch {
             sql: statements::<M>(bind).all.clone(),
             params: Vec::new(),
@@ -233,7 +233,7 @@ impl Session {
     pub async fn update<M: Model>(&mut self, row: &M) -> Result<bool, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(M::BIND_KEY)?;
+        let bind = db.resolve_table(M::TABLE)?;
         let mut values = row.to_values();
         let limits = self.byte_limits(bind, Run::InTransaction).await?;
         values::check_row(
@@ -266,7 +266,7 @@ impl Session {
     pub async fn delete<M: Model>(&mut self, key: M::Key) -> Result<bool, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(M::BIND_KEY)?;
+        let bind = db.resolve_table(M::TABLE)?;
         let statement = Statement::Execute {
             sql: statements::<M>(bind).delete.clone(),
             params: M::key_values(&key),
@@ -469,7 +469,7 @@ impl Session {
     ) -> Result<Vec<Vec<Value>>, Error> {
         self.flush().await?;
         let db = self.db.clone();
-        let bind = db.resolve(M::BIND_KEY)?;
+        let bind = db.resolve_table(M::TABLE)?;
         let statement = select_statement(select, bind, count)?;
         let answer = self
             .run(bind, Some(M::TABLE.name), statement, Run::Read)

@@ -553,7 +553,7 @@ async fn db_with_only_named_binds_has_no_default_bind() -> TestResult {
     assert!(auth.url().is_memory());
 
     match db.engine(None) {
-        Err(error @ Error::NoDefaultBind) => assert_eq!(
+        Err(error @ Error::NoDefaultBind { model: None }) => assert_eq!(
             error.to_string(),
             "the default bind is not configured: set `database_uri` (or BINDERY_DATABASE_URI)"
         ),
@@ -561,7 +561,7 @@ async fn db_with_only_named_binds_has_no_default_bind() -> TestResult {
     }
     match db.engine("nope") {
         Err(error @ Error::UnknownBind { .. }) => {
-            assert!(matches!(&error, Error::UnknownBind { bind } if *bind == "nope"));
+            assert!(matches!(&error, Error::UnknownBind { bind, model: None } if *bind == "nope"));
             assert_eq!(
                 error.to_string(),
                 "bind \"nope\" is not configured: add it to `binds` (or set BINDERY_BIND_NOPE)"

@@ -355,7 +355,7 @@ async fn bind_selection() {
     // A key that is not configured fails before anything is done.
     let error = db.create_all(["auth", "nope"]).await.unwrap_err();
     assert!(
-        matches!(&error, Error::UnknownBind { bind } if *bind == "nope"),
+        matches!(&error, Error::UnknownBind { bind, model: None } if *bind == "nope"),
         "{error:?}"
     );
     assert_eq!(

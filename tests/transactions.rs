@@ -201,10 +201,13 @@ async fn db_transaction_commits_on_ok_and_rolls_back_on_err(db: &Db) {
         .transaction(async |tx| {
             tx.insert(item("refused")).await?;
             tx.add(item("queued"));
-            Err(Error::NoDefaultBind)
+            Err(Error::NoDefaultBind { model: None })
         })
         .await;
-    assert!(matches!(refused, Err(Error::NoDefaultBind)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::NoDefaultBind { model: None })),
+        "{refused:?}"
+    );
     assert_eq!(names(db).await, ["kept"]);
 }
 
@@ -220,10 +223,13 @@ async fn a_nested_transaction_rolled_back_keeps_the_outer_rows(db: &Db) {
             let inner: Result<(), Error> = tx
                 .transaction(async |inner| {
                     inner.insert(item("inner")).await?;
-                    Err(Error::NoDefaultBind)
+                    Err(Error::NoDefaultBind { model: None })
                 })
                 .await;
-            assert!(matches!(inner, Err(Error::NoDefaultBind)), "{inner:?}");
+            assert!(
+                matches!(inner, Err(Error::NoDefaultBind { model: None })),
+                "{inner:?}"
+            );
             let clash = tx
                 .transaction(async |inner| inner.insert(item("outer")).await)
                 .await;

@@ -142,7 +142,7 @@ impl Session {
         let (Some(only), None) = (queued.next(), queued.next()) else {
             return Ok(false);
         };
-        let dialect = self.db.resolve(only.table.bind_key)?.dialect();
+        let dialect = self.db.resolve_table(only.table)?.dialect();
         Ok(only.rows.len() <= rows_per_insert(dialect, only.table))
     }
 
@@ -162,7 +162,7 @@ impl Session {
             mut rows,
         } = pending;
         let db = self.db.clone();
-        let bind = db.resolve(table.bind_key)?;
+        let bind = db.resolve_table(table)?;
         let dialect = bind.dialect();
         let generated = generated_column(table);
         let stored_columns: Vec<&ColumnInfo> = table
