@@ -112,10 +112,11 @@ mod url;
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
     AsBindKey, Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault,
-    ColumnInfo, Dialect, Drift, Filter, ForeignKey, FromValues, IdentifierError, IdentifierKind,
-    IndexInfo, LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, Operand, Order,
-    Problem, Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, ToParam, Value,
-    ValueError, ValueKind, check_identifier, check_table_name, creation_order, registry,
+    ColumnInfo, DecimalField, DefaultFits, Dialect, Drift, Filter, ForeignKey, FromValues,
+    IdentifierError, IdentifierKind, IndexInfo, IntegerField, LiveColumn, LiveTable,
+    MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, Order, Problem, Registry,
+    RegistryError, RowError, SqlField, SqlType, TableInfo, TextField, ToParam, Value, ValueError,
+    ValueKind, check_identifier, check_table_name, creation_order, default_literal, registry,
 };
 use bindery_core::{
     ByteLimits, Select, StatementCache, Statements, generated_column, insert_statement, next_batch,

@@ -11,6 +11,7 @@ mod dml;
 mod drift;
 mod dump;
 mod field;
+mod field_kinds;
 mod ident;
 mod model;
 mod problem;
@@ -36,6 +37,9 @@ pub use drift::drift_of;
 #[doc(hidden)]
 pub use field::key_from_i64;
 pub use field::{Operand, SqlField, ToParam};
+pub use field_kinds::{
+    DecimalField, DefaultFits, IntegerField, NonNullField, TextField, default_literal,
+};
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
 pub use problem::{
@@ -58,9 +62,10 @@ pub mod __private {
     pub use crate::const_check::*;
     pub use crate::model::next_field;
     pub use crate::{
-        Bind, Column, ColumnDefault, ColumnInfo, ForeignKey, FromValues, IndexInfo, Model,
-        RowError, Select, SqlField, SqlType, StatementCache, TableInfo, Value, ValueError,
-        ValueKind, key_from_i64,
+        Bind, Column, ColumnDefault, ColumnInfo, DecimalField, DefaultFits, ForeignKey, FromValues,
+        IndexInfo, IntegerField, Model, NonNullField, RowError, Select, SqlField, SqlType,
+        StatementCache, TableInfo, TextField, Value, ValueError, ValueKind, default_literal,
+        key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;

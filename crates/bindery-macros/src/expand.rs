@@ -2,7 +2,7 @@
 //! path `#[model(crate = …)]` names instead of `::bindery`) and everything sits inside
 //! `const _: () = { … };` (see [`wrap_in_const`]), so nothing leaks into the user's module.
 
-use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 use syn::spanned::Spanned;
@@ -44,27 +44,6 @@ fn private_path(cont: &Container<'_>) -> TokenStream {
         Some(path) => quote!(#path::__private),
         None => quote!(::bindery::__private),
     }
-}
-
-/// `private` with every token at `span`. A call to a const check must carry the span of
-/// the attribute it checks, and a call expression takes its span from its first token:
-/// with `crate = path` (or `::bindery` written by `quote!`) that token would otherwise
-/// point at the path or at the derive, not at the attribute at fault.
-fn respan(private: &TokenStream, span: Span) -> TokenStream {
-    private
-        .clone()
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner = Group::new(group.delimiter(), respan(&group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
 }
 
 /// The one place every expansion is wrapped: an anonymous const, so its items stay out of
@@ -119,9 +98,11 @@ fn impl_model(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     let table = &cont.table;
     let rust_name = ident.to_string();
     let single_key = cont.primary_key().count() == 1;
-    let columns = cont
+    let mut checks = Vec::new();
+    let columns: Vec<TokenStream> = cont
         .columns()
-        .map(|f| column_info(cont, f, single_key, private));
+        .map(|f| column_info(cont, f, single_key, private, &mut checks))
+        .collect();
     let indexes = cont.indexes().into_iter().map(|index| {
         let name = &index.name;
         let columns = &index.columns;
@@ -148,6 +129,8 @@ fn impl_model(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             #private::StatementCache::new();
 
         #rows
+
+        #(#checks)*
 
         #private::submit_table!(&TABLE);
     }
@@ -283,11 +266,30 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     }
 }
 
+/// A compile-time check that the field's type implements `marker` (one of
+/// `bindery_core::field_kinds`' traits): when it does not, the error is `message`, at the
+/// field's type. A trait bound, not a const-evaluation panic, so the error reads the same
+/// on every toolchain.
+fn type_check(ty: &syn::Type, marker: TokenStream, message: &str, label: &str) -> TokenStream {
+    // `{` and `}` are format braces in `on_unimplemented`.
+    let message = message.replace('{', "{{").replace('}', "}}");
+    quote_spanned! {ty.span()=>
+        const _: () = {
+            #[diagnostic::on_unimplemented(message = #message, label = #label)]
+            trait Allowed {}
+            impl<T: #marker + ?::core::marker::Sized> Allowed for T {}
+            const fn allowed<T: Allowed + ?::core::marker::Sized>() {}
+            allowed::<#ty>();
+        };
+    }
+}
+
 fn column_info(
     cont: &Container<'_>,
     field: &Field<'_>,
     single_key: bool,
     private: &TokenStream,
+    checks: &mut Vec<TokenStream>,
 ) -> TokenStream {
     let ty = field.ty;
     let attrs = &field.attrs;
@@ -301,35 +303,41 @@ fn column_info(
     let sql_type = if let Some(length) = &attrs.length {
         let n = length.value;
         let message = format!("bindery: {whose} has `length = {n}`, but its type is not text");
-        let at = respan(private, length.span);
-        quote_spanned!(length.span=> #at::column_length(#sql_type, #n, #message))
+        checks.push(type_check(
+            ty,
+            quote!(#private::TextField),
+            &message,
+            "not text",
+        ));
+        quote!(#private::column_length(#sql_type, #n))
     } else if let Some(decimal) = &attrs.decimal {
         let (p, s) = decimal.value;
         let message =
             format!("bindery: {whose} has `decimal({p}, {s})`, but its type is not a decimal");
-        let at = respan(private, decimal.span);
-        quote_spanned!(decimal.span=> #at::column_decimal(#sql_type, #p, #s, #message))
+        let marker = quote!(#private::DecimalField);
+        checks.push(type_check(ty, marker, &message, "not a decimal"));
+        quote!(#private::column_decimal(#sql_type, #p, #s))
     } else {
         sql_type
     };
 
-    let primary_key = if let Some(span) = attrs.primary_key {
+    let primary_key = attrs.primary_key.is_some();
+    if primary_key {
         let message = format!(
             "bindery: {whose} is a primary key, so it cannot be an `Option`: keys are never NULL"
         );
-        let at = respan(private, span);
-        quote_spanned!(span=> #at::non_null_key(#nullable, #message))
-    } else {
-        quote!(false)
-    };
+        let marker = quote!(#private::NonNullField);
+        checks.push(type_check(ty, marker, &message, "a key is never NULL"));
+    }
 
     let autoincrement = match &attrs.autoincrement {
         Some(auto) if auto.value => {
             let message = format!(
                 "bindery: {whose} has `autoincrement`, but only integer columns autoincrement"
             );
-            let at = respan(private, auto.span);
-            quote_spanned!(auto.span=> #at::integer_autoincrement(#sql_type, #message))
+            let marker = quote!(#private::IntegerField);
+            checks.push(type_check(ty, marker, &message, "not an integer"));
+            quote!(true)
         }
         Some(_) => quote!(false),
         // SQLAlchemy's "auto": the single integer primary key that is not a foreign key.
@@ -343,18 +351,19 @@ fn column_info(
 
     let default = match &attrs.default {
         Some(default) => {
-            let value = match &default.value {
-                DefaultValue::Bool(b) => quote!(#private::ColumnDefault::Bool(#b)),
-                DefaultValue::Int(i) => quote!(#private::ColumnDefault::Int(#i)),
+            let (value, literal) = match &default.value {
+                DefaultValue::Bool(b) => (quote!(#private::ColumnDefault::Bool(#b)), quote!(Bool)),
+                DefaultValue::Int(i) => (quote!(#private::ColumnDefault::Int(#i)), quote!(Int)),
                 DefaultValue::Float(x) => {
                     let x = Literal::f64_unsuffixed(*x);
-                    quote!(#private::ColumnDefault::Float(#x))
+                    (quote!(#private::ColumnDefault::Float(#x)), quote!(Float))
                 }
-                DefaultValue::Text(s) => quote!(#private::ColumnDefault::Text(#s)),
+                DefaultValue::Text(s) => (quote!(#private::ColumnDefault::Text(#s)), quote!(Text)),
             };
             let message = format!("bindery: the `default` of {whose} does not fit its type");
-            let at = respan(private, default.span);
-            quote_spanned!(default.span=> #at::column_default(#sql_type, #value, #message))
+            let marker = quote!(#private::DefaultFits<#private::default_literal::#literal>);
+            checks.push(type_check(ty, marker, &message, "the default does not fit"));
+            quote!(::core::option::Option::Some(#value))
         }
         None => quote!(::core::option::Option::None),
     };
@@ -378,8 +387,13 @@ fn column_info(
             let message = format!(
                 "bindery: {whose} has `collation = {name:?}`, but its type is not text: only text has a collation"
             );
-            let at = respan(private, collation.span);
-            quote_spanned!(collation.span=> #at::column_collation(#sql_type, #name, #message))
+            checks.push(type_check(
+                ty,
+                quote!(#private::TextField),
+                &message,
+                "not text",
+            ));
+            quote!(::core::option::Option::Some(#name))
         }
         None => quote!(::core::option::Option::None),
     };
