@@ -351,6 +351,13 @@ fn sqlite_pool(
     } else {
         base.join(path)
     };
+    // sqlx opens with SQLITE_OPEN_URI, so a name starting `file:` would be read as a URI:
+    // `sqlite:///file:x.db` without `uri=true` is the file `file:x.db`, as in SQLAlchemy.
+    let path = if path.to_str().is_some_and(|p| p.starts_with("file:")) {
+        Path::new(".").join(path)
+    } else {
+        path
+    };
     let mut connect = SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true)

@@ -15,7 +15,9 @@ mod options;
 /// Accepts sqlx URLs (`sqlite:`, `postgres://`, `postgresql://`, `mysql://`,
 /// `mariadb://`) and SQLAlchemy URLs, so a Flask config pastes unchanged:
 /// `mysql+pymysql://root:root@localhost:3306/test1`, `postgresql+psycopg2://…`,
-/// `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` (in memory).
+/// `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://`, `sqlite:///` and
+/// `sqlite:///:memory:` (in memory), and SQLite URI filenames with `uri=true`:
+/// `sqlite:///file:relative.db?mode=ro&uri=true`, `sqlite:///file::memory:?uri=true`.
 ///
 /// `Display` and `Debug` print it with the password replaced by `***`.
 ///
@@ -38,6 +40,8 @@ enum Target {
     SqliteFile {
         path: PathBuf,
         query: Vec<(String, String)>,
+        /// Written as a `file:` URI with `uri=true`: printed the same way.
+        uri: bool,
     },
     /// A server URL, its scheme normalised to sqlx's (`postgres`, `mysql`).
     Server {
@@ -79,7 +83,8 @@ pub enum UrlError {
     /// A control character (a tab, a newline, NUL, …) inside the URL.
     #[error("the URL holds a control character")]
     ControlCharacter,
-    /// A SQLite URL with a path that is empty.
+    /// A SQLite `file:` URI (with `uri=true`) whose path is empty: SQLite would make a
+    /// temporary database, deleted on close.
     #[error("the SQLite URL has an empty path")]
     EmptyPath,
     /// A `+driver` suffix bindery does not stand in for, such as SQLAlchemy's
@@ -212,7 +217,7 @@ impl DatabaseUrl {
     /// The SQLite file's path as written (relative or absolute), with its query options.
     pub(crate) fn sqlite_file(&self) -> Option<(&Path, &[(String, String)])> {
         match &self.target {
-            Target::SqliteFile { path, query } => Some((path, query)),
+            Target::SqliteFile { path, query, .. } => Some((path, query)),
             _ => None,
         }
     }
@@ -234,8 +239,10 @@ impl DatabaseUrl {
 }
 
 /// SQLite URL forms, after `sqlite:`:
-/// `//` or `` (memory), `:memory:` or `//:memory:`, `////abs` (absolute, SQLAlchemy),
-/// `///rel` (relative, SQLAlchemy), `//rel` and `rel` (relative, sqlx).
+/// `//`, `///` or `` (memory), `:memory:`, `//:memory:` or `///:memory:`, `////abs`
+/// (absolute, SQLAlchemy), `///rel` (relative, SQLAlchemy), `//rel` and `rel` (relative,
+/// sqlx); and, with `uri=true`, a path `file:…` that is SQLite's own URI filename
+/// (SQLAlchemy's "URI connections", see [`parse_file_uri`]).
 fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
     let (location, query) = match rest.split_once('?') {
         Some((location, query)) => (location, Some(query)),
@@ -244,9 +251,7 @@ fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
     let path = if let Some(abs) = location.strip_prefix("////") {
         format!("/{abs}")
     } else if let Some(rel) = location.strip_prefix("///") {
-        if rel.is_empty() {
-            return Err(UrlError::EmptyPath);
-        }
+        // `sqlite:///` names no file: SQLAlchemy opens `:memory:`.
         rel.to_owned()
     } else if let Some(rel) = location.strip_prefix("//") {
         rel.to_owned()
@@ -254,7 +259,104 @@ fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
         location.to_owned()
     };
     options::check_query(Dialect::Sqlite, query)?;
-    // `sqlite://:key@/file.db` would make a folder named `:key@`: user info, not a path.
+    let mut query: Vec<(String, String)> = query
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // `uri` is pysqlite's switch, not SQLite's option: SQLAlchemy takes it out of the
+    // query before handing the rest to SQLite (the last one wins, as in its dict).
+    let uri = query
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "uri")
+        .is_some_and(|(_, v)| options::is_true(v));
+    query.retain(|(k, _)| k != "uri");
+    let memory_mode = query.iter().any(|(k, v)| k == "mode" && v == "memory");
+    if uri && path.starts_with("file:") {
+        return parse_file_uri(&path["file:".len()..], query, memory_mode);
+    }
+    check_no_user_info(&path)?;
+    if path.is_empty() || path == ":memory:" {
+        return Ok(Target::SqliteMemory);
+    }
+    if memory_mode {
+        return Err(UrlError::BadOption {
+            option: "mode".to_owned(),
+            reason: "expected ro, rw or rwc (`mode=memory` is for a `file:` path with `uri=true`)",
+        });
+    }
+    if uri && !query.is_empty() {
+        // SQLite reads a name without `file:` as a plain file name, so SQLAlchemy would
+        // open a file named `x.db?mode=ro`: refuse rather than guess.
+        return Err(UrlError::BadOption {
+            option: "uri".to_owned(),
+            reason: "with other options, `uri=true` needs a path starting with `file:` (as in `sqlite:///file:app.db?mode=ro&uri=true`)",
+        });
+    }
+    Ok(Target::SqliteFile {
+        path: PathBuf::from(path),
+        query,
+        uri: false,
+    })
+}
+
+/// A SQLite URI filename after its `file:`, as SQLite reads it
+/// (<https://sqlite.org/uri.html>): an optional authority (`//` then nothing or
+/// `localhost`), then a path, percent-decoded, relative or absolute. `:memory:` or
+/// `mode=memory` is an in-memory database. Its query options were checked already.
+fn parse_file_uri(
+    rest: &str,
+    query: Vec<(String, String)>,
+    memory_mode: bool,
+) -> Result<Target, UrlError> {
+    let raw = match rest.strip_prefix("//") {
+        Some(after) => {
+            let (authority, path) = after.split_at(after.find('/').unwrap_or(after.len()));
+            if !authority.is_empty() && !authority.eq_ignore_ascii_case("localhost") {
+                return Err(UrlError::BadPart {
+                    part: "`file:` URI",
+                    reason: "names a host: SQLite takes only `file:///path` or `file://localhost/path`",
+                });
+            }
+            path
+        }
+        None => rest,
+    };
+    if raw.contains('#') {
+        return Err(UrlError::BadPart {
+            part: "`file:` URI",
+            reason: "holds `#`, which ends a SQLite URI: percent-encode it as %23",
+        });
+    }
+    let path = String::from_utf8(options::percent_decode(raw)).map_err(|_| UrlError::BadPart {
+        part: "`file:` URI",
+        reason: "is not UTF-8 once percent-decoded",
+    })?;
+    if path.chars().any(char::is_control) {
+        return Err(UrlError::BadPart {
+            part: "`file:` URI",
+            reason: "holds a control character once percent-decoded",
+        });
+    }
+    if memory_mode || path == ":memory:" {
+        return Ok(Target::SqliteMemory);
+    }
+    if path.is_empty() {
+        return Err(UrlError::EmptyPath);
+    }
+    check_no_user_info(&path)?;
+    Ok(Target::SqliteFile {
+        path: PathBuf::from(path),
+        query,
+        uri: true,
+    })
+}
+
+/// `sqlite://:key@/file.db` would make a folder named `:key@`: user info, not a path.
+fn check_no_user_info(path: &str) -> Result<(), UrlError> {
     if let Some((first, _)) = path.trim_start_matches('/').split_once('/') {
         let drive =
             first.len() == 2 && first.ends_with(':') && first.as_bytes()[0].is_ascii_alphabetic();
@@ -262,20 +364,7 @@ fn parse_sqlite(rest: &str) -> Result<Target, UrlError> {
             return Err(UrlError::SqliteUserInfo);
         }
     }
-    let query: Vec<(String, String)> = query
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(Target::SqliteMemory);
-    }
-    Ok(Target::SqliteFile {
-        path: PathBuf::from(path),
-        query,
-    })
+    Ok(())
 }
 
 fn parse_server(dialect: Dialect, rest: &str) -> Result<Target, UrlError> {
@@ -309,11 +398,38 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {
             Target::SqliteMemory => write!(f, "{}://", self.scheme),
-            Target::SqliteFile { path, query } => {
+            Target::SqliteFile {
+                path,
+                query,
+                uri: false,
+            } => {
                 // `sqlite:///rel` and `sqlite:////abs`, SQLAlchemy's spelling, which reads
                 // the same for both kinds of path.
                 write!(f, "{}:///{}", self.scheme, path.display())?;
                 write_query(f, query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
+            Target::SqliteFile {
+                path,
+                query,
+                uri: true,
+            } => {
+                // `sqlite:///file:rel?…&uri=true`, `sqlite:///file:///abs?…&uri=true`.
+                let path = path.to_string_lossy();
+                let authority = if path.starts_with('/') { "//" } else { "" };
+                write!(
+                    f,
+                    "{}:///file:{authority}{}",
+                    self.scheme,
+                    encode_uri_path(&path)
+                )?;
+                let uri = [("uri", "true")].into_iter();
+                write_query(
+                    f,
+                    query
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .chain(uri),
+                )
             }
             Target::Server { url, .. } => {
                 write!(f, "{}://", self.scheme)?;
@@ -339,6 +455,20 @@ impl fmt::Display for DatabaseUrl {
             }
         }
     }
+}
+
+/// A path as a SQLite URI writes it: `%`, `?`, `#` and anything but printable ASCII
+/// percent-encoded, `/` kept.
+fn encode_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_graphic() && !matches!(byte, b'%' | b'?' | b'#') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn write_query<'a>(
@@ -393,7 +523,36 @@ mod tests {
             let (p, _) = parsed.sqlite_file().unwrap();
             assert_eq!(p, Path::new(path), "{url}");
         }
-        assert_eq!(DatabaseUrl::parse("sqlite:///"), Err(UrlError::EmptyPath));
+        for memory in [
+            "sqlite:///",
+            "sqlite:///:memory:",
+            "sqlite:///file::memory:?uri=true",
+            "sqlite:///file:x?mode=memory&cache=shared&uri=true",
+        ] {
+            assert!(parse(memory).is_memory(), "{memory}");
+        }
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///file:?uri=true"),
+            Err(UrlError::EmptyPath)
+        );
+    }
+
+    #[test]
+    fn bad_file_uris_are_refused_by_part() {
+        for (input, reason) in [
+            ("sqlite:///file://example.com/x.db?uri=true", "names a host"),
+            ("sqlite:///file:x#y.db?uri=true", "holds `#`"),
+            ("sqlite:///file:x%00.db?uri=true", "control character"),
+            ("sqlite:///file:x%FF.db?uri=true", "not UTF-8"),
+        ] {
+            match DatabaseUrl::parse(input) {
+                Err(UrlError::BadPart { part, reason: r }) => {
+                    assert_eq!(part, "`file:` URI", "{input}");
+                    assert!(r.contains(reason), "{input}: {r}");
+                }
+                other => panic!("{input}: {other:?}"),
+            }
+        }
     }
 
     #[test]

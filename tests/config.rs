@@ -141,7 +141,7 @@ fn bad_urls_give_typed_errors_without_the_password() {
         ("mysql+pymysql://root:hunter2@h/", UrlError::NoDatabase, "the URL names no database (add `/name` after the host)"),
         ("postgres:///db?password=hunter2", UrlError::NoHost, "the URL names no host"),
         ("postgresql://", UrlError::NoHost, "the URL names no host"),
-        ("sqlite:///", UrlError::EmptyPath, "the SQLite URL has an empty path"),
+        ("sqlite:///file:?uri=true", UrlError::EmptyPath, "the SQLite URL has an empty path"),
     ];
     for (input, expected, text) in cases {
         let error = match DatabaseUrl::parse(input) {

@@ -193,6 +193,7 @@ async fn sqlcipher_and_user_info_in_sqlite_urls_are_refused_and_make_no_folder()
         "sqlite:///:hunter2@/cipher.db",
         "sqlite:////user:hunter2@/cipher.db",
         "sqlite:hunter2:x/cipher.db",
+        "sqlite:///file::hunter2@/cipher.db?uri=true",
     ] {
         assert_eq!(refusal(input), UrlError::SqliteUserInfo, "{input}");
     }
@@ -248,7 +249,7 @@ async fn the_sqlite_option_error_names_the_option_not_its_value() {
             error: UrlError::UnknownOption {
                 option: "password".into(),
                 dialect: Dialect::Sqlite,
-                expected: "mode, cache, immutable",
+                expected: "mode, cache, immutable, uri",
             },
         })]
     );

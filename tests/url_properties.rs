@@ -25,6 +25,66 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// SQLAlchemy's `asbool` spellings of true and false.
+const TRUTHY: &[&str] = &["true", "yes", "on", "y", "t", "1"];
+const FALSY: &[&str] = &["false", "no", "off", "n", "f", "0"];
+
+/// A spelling of `words`, in any case.
+fn spelled(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (prop::sample::select(words), any::<bool>()).prop_map(|(w, upper)| {
+        if upper {
+            w.to_ascii_uppercase()
+        } else {
+            w.to_owned()
+        }
+    })
+}
+
+fn truthy() -> impl Strategy<Value = String> {
+    spelled(TRUTHY)
+}
+
+fn falsy() -> impl Strategy<Value = String> {
+    spelled(FALSY)
+}
+
+/// A relative SQLite file path of one to three names, awkward characters included
+/// (`%`, `?`, `#`, a space, `é`), which a `file:` URI carries percent-encoded.
+fn sqlite_path() -> impl Strategy<Value = String> {
+    let name = "[a-z][a-z0-9_ %?#é.-]{0,8}";
+    prop::collection::vec(name, 1..4).prop_map(|names| format!("{}.db", names.join("/")))
+}
+
+/// A path as a SQLite URI carries it: what bindery prints encoded, `/` kept.
+fn encode_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() && !matches!(b, b'%' | b'?' | b'#') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Some of SQLite's URI options bindery applies, each at most once, in any order.
+fn sqlite_options() -> impl Strategy<Value = Vec<String>> {
+    (
+        prop::option::of(prop::sample::select(vec!["ro", "rw", "rwc"])),
+        prop::option::of(prop::sample::select(vec!["shared", "private"])),
+        prop::option::of(prop::sample::select(vec!["1", "true"])),
+    )
+        .prop_map(|(mode, cache, immutable)| {
+            let mut options = Vec::new();
+            options.extend(mode.map(|m| format!("mode={m}")));
+            options.extend(cache.map(|c| format!("cache={c}")));
+            options.extend(immutable.map(|i| format!("immutable={i}")));
+            options
+        })
+        .prop_shuffle()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -62,6 +122,117 @@ proptest! {
         prop_assert_eq!(url.dialect(), Dialect::Sqlite);
         prop_assert_eq!(url.to_string(), input.clone());
         prop_assert_eq!(DatabaseUrl::parse(&url.to_string()).unwrap(), url);
+    }
+
+    #[test]
+    fn every_in_memory_spelling_is_in_memory(
+        driver in prop::sample::select(vec!["", "+pysqlite", "+aiosqlite"]),
+        spelling in prop::sample::select(vec![
+            "//", "///", "", "//:memory:", "///:memory:", ":memory:",
+            "///file::memory:", "///file:mem", "///file:///mem", "///file://localhost/mem",
+        ]),
+        uri in prop_oneof![Just(None), truthy().prop_map(Some), falsy().prop_map(Some)],
+        cache in prop::option::of(prop::sample::select(vec!["shared", "private"])),
+    ) {
+        // A `file:` name is in memory only as SQLite's URI, and without `:memory:` only
+        // with `mode=memory`.
+        let is_uri = uri.as_deref().is_some_and(|u| TRUTHY.contains(&u.to_ascii_lowercase().as_str()));
+        let file = spelling.contains("file:");
+        prop_assume!(!file || is_uri);
+        let mut query: Vec<String> = Vec::new();
+        if file && !spelling.contains(":memory:") {
+            query.push("mode=memory".into());
+        }
+        query.extend(cache.map(|c| format!("cache={c}")));
+        query.extend(uri.map(|u| format!("uri={u}")));
+        let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+        let input = format!("sqlite{driver}:{spelling}{query}");
+        let url = DatabaseUrl::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        prop_assert!(url.is_memory(), "{}", input);
+        prop_assert_eq!(url.to_string(), format!("sqlite{driver}://"));
+        prop_assert_eq!(DatabaseUrl::parse(&url.to_string()).unwrap(), url);
+    }
+
+    #[test]
+    fn file_uris_round_trip_through_what_they_print(
+        path in sqlite_path(),
+        absolute in any::<bool>(),
+        localhost in any::<bool>(),
+        options in sqlite_options(),
+        uri in truthy(),
+        uri_at in 0usize..4,
+    ) {
+        let location = match (absolute, localhost) {
+            (false, _) => format!("file:{}", encode_path(&path)),
+            (true, false) => format!("file:///{}", encode_path(&path)),
+            (true, true) => format!("file://localhost/{}", encode_path(&path)),
+        };
+        let mut query = options.clone();
+        query.insert(uri_at.min(query.len()), format!("uri={uri}"));
+        let input = format!("sqlite:///{location}?{}", query.join("&"));
+        let url = DatabaseUrl::parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        prop_assert!(!url.is_memory());
+        let shown = url.to_string();
+        // Printed as a `file:` URI again, its options in order, `uri=true` last.
+        let slash = if absolute { "///" } else { "" };
+        let mut expected = format!("sqlite:///file:{slash}{}?", encode_path(&path));
+        for option in &options {
+            expected.push_str(option);
+            expected.push('&');
+        }
+        expected.push_str("uri=true");
+        prop_assert_eq!(&shown, &expected);
+        prop_assert_eq!(DatabaseUrl::parse(&shown).unwrap(), url);
+    }
+
+    #[test]
+    fn without_uri_true_a_file_name_is_a_plain_name(
+        path in "[a-z][a-z0-9_]{0,12}\\.db",
+        uri in prop::option::of(falsy()),
+        file in any::<bool>(),
+    ) {
+        // `sqlite:///file:x.db` is the file `file:x.db`, as SQLAlchemy opens it; `uri=…`
+        // false changes nothing, and `uri=true` alone on a plain path changes nothing.
+        let name = if file { format!("file:{path}") } else { path.clone() };
+        let plain = DatabaseUrl::parse(&format!("sqlite:///{name}")).unwrap();
+        prop_assert_eq!(plain.to_string(), format!("sqlite:///{name}"));
+        if let Some(uri) = uri {
+            let input = format!("sqlite:///{name}?uri={uri}");
+            prop_assert_eq!(DatabaseUrl::parse(&input).unwrap(), plain.clone());
+        }
+        if !file {
+            let input = format!("sqlite:///{name}?uri=true");
+            prop_assert_eq!(DatabaseUrl::parse(&input).unwrap(), plain);
+        }
+    }
+
+    #[test]
+    fn sqlite_uri_options_off_the_list_are_refused_by_name(
+        option in "[a-z][a-z_]{0,10}".prop_filter("a known option", |o| !["mode", "cache", "immutable", "uri"].contains(&o.as_str())),
+        value in "[A-Za-z0-9]{1,8}",
+        bad_uri in "[a-z2-9]{2,6}".prop_filter("a boolean", |v| !TRUTHY.contains(&v.as_str()) && !FALSY.contains(&v.as_str())),
+        known in sqlite_options().prop_filter("some option", |o| !o.is_empty()),
+        uri in truthy(),
+    ) {
+        let input = format!("sqlite:///file:x.db?{option}={value}&uri=true");
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::UnknownOption { option: refused, dialect: Dialect::Sqlite, .. }) => {
+                prop_assert_eq!(refused, option);
+            }
+            other => prop_assert!(false, "{:?} for {}", other, input),
+        }
+        let input = format!("sqlite:///file:x.db?uri={bad_uri}");
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::BadOption { option: refused, .. }) => prop_assert_eq!(refused, "uri"),
+            other => prop_assert!(false, "{:?} for {}", other, input),
+        }
+        // On a plain path, `uri=true` with any other option would name a file after the
+        // options in SQLAlchemy: refused, naming `uri`.
+        let input = format!("sqlite:///x.db?{}&uri={uri}", known.join("&"));
+        match DatabaseUrl::parse(&input) {
+            Err(UrlError::BadOption { option: refused, .. }) => prop_assert_eq!(refused, "uri"),
+            other => prop_assert!(false, "{:?} for {}", other, input),
+        }
     }
 
     #[test]

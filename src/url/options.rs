@@ -25,9 +25,13 @@
 //! | PostgreSQL | `user`, `dbname`, `application_name`, `options`, `options[NAME]` | the startup packet (NUL-terminated strings), never SQL | no control character (a NUL would end the string and start another parameter); `NAME` of `[A-Za-z0-9_.]` |
 //! | PostgreSQL | `password` | the password | no control character; prints as `***` |
 //! | PostgreSQL | `statement-cache-capacity` | a number | digits only |
-//! | SQLite | `mode` | open flags | `ro`, `rw` or `rwc` |
+//! | SQLite | `mode` | open flags | `ro`, `rw` or `rwc`; `memory` with a `file:` path and `uri=true` |
 //! | SQLite | `cache` | open flags | `shared` or `private` |
 //! | SQLite | `immutable` | open flags | `1` or `true` |
+//! | SQLite | `uri` | pysqlite's switch (SQLAlchemy): the path is a `file:` URI filename, whose own options are the three above | a boolean as SQLAlchemy reads it: `true`, `false`, `1`, `0`, `yes`, `no`, `on`, `off`, `t`, `f`, `y`, `n` |
+//!
+//! SQLite's other URI options (`vfs`, `nolock`, `psow`, …) are refused by name, as is
+//! any option sqlx has no setting for.
 //!
 //! No PostgreSQL option reaches SQL text: sqlx sends `application_name` and `options` in
 //! the startup packet. The user name and database of either server URL go into a startup
@@ -68,7 +72,18 @@ pub(super) fn check_driver(dialect: Dialect, scheme: &str) -> Result<(), UrlErro
 
 const POSTGRES_OPTIONS: &str = "sslmode, ssl-mode, sslrootcert, ssl-root-cert, ssl-ca, sslcert, ssl-cert, sslkey, ssl-key, statement-cache-capacity, host, hostaddr, port, dbname, user, password, application_name, options, options[NAME]";
 const MYSQL_OPTIONS: &str = "sslmode, ssl-mode, sslca, ssl-ca, sslcert, ssl-cert, sslkey, ssl-key, charset, collation, statement-cache-capacity, socket, timezone, time-zone";
-const SQLITE_OPTIONS: &str = "mode, cache, immutable";
+const SQLITE_OPTIONS: &str = "mode, cache, immutable, uri";
+
+/// The words SQLAlchemy's `asbool` reads as true and as false, in any case.
+const TRUE_WORDS: &[&str] = &["true", "yes", "on", "y", "t", "1"];
+const BOOLEAN_WORDS: &[&str] = &[
+    "true", "yes", "on", "y", "t", "1", "false", "no", "off", "n", "f", "0",
+];
+
+/// Whether SQLAlchemy reads `value` as true (`uri=true`, `uri=1`, `uri=Yes`).
+pub(super) fn is_true(value: &str) -> bool {
+    TRUE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(value))
+}
 
 /// What an option's value must be.
 #[derive(Clone, Copy)]
@@ -145,7 +160,14 @@ fn check_of(dialect: Dialect, name: &str) -> Option<Check> {
         }
         (Dialect::MySql, "charset" | "collation") => Check::MySqlName,
         (Dialect::MySql, "timezone" | "time-zone") => Check::MySqlTimeZone,
-        (Dialect::Sqlite, "mode") => Check::Exactly(&["ro", "rw", "rwc"], "expected ro, rw or rwc"),
+        (Dialect::Sqlite, "mode") => Check::Exactly(
+            &["ro", "rw", "rwc", "memory"],
+            "expected ro, rw, rwc or memory",
+        ),
+        (Dialect::Sqlite, "uri") => Check::OneOf(
+            BOOLEAN_WORDS,
+            "expected true or false (or 1, 0, yes, no, on, off)",
+        ),
         (Dialect::Sqlite, "cache") => {
             Check::Exactly(&["shared", "private"], "expected shared or private")
         }
@@ -295,7 +317,7 @@ pub(super) fn check_credentials_and_database(url: &Url) -> Result<(), UrlError> 
 }
 
 /// `%XX` decoded, as sqlx decodes the user info and path (a `+` stays a `+`).
-fn percent_decode(raw: &str) -> Vec<u8> {
+pub(super) fn percent_decode(raw: &str) -> Vec<u8> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
