@@ -73,6 +73,14 @@ struct Sample {
 }
 
 /// Where each bind lives in a test.
+/// A table whose only column is its generated key (a ticket counter, say).
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(bind_key = "s")]
+struct Ticket {
+    #[model(primary_key)]
+    id: i64,
+}
+
 struct Backends {
     _dir: ScratchDir,
     _servers: Vec<ScratchDb>,
@@ -880,4 +888,38 @@ async fn sqlite_pool_of_one_is_not_held_for_reads() {
     writer.commit().await.unwrap();
     assert!(reader.get::<Person>(1).await.unwrap().is_some());
     reader.commit().await.unwrap();
+}
+
+on_every_backend!(a_key_only_table_takes_inserts);
+
+/// A table with no column but its generated key: one row, a batch, and queued rows all
+/// get keys of their own (no dialect but MySQL takes `() VALUES ()`).
+async fn a_key_only_table_takes_inserts(db: &Db) {
+    let mut session = db.session();
+    let one = session.insert(Ticket { id: 0 }).await.unwrap();
+    let batch = session
+        .insert_all(vec![Ticket { id: 0 }, Ticket { id: 0 }, Ticket { id: 0 }])
+        .await
+        .unwrap();
+    session.add_all([Ticket { id: 0 }, Ticket { id: 0 }]);
+    session.commit().await.unwrap();
+    let mut keys: Vec<i64> = std::iter::once(one.id)
+        .chain(batch.iter().map(|t| t.id))
+        .collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "keys in row order: {keys:?}"
+    );
+    let mut stored: Vec<i64> = db
+        .session()
+        .all::<Ticket>()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    stored.sort_unstable();
+    assert_eq!(stored.len(), 6, "{stored:?}");
+    keys.retain(|k| stored.contains(k));
+    assert_eq!(keys.len(), 4, "every returned key is a stored row");
 }

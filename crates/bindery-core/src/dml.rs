@@ -233,12 +233,54 @@ pub fn insert(dialect: Dialect, table: &TableInfo, rows: usize, returning: bool)
             .map(|(_, c)| c)
     };
     let mut w = SqlWriter::new(dialect);
-    w.push("INSERT INTO ")
-        .ident(table.name)
-        .push(" (")
-        .columns(columns())
-        .push(") VALUES ");
+    w.push("INSERT INTO ").ident(table.name);
     let per_row = columns().count();
+    match (per_row, generated) {
+        (0, Some(g)) => key_only_rows(&mut w, dialect, table.columns[g].name, rows),
+        _ => {
+            w.push(" (").columns(columns()).push(") VALUES ");
+            value_rows(&mut w, rows, per_row);
+        }
+    }
+    if let (true, Some(g)) = (returning, generated) {
+        w.push(" RETURNING ").ident(table.columns[g].name);
+    }
+    w.finish()
+}
+
+/// The rows of a table whose only column is its generated key: nothing to bind, each
+/// row the database's own key. No dialect takes MySQL's `() VALUES ()` but MySQL;
+/// `DEFAULT VALUES` is one row only; SQLite has no `DEFAULT` in a VALUES list, but a
+/// NULL key there is its rowid, generated.
+fn key_only_rows(w: &mut SqlWriter, dialect: Dialect, key: &str, rows: usize) {
+    let each = match dialect {
+        Dialect::MySql => {
+            w.push(" () VALUES ");
+            "()"
+        }
+        Dialect::Postgres | Dialect::Sqlite if rows == 1 => {
+            w.push(" DEFAULT VALUES");
+            return;
+        }
+        Dialect::Postgres => {
+            w.push(" (").ident(key).push(") VALUES ");
+            "(DEFAULT)"
+        }
+        Dialect::Sqlite => {
+            w.push(" (").ident(key).push(") VALUES ");
+            "(NULL)"
+        }
+    };
+    for row in 0..rows {
+        if row > 0 {
+            w.push(", ");
+        }
+        w.push(each);
+    }
+}
+
+/// `(?, ?), (?, ?)`: `rows` rows of `per_row` parameters.
+fn value_rows(w: &mut SqlWriter, rows: usize, per_row: usize) {
     for row in 0..rows {
         if row > 0 {
             w.push(", ");
@@ -252,10 +294,6 @@ pub fn insert(dialect: Dialect, table: &TableInfo, rows: usize, returning: bool)
         }
         w.push(")");
     }
-    if let (true, Some(g)) = (returning, generated) {
-        w.push(" RETURNING ").ident(table.columns[g].name);
-    }
-    w.finish()
 }
 
 /// `SELECT cols FROM t` (every column, in order).
@@ -369,6 +407,58 @@ mod tests {
         ],
         ..TableInfo::new("user", "t::User")
     };
+
+    const TICKET: TableInfo = TableInfo {
+        columns: &[ColumnInfo {
+            primary_key: true,
+            autoincrement: true,
+            ..ColumnInfo::new("id", SqlType::BigInt)
+        }],
+        ..TableInfo::new("ticket", "t::Ticket")
+    };
+
+    #[test]
+    fn key_only_inserts_per_dialect() {
+        let cases = [
+            (
+                Dialect::Sqlite,
+                1,
+                "INSERT INTO `ticket` DEFAULT VALUES RETURNING `id`",
+            ),
+            (
+                Dialect::Sqlite,
+                2,
+                "INSERT INTO `ticket` (`id`) VALUES (NULL), (NULL) RETURNING `id`",
+            ),
+            (
+                Dialect::Postgres,
+                1,
+                r#"INSERT INTO "ticket" DEFAULT VALUES RETURNING "id""#,
+            ),
+            (
+                Dialect::Postgres,
+                2,
+                r#"INSERT INTO "ticket" ("id") VALUES (DEFAULT), (DEFAULT) RETURNING "id""#,
+            ),
+            (
+                Dialect::MySql,
+                1,
+                "INSERT INTO `ticket` () VALUES () RETURNING `id`",
+            ),
+            (
+                Dialect::MySql,
+                2,
+                "INSERT INTO `ticket` () VALUES (), () RETURNING `id`",
+            ),
+        ];
+        for (dialect, rows, sql) in cases {
+            assert_eq!(
+                insert(dialect, &TICKET, rows, true),
+                sql,
+                "{dialect:?} × {rows}"
+            );
+        }
+    }
 
     #[test]
     fn statements_per_dialect() {
