@@ -343,6 +343,20 @@ fn sqlite_flags(dir: &std::path::Path) -> Vec<String> {
     ]
 }
 
+/// The async entry's output, error output and exit status for `flags`, then `command`.
+async fn cli_async(flags: &[String], command: &str) -> (String, String, std::process::ExitCode) {
+    let args = std::iter::once("app")
+        .chain(flags.iter().map(String::as_str))
+        .chain([command]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = bindery::cli::run_with_streams_async(args, &mut out, &mut err).await;
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+        code,
+    )
+}
+
 /// The async entry, awaited inside `#[tokio::test]`'s runtime, runs `dump`, `check`
 /// (drift: exit 1), `create-all`, then `check` again (clean: exit 0).
 #[tokio::test]
@@ -351,15 +365,7 @@ async fn the_async_entry_runs_inside_a_runtime() {
     let flags = sqlite_flags(dir.path());
     let mut steps = Vec::new();
     for (command, expected) in [("dump", 0), ("check", 1), ("create-all", 0), ("check", 0)] {
-        let args = std::iter::once("app")
-            .chain(flags.iter().map(String::as_str))
-            .chain([command]);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = bindery::cli::run_with_streams_async(args, &mut out, &mut err).await;
-        let (out, err) = (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        );
+        let (out, err, code) = cli_async(&flags, command).await;
         assert_eq!(
             code,
             std::process::ExitCode::from(expected),
@@ -528,4 +534,61 @@ async fn ping_displays_the_plain_bind_and_its_health() {
             .iter()
             .all(|l| !l.contains("hunter2") && !l.contains("127.0.0.1"))
     );
+}
+
+/// `create-all`, then a clean `check`, through the async entry on `server`'s scratch
+/// databases (skipped when the server is missing and not required).
+async fn async_entry_on(server: Server, tag: &str) {
+    let mut dbs = Vec::new();
+    for bind in ["d", "auth", "shop"] {
+        let Some(db) = ScratchDb::new(server, &format!("{tag}_{bind}")).await else {
+            return;
+        };
+        dbs.push(db);
+    }
+    let flags = [
+        "--database-uri".to_owned(),
+        dbs[0].url().to_owned(),
+        "--bind".to_owned(),
+        format!("auth={}", dbs[1].url()),
+        "--bind".to_owned(),
+        format!("shop={}", dbs[2].url()),
+    ];
+    for (command, expected) in [("create-all", "created"), ("check", "no drift")] {
+        let (out, err, code) = cli_async(&flags, command).await;
+        assert_eq!(
+            code,
+            std::process::ExitCode::SUCCESS,
+            "{command}: {out}{err}"
+        );
+        assert_eq!(out.matches(expected).count(), 3, "{command}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn the_async_entry_on_postgres() {
+    async_entry_on(Server::Postgres, "cli_async_pg").await;
+}
+
+#[tokio::test]
+async fn the_async_entry_on_mariadb() {
+    async_entry_on(Server::MySql, "cli_async_my").await;
+}
+
+/// The no-configuration fallback gives every bind its own file, even when two keys make
+/// the same file-safe name, or a key is `default`.
+#[test]
+fn sqlite_per_bind_never_shares_a_file() {
+    let config = Config::sqlite_per_bind(
+        "instance",
+        [None, Some("default"), Some("a.b"), Some("a_b")],
+    );
+    let url = |key: &str| config.binds()[key].url.to_string();
+    assert_eq!(
+        config.get_database_uri().unwrap().to_string(),
+        "sqlite:///default.db"
+    );
+    assert_eq!(url("default"), "sqlite:///default-2.db");
+    assert_eq!(url("a.b"), "sqlite:///a_b.db");
+    assert_eq!(url("a_b"), "sqlite:///a_b-2.db");
 }
