@@ -58,6 +58,30 @@ pub struct Ping {
     pub result: Result<Duration, Error>,
 }
 
+/// One line for logs and probes: the bind's plain name, its dialect and its health —
+/// `auth (PostgreSQL): ok in 1.2 ms` or `auth (PostgreSQL): down: …`. Never the URL.
+impl fmt::Display for Ping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): ",
+            self.bind.name().key_or_default(),
+            self.dialect
+        )?;
+        match &self.result {
+            Ok(latency) => write!(f, "ok in {:.1} ms", latency.as_secs_f64() * 1000.0),
+            Err(error) => write!(f, "down: {error}"),
+        }
+    }
+}
+
+impl Ping {
+    /// Whether the bind answered.
+    pub fn is_up(&self) -> bool {
+        self.result.is_ok()
+    }
+}
+
 impl Db {
     /// Builds the engines of `config` for the models linked into this program
     /// ([`bindery::registry()`](crate::registry())).

@@ -151,17 +151,44 @@ macro_rules! params {
     };
 }
 
-/// Links crates whose models the program needs but whose items it never names.
+/// Links crates whose models the program needs but whose items it never names, and
+/// declares that each of them holds models.
 ///
 /// `bindery::link!(accounts, shop);` at the top level of the binary (or of a test) makes
-/// each crate part of the program, so the models they declare reach [`registry()`].
+/// each crate part of the program, so the models they declare reach [`registry()`]. It
+/// also records the names, so [`Registry::check_linked`] (which the command line runs
+/// before every schema command) reports by name a listed crate that contributed no model.
+/// A dependency renamed in `Cargo.toml` is written `local = crate_name`:
+/// `bindery::link!(models_v2 = models)` links `models_v2` and expects models recorded
+/// under `models`, the crate's own name.
+///
+/// ```ignore
+/// bindery::link!(accounts, shop, audit);
+///
+/// fn main() -> std::process::ExitCode {
+///     bindery::cli::run()
+/// }
+/// ```
 #[macro_export]
 macro_rules! link {
-    ($($krate:ident),+ $(,)?) => {
+    ($($krate:ident $(= $name:ident)?),+ $(,)?) => {
         $(
             #[allow(unused_imports)]
             use $krate as _;
+            $crate::__private::submit_linked!($crate::__link_name!($krate $(= $name)?));
         )+
+    };
+}
+
+/// Not public API: the crate name `link!` records for one entry.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __link_name {
+    ($krate:ident) => {
+        ::core::stringify!($krate)
+    };
+    ($krate:ident = $name:ident) => {
+        ::core::stringify!($name)
     };
 }
 

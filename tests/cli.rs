@@ -328,3 +328,267 @@ fn a_refused_url_is_an_error_never_a_fallback_to_sqlite() {
         );
     }
 }
+
+/// `--database-uri` and `--bind` flags putting the three binds in SQLite files in `dir`.
+fn sqlite_flags(dir: &std::path::Path) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let url = |b: &str| format!("sqlite:///{}", dir.join(format!("{b}.db")).display());
+    vec![
+        "--database-uri".into(),
+        url("default"),
+        "--bind".into(),
+        format!("auth={}", url("auth")),
+        "--bind".into(),
+        format!("shop={}", url("shop")),
+    ]
+}
+
+/// The async entry's output, error output and exit status for `flags`, then `command`.
+async fn cli_async(flags: &[String], command: &str) -> (String, String, std::process::ExitCode) {
+    let args = std::iter::once("app")
+        .chain(flags.iter().map(String::as_str))
+        .chain([command]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = bindery::cli::run_with_streams_async(args, &mut out, &mut err).await;
+    (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+        code,
+    )
+}
+
+/// The async entry, awaited inside `#[tokio::test]`'s runtime, runs `dump`, `check`
+/// (drift: exit 1), `create-all`, then `check` again (clean: exit 0).
+#[tokio::test]
+async fn the_async_entry_runs_inside_a_runtime() {
+    let dir = ScratchDir::new("cli_async");
+    let flags = sqlite_flags(dir.path());
+    let mut steps = Vec::new();
+    for (command, expected) in [("dump", 0), ("check", 1), ("create-all", 0), ("check", 0)] {
+        let (out, err, code) = cli_async(&flags, command).await;
+        assert_eq!(
+            code,
+            std::process::ExitCode::from(expected),
+            "{command}: {out}{err}"
+        );
+        steps.push(out);
+    }
+    assert!(steps[0].contains("audit_log"), "{}", steps[0]);
+    assert!(steps[1].contains("is missing"), "{}", steps[1]);
+    assert!(
+        steps[2].contains("created 3 [role, user, admin]"),
+        "{}",
+        steps[2]
+    );
+    assert_eq!(steps[3].matches("no drift").count(), 3, "{}", steps[3]);
+}
+
+/// The async entries' futures are `Send`: an application may spawn them.
+#[test]
+fn the_async_entries_are_send() {
+    fn send<F: std::future::Future + Send>(_: F) {}
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    send(bindery::cli::run_with_streams_async(
+        ["app", "dump"],
+        &mut out,
+        &mut err,
+    ));
+    let registry = bindery::Registry::from_tables([]);
+    send(bindery::cli::run_with_registry_async(
+        &registry,
+        ["app", "dump"],
+        &mut out,
+        &mut err,
+    ));
+    send(bindery::cli::run_async());
+}
+
+/// The sync entry, called from inside a runtime (where `block_on` would panic with
+/// "Cannot start a runtime from within a runtime"), runs the command to its end.
+#[tokio::test]
+async fn the_sync_entry_inside_a_runtime_does_not_panic() {
+    let dir = ScratchDir::new("cli_sync_rt");
+    let flags = sqlite_flags(dir.path());
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    args.push("create-all");
+    let (out, err, code) = cli_with_errors(&args);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}{err}");
+    assert!(out.contains("created 2 [store, order]"), "{out}");
+    let (out, err, code) = cli_with_errors(&["dump", "--bind", "shop"]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    assert!(out.contains("total_cents"), "{out}");
+}
+
+/// With no model at all, every schema command refuses (exit 2) and says why and how to
+/// fix it, instead of printing an empty dump or blaming the configuration.
+#[test]
+fn an_empty_registry_is_refused_naming_link() {
+    let empty = bindery::Registry::from_tables([]);
+    for command in [
+        &["dump"][..],
+        &["create-all"],
+        &["create-all", "--dry-run"],
+        &["drop-all", "--yes"],
+        &["check"],
+    ] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let args = std::iter::once("app").chain(command.iter().copied());
+        let code = bindery::cli::run_with_registry(&empty, args, &mut out, &mut err);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(code, std::process::ExitCode::from(2), "{command:?}: {err}");
+        assert!(out.is_empty(), "{command:?}");
+        assert!(err.contains("links no model"), "{err}");
+        assert!(err.contains("`bindery::link!("), "{err}");
+        assert!(!err.contains("no database is configured"), "{err}");
+    }
+}
+
+/// A crate the program declares (`bindery::link!`) whose models did not reach the
+/// registry is reported by name, and the schema commands refuse to run without them.
+#[test]
+fn a_linked_crate_whose_models_are_missing_is_named() {
+    let program = bindery::registry();
+    assert_eq!(program.linked_crates(), ["accounts", "audit", "shop"]);
+    program.check_linked().unwrap();
+    // The program's tables without audit's: as if the linker had dropped them.
+    let without_audit = bindery::Registry::from_tables(
+        program
+            .tables()
+            .filter(|t| !t.rust_type.starts_with("audit::")),
+    )
+    .with_linked_crates(program.linked_crates().iter().copied());
+    for command in ["dump", "check", "create-all"] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code =
+            bindery::cli::run_with_registry(&without_audit, ["app", command], &mut out, &mut err);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(code, std::process::ExitCode::from(2), "{command}: {err}");
+        assert!(
+            err.contains("names crate `audit`, yet no model of it"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("`accounts`") && !err.contains("`shop`"),
+            "{err}"
+        );
+    }
+}
+
+/// `binds` is a readiness probe: one bind down (a closed local port) makes it exit 1;
+/// the binds that answer are still listed as up, by plain name; no password is printed.
+#[test]
+fn binds_exits_non_zero_when_a_bind_is_down() {
+    let dir = ScratchDir::new("cli_binds_down");
+    let mut flags = sqlite_flags(dir.path());
+    // sqlx retries a refused connection until the acquire timeout.
+    let file = dir.path().join("pool.toml");
+    std::fs::write(&file, "[pool]\nacquire_timeout = \"1s\"\n").unwrap();
+    flags.extend(["--config".into(), file.display().to_string()]);
+    flags.push("--bind".into());
+    flags.push("shop=postgres://app:hunter2@127.0.0.1:1/shop".into());
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    args.push("binds");
+    let (out, err, code) = cli_with_errors(&args);
+    assert_eq!(code, std::process::ExitCode::from(1), "{out}{err}");
+    let line = |bind: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(bind))
+            .unwrap_or_else(|| panic!("no line for {bind}: {out}"))
+            .to_owned()
+    };
+    assert!(line("default").contains("ok in"), "{out}");
+    assert!(line("auth").contains("ok in"), "{out}");
+    assert!(line("shop").contains("down:"), "{out}");
+    assert!(
+        !out.contains("hunter2") && !err.contains("hunter2"),
+        "{out}{err}"
+    );
+}
+
+/// `Ping` prints one plain line per bind, without its URL or password.
+#[tokio::test]
+async fn ping_displays_the_plain_bind_and_its_health() {
+    let dir = ScratchDir::new("cli_ping");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let config = Config::sqlite_per_bind(dir.path(), [None, Some("auth")])
+        .bind("shop", "postgres://app:hunter2@127.0.0.1:1/shop")
+        .pool(bindery::PoolOptions {
+            acquire_timeout: Some(std::time::Duration::from_secs(1)),
+            ..bindery::PoolOptions::default()
+        });
+    let db = Db::build(config).unwrap();
+    let lines: Vec<String> = db.ping().await.iter().map(ToString::to_string).collect();
+    db.close().await;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with("default (SQLite): ok in "),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("auth (SQLite): ok in "), "{lines:?}");
+    assert!(
+        lines[2].starts_with("shop (PostgreSQL): down: "),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.contains("hunter2") && !l.contains("127.0.0.1"))
+    );
+}
+
+/// `create-all`, then a clean `check`, through the async entry on `server`'s scratch
+/// databases (skipped when the server is missing and not required).
+async fn async_entry_on(server: Server, tag: &str) {
+    let mut dbs = Vec::new();
+    for bind in ["d", "auth", "shop"] {
+        let Some(db) = ScratchDb::new(server, &format!("{tag}_{bind}")).await else {
+            return;
+        };
+        dbs.push(db);
+    }
+    let flags = [
+        "--database-uri".to_owned(),
+        dbs[0].url().to_owned(),
+        "--bind".to_owned(),
+        format!("auth={}", dbs[1].url()),
+        "--bind".to_owned(),
+        format!("shop={}", dbs[2].url()),
+    ];
+    for (command, expected) in [("create-all", "created"), ("check", "no drift")] {
+        let (out, err, code) = cli_async(&flags, command).await;
+        assert_eq!(
+            code,
+            std::process::ExitCode::SUCCESS,
+            "{command}: {out}{err}"
+        );
+        assert_eq!(out.matches(expected).count(), 3, "{command}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn the_async_entry_on_postgres() {
+    async_entry_on(Server::Postgres, "cli_async_pg").await;
+}
+
+#[tokio::test]
+async fn the_async_entry_on_mariadb() {
+    async_entry_on(Server::MySql, "cli_async_my").await;
+}
+
+/// The no-configuration fallback gives every bind its own file, even when two keys make
+/// the same file-safe name, or a key is `default`.
+#[test]
+fn sqlite_per_bind_never_shares_a_file() {
+    let config = Config::sqlite_per_bind(
+        "instance",
+        [None, Some("default"), Some("a.b"), Some("a_b")],
+    );
+    let url = |key: &str| config.binds()[key].url.to_string();
+    assert_eq!(
+        config.get_database_uri().unwrap().to_string(),
+        "sqlite:///default.db"
+    );
+    assert_eq!(url("default"), "sqlite:///default-2.db");
+    assert_eq!(url("a.b"), "sqlite:///a_b.db");
+    assert_eq!(url("a_b"), "sqlite:///a_b-2.db");
+}

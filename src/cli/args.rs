@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use crate::{BindKey, Binds, Config};
+use crate::{BindKey, Binds, Config, Registry};
 
 /// clap's error message with every argument that may be a URL (it holds `://` or `@`,
 /// so perhaps a password) replaced by its position: clap quotes the arguments it
@@ -52,13 +52,15 @@ pub(super) fn split_binds(flags: &[String]) -> Result<SplitBinds, String> {
     Ok((configured, selected))
 }
 
-/// File, then environment, then flags; SQLite files under `./instance/` when none says
-/// anything. A URL that was given and refused is an error, never a reason to fall back.
+/// File, then environment, then flags; with none saying anything, one SQLite file per
+/// bind of `registry` under `./instance/` ([`Config::sqlite_per_bind`]). A URL that was
+/// given and refused is an error, never a reason to fall back.
 pub(super) fn config(
+    registry: &Registry,
     file: Option<&Path>,
     database_uri: Option<&str>,
     configured: &[(String, String)],
-    err: &mut dyn Write,
+    err: &mut (impl Write + ?Sized),
 ) -> Result<Config, String> {
     let mut config = Config::new();
     if let Some(path) = file {
@@ -75,39 +77,15 @@ pub(super) fn config(
     config = config.merge(flags);
     // Only a configuration that says nothing at all falls back; one whose every URL was
     // refused (a typo such as `postgress://`) fails here, naming each bind and why.
-    let says_nothing = match config.validate() {
-        Ok(()) => false,
-        Err(error) => {
-            if !matches!(error.problems(), [crate::ConfigProblem::NoDatabase]) {
-                return Err(error.to_string());
-            }
-            true
+    if let Err(error) = config.validate() {
+        if !matches!(error.problems(), [crate::ConfigProblem::NoDatabase]) {
+            return Err(error.to_string());
         }
-    };
-    if says_nothing {
         let _ = writeln!(
             err,
             "note: no configuration given: using SQLite files under ./instance/"
         );
-        config = Config::new();
-        for bind in crate::registry().binds() {
-            config = match bind.key() {
-                None => config.database_uri("sqlite:///instance/default.db"),
-                Some(key) => {
-                    let file: String = key
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    config.bind(key, &format!("sqlite:///instance/{file}.db"))
-                }
-            };
-        }
+        config = Config::sqlite_per_bind("instance", registry.binds().iter().map(|b| b.key()));
     }
     Ok(config)
 }

@@ -13,7 +13,7 @@ pub(super) async fn create_all(
     db: &Db,
     binds: Binds,
     dry_run: bool,
-    out: &mut dyn Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<ExitCode, String> {
     if dry_run {
         write_out(out, &self::dry_run(db, &binds)?)?;
@@ -29,7 +29,7 @@ pub(super) async fn drop_all(
     db: &Db,
     binds: Binds,
     yes: bool,
-    out: &mut dyn Write,
+    out: &mut (impl Write + ?Sized),
 ) -> Result<ExitCode, String> {
     if !yes && !confirm(&binds)? {
         write_out(out, "nothing dropped\n")?;
@@ -41,7 +41,11 @@ pub(super) async fn drop_all(
 }
 
 /// `check`: the drift report; exit status 1 when there is drift.
-pub(super) async fn check(db: &Db, binds: Binds, out: &mut dyn Write) -> Result<ExitCode, String> {
+pub(super) async fn check(
+    db: &Db,
+    binds: Binds,
+    out: &mut (impl Write + ?Sized),
+) -> Result<ExitCode, String> {
     let report = db.check(binds).await.map_err(|e| e.to_string())?;
     write_out(out, &format!("{report}\n"))?;
     Ok(if report.is_clean() {
@@ -51,11 +55,14 @@ pub(super) async fn check(db: &Db, binds: Binds, out: &mut dyn Write) -> Result<
     })
 }
 
-/// `binds`: each bind's name, dialect, masked URL and health.
-pub(super) async fn binds(db: &Db, out: &mut dyn Write) -> Result<ExitCode, String> {
+/// `binds`: each bind's name (`default`, `auth`), dialect, masked URL and health; exit
+/// status 1 when any bind is down, so it serves as a readiness probe.
+pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<ExitCode, String> {
     let mut text = String::new();
+    let mut all_up = true;
     for ping in db.ping().await {
-        let engine = db.engine(ping.bind.as_deref()).map_err(|e| e.to_string())?;
+        let engine = db.engine(&ping.bind).map_err(|e| e.to_string())?;
+        all_up &= ping.is_up();
         let health = match &ping.result {
             Ok(latency) => format!("ok in {:.1} ms", latency.as_secs_f64() * 1000.0),
             Err(error) => format!("down: {error}"),
@@ -63,13 +70,17 @@ pub(super) async fn binds(db: &Db, out: &mut dyn Write) -> Result<ExitCode, Stri
         let _ = writeln!(
             text,
             "{:<20} {:<10} {}  {health}",
-            engine.bind().to_string(),
+            ping.bind.name().key_or_default(),
             ping.dialect.to_string(),
             engine.url()
         );
     }
     write_out(out, &text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Runs `work` under a spinner (on a terminal), cleared when it ends.
@@ -81,7 +92,7 @@ async fn with_progress<T>(message: &'static str, work: impl Future<Output = T>) 
 }
 
 /// Writes `text` to the output and flushes it.
-pub(super) fn write_out(out: &mut dyn Write, text: &str) -> Result<(), String> {
+pub(super) fn write_out(out: &mut (impl Write + ?Sized), text: &str) -> Result<(), String> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write the output: {e}"))

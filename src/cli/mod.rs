@@ -1,11 +1,17 @@
 //! The command line an application embeds: one line in its own `main`, since only that
-//! binary links all its models.
+//! binary links all its models (name the crates that declare them in `bindery::link!`).
 //!
-//! ```no_run
+//! ```no_run,standalone_crate
+//! bindery::link!(accounts, shop, audit);
+//!
 //! fn main() -> std::process::ExitCode {
 //!     bindery::cli::run()
 //! }
 //! ```
+//!
+//! An async `main` awaits [`run_async`]; [`run`] is safe there too (it runs the command
+//! on a fresh runtime in a scoped thread). Each sync entry has an async twin named with
+//! `_async`.
 //!
 //! ```text
 //! app dump [--format text|json|mermaid|dot] [--bind KEY]…
@@ -18,11 +24,16 @@
 //! Configuration comes from `--config FILE` (TOML), then the environment
 //! (`BINDERY_DATABASE_URI`, `BINDERY_BIND_<KEY>`), then `--database-uri URL` and
 //! `--bind KEY=URL`; later sources win. With none at all, every bind gets a SQLite file
-//! under `./instance/` (`default.db`, `<key>.db`); a URL that was given and refused is an
-//! error, never a reason to fall back. `--bind KEY` without `=URL` selects a bind instead;
-//! `--bind default` is the default bind. No error repeats an argument that may be a URL
-//! (it may hold a password): it names the flag by position. Exit status: 0 success, 1
-//! drift found by `check`, 2 any error.
+//! under `./instance/` ([`Config::sqlite_per_bind`](crate::Config::sqlite_per_bind)); a
+//! URL that was given and refused is an error, never a reason to fall back. `--bind KEY`
+//! without `=URL` selects a bind instead; `--bind default` is the default bind. No error
+//! repeats an argument that may be a URL (it may hold a password): it names the flag by
+//! position.
+//!
+//! Exit status: 0 success; 1 drift found by `check`, or a bind down for `binds` (the
+//! others still listed as up); 2 any error — among them a program that links no model
+//! (`dump`, `create-all`, `drop-all` and `check` refuse to run, naming `bindery::link!`)
+//! and a crate named in `bindery::link!` that contributed no model.
 
 mod args;
 mod commands;
@@ -136,6 +147,10 @@ pub enum Format {
 }
 
 /// Parses the process arguments and runs the command; the exit status to return.
+///
+/// Safe to call anywhere, inside a tokio runtime too (from `#[tokio::main]`): there it
+/// runs the command on a fresh runtime in a scoped thread and blocks the caller until it
+/// ends, writing its output then. In an async `main`, prefer [`run_async`].
 pub fn run() -> ExitCode {
     run_with(std::env::args_os(), &mut std::io::stdout().lock())
 }
@@ -156,7 +171,157 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    block_on(Models::Program, collect_args(args), out, err)
+}
+
+/// As [`run_with_streams`], for the tables of `registry` instead of the program's
+/// ([`bindery::registry()`](crate::registry())): for a tool that picks its models, or a
+/// test.
+pub fn run_with_registry<I, T>(
+    registry: &Registry,
+    args: I,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    block_on(Models::Given(registry), collect_args(args), out, err)
+}
+
+/// The async [`run`], for a program whose `main` is async (`#[tokio::main]`, axum):
+/// runs the command on the caller's runtime, which needs its I/O and time drivers
+/// (`enable_all`, as `#[tokio::main]` does).
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     bindery::cli::run_async().await
+/// }
+/// ```
+pub async fn run_async() -> ExitCode {
+    let args = collect_args(std::env::args_os());
+    execute(
+        Models::Program,
+        args,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+    .await
+}
+
+/// The async [`run_with_streams`]: the given arguments (the first is the program name),
+/// output and error streams. The future is `Send`.
+pub async fn run_with_streams_async<I, T>(
+    args: I,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    execute(Models::Program, collect_args(args), out, err).await
+}
+
+/// The async [`run_with_registry`]. The future is `Send`.
+pub async fn run_with_registry_async<I, T>(
+    registry: &Registry,
+    args: I,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    execute(Models::Given(registry), collect_args(args), out, err).await
+}
+
+/// Whose models a command works on.
+#[derive(Clone, Copy)]
+enum Models<'r> {
+    /// The program's: [`crate::registry()`].
+    Program,
+    /// A registry the caller chose.
+    Given(&'r Registry),
+}
+
+impl Models<'_> {
+    fn registry(&self) -> &Registry {
+        match self {
+            Models::Program => crate::registry(),
+            Models::Given(registry) => registry,
+        }
+    }
+}
+
+fn collect_args<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    args.into_iter().map(Into::into).collect()
+}
+
+fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Runs the command to its end from synchronous code. Outside a runtime, on a fresh one
+/// here. Inside one, where blocking on another would panic ("Cannot start a runtime from
+/// within a runtime"), on a fresh one in a scoped thread, into buffers copied to the
+/// streams once it ends (the caller's streams need not be `Send`).
+fn block_on(
+    models: Models<'_>,
+    args: Vec<OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return match new_runtime() {
+            Ok(runtime) => runtime.block_on(execute(models, args, out, err)),
+            Err(error) => no_runtime(err, &error),
+        };
+    }
+    let (mut thread_out, mut thread_err) = (Vec::new(), Vec::new());
+    let joined = std::thread::scope(|scope| {
+        scope
+            .spawn(|| match new_runtime() {
+                Ok(runtime) => {
+                    runtime.block_on(execute(models, args, &mut thread_out, &mut thread_err))
+                }
+                Err(error) => no_runtime(&mut thread_err, &error),
+            })
+            .join()
+    });
+    let _ = out.write_all(&thread_out).and_then(|()| out.flush());
+    let _ = err.write_all(&thread_err);
+    joined.unwrap_or_else(|_| {
+        let _ = writeln!(err, "error: the command's thread panicked");
+        ExitCode::from(2)
+    })
+}
+
+fn no_runtime(err: &mut (impl Write + ?Sized), error: &std::io::Error) -> ExitCode {
+    let _ = writeln!(err, "error: cannot start a runtime: {error}");
+    ExitCode::from(2)
+}
+
+/// Parses the arguments and runs the command: the exit status, errors written to `err`.
+async fn execute<O, E>(
+    models: Models<'_>,
+    args: Vec<OsString>,
+    out: &mut O,
+    err: &mut E,
+) -> ExitCode
+where
+    O: Write + ?Sized,
+    E: Write + ?Sized,
+{
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -168,17 +333,7 @@ where
             return ExitCode::SUCCESS;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            let _ = writeln!(err, "error: cannot start a runtime: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(execute(cli, out, err)) {
+    match command(models, cli, out, err).await {
         Ok(code) => code,
         Err(message) => {
             let _ = writeln!(err, "error: {message}");
@@ -205,21 +360,41 @@ fn select_tables(registry: &Registry, binds: Option<&[BindKey]>) -> Registry {
     }))
 }
 
-async fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, String> {
+async fn command<O, E>(
+    models: Models<'_>,
+    cli: Cli,
+    out: &mut O,
+    err: &mut E,
+) -> Result<ExitCode, String>
+where
+    O: Write + ?Sized,
+    E: Write + ?Sized,
+{
     let shared = cli.shared.clone().and(cli.command.shared());
     let (configured, selected) = split_binds(&shared.binds)?;
+    let registry = models.registry();
+    if !matches!(cli.command, Command::Binds { .. }) {
+        check_models(registry)?;
+    }
     if let Command::Dump { format, .. } = &cli.command {
         let binds = (!selected.is_empty()).then_some(selected.as_slice());
-        write_out(out, &dump(crate::registry(), binds, *format))?;
+        write_out(out, &dump(registry, binds, *format))?;
         return Ok(ExitCode::SUCCESS);
     }
     let config = args::config(
+        registry,
         shared.config.as_deref(),
         shared.database_uri.as_deref(),
         &configured,
         err,
     )?;
-    let db = Db::build(config).map_err(|e| e.to_string())?;
+    let db = match models {
+        Models::Program => Db::build(config),
+        Models::Given(registry) => {
+            Db::build_with_registry(config, Registry::from_tables(registry.tables()))
+        }
+    }
+    .map_err(|e| e.to_string())?;
     let binds = selection(&selected);
     match cli.command {
         Command::Dump { .. } => Ok(ExitCode::SUCCESS),
@@ -228,4 +403,20 @@ async fn execute(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
         Command::Check { .. } => commands::check(&db, binds, out).await,
         Command::Binds { .. } => commands::binds(&db, out).await,
     }
+}
+
+/// A schema command needs models: none at all, or none from a crate `bindery::link!`
+/// names, is an error that says why and what to do, not an empty result.
+fn check_models(registry: &Registry) -> Result<(), String> {
+    if registry.is_empty() {
+        return Err(
+            "this program links no model, so there is nothing to dump, create, drop or check: \
+             the models' crates are not linked into this binary. Name each crate that declares \
+             models once, at the top level of the binary: `bindery::link!(accounts, shop);`"
+                .to_owned(),
+        );
+    }
+    registry
+        .check_linked()
+        .map_err(|missing| missing.to_string())
 }

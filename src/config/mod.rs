@@ -83,6 +83,68 @@ impl Config {
         Config::default()
     }
 
+    /// One SQLite file per bind in the folder `dir` (created when `Db` is built): the
+    /// default bind in `default.db`, the bind `auth` in `auth.db`. This is what the
+    /// command line uses when given no configuration at all, with `dir` = `instance`
+    /// (Flask's instance folder) and `binds` = the binds of the registry.
+    ///
+    /// In a file name every character of the key other than an ASCII letter, digit or
+    /// `-` becomes `_`; should two binds then share a name (`a.b` and `a_b`, or a bind
+    /// keyed `default`), the later one in key order gets `-2`, `-3`, ….
+    ///
+    /// ```
+    /// use bindery::Config;
+    ///
+    /// let config = Config::sqlite_per_bind("instance", [None, Some("auth"), Some("a/b")]);
+    /// assert_eq!(config.get_database_uri().unwrap().to_string(), "sqlite:///default.db");
+    /// assert_eq!(config.binds()["auth"].url.to_string(), "sqlite:///auth.db");
+    /// assert_eq!(config.binds()["a/b"].url.to_string(), "sqlite:///a_b.db");
+    /// assert_eq!(config.get_sqlite_base_dir(), std::path::Path::new("instance"));
+    /// config.validate()?;
+    /// # Ok::<(), bindery::ConfigError>(())
+    /// ```
+    pub fn sqlite_per_bind<K: AsBindKey>(
+        dir: impl Into<PathBuf>,
+        binds: impl IntoIterator<Item = K>,
+    ) -> Config {
+        let mut keys: Vec<Option<String>> = binds
+            .into_iter()
+            .map(|k| k.as_bind_key().map(str::to_owned))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut taken = BTreeSet::new();
+        let mut config = Config::new().sqlite_base_dir(dir);
+        for key in keys {
+            let stem: String = key.as_deref().map_or_else(
+                || "default".to_owned(),
+                |key| {
+                    key.chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect()
+                },
+            );
+            let mut file = stem.clone();
+            let mut n = 1;
+            while !taken.insert(file.clone()) {
+                n += 1;
+                file = format!("{stem}-{n}");
+            }
+            let url = format!("sqlite:///{file}.db");
+            config = match key {
+                None => config.database_uri(&url),
+                Some(key) => config.bind(&key, &url),
+            };
+        }
+        config
+    }
+
     /// Sets the default bind's URL (Flask's `SQLALCHEMY_DATABASE_URI`).
     pub fn database_uri(mut self, url: &str) -> Config {
         self.set_database_uri(url, "database_uri");

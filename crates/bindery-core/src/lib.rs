@@ -57,6 +57,7 @@ pub use value::{Value, ValueError, ValueKind};
 /// Not public API: what the derives' expansions name.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__submit_linked as submit_linked;
     pub use crate::__submit_table as submit_table;
     pub use crate::collect::*;
     pub use crate::const_check::*;

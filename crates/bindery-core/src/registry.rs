@@ -15,6 +15,8 @@ pub struct Registry {
     binds: Vec<BindTables>,
     by_rust_type: HashMap<&'static str, &'static TableInfo>,
     problems: Vec<Problem>,
+    /// The crates the program declares it links (`bindery::link!`), sorted, once each.
+    linked: Vec<&'static str>,
 }
 
 /// The tables of one bind: the counterpart of one SQLAlchemy `MetaData`.
@@ -72,6 +74,7 @@ impl Registry {
             binds,
             by_rust_type,
             problems: Vec::new(),
+            linked: Vec::new(),
         };
         registry.problems = registry.find_problems();
         registry
@@ -174,8 +177,42 @@ impl Registry {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(MissingCrates { missing })
+            Err(MissingCrates {
+                missing,
+                declared: false,
+            })
         }
+    }
+
+    /// These tables, with the crates the program declares it links: those
+    /// `bindery::link!` names, which [`Registry::check_linked`] expects to hold models.
+    /// [`registry()`] records every `bindery::link!` of the program this way.
+    pub fn with_linked_crates(
+        mut self,
+        crates: impl IntoIterator<Item = &'static str>,
+    ) -> Registry {
+        self.linked.extend(crates);
+        self.linked.sort_unstable();
+        self.linked.dedup();
+        self
+    }
+
+    /// The crates the program declares it links, sorted (see
+    /// [`Registry::with_linked_crates`]).
+    pub fn linked_crates(&self) -> &[&'static str] {
+        &self.linked
+    }
+
+    /// `Ok` if every crate the program declares it links (`bindery::link!`) contributed
+    /// at least one table; otherwise those that did not, by name. The command line runs
+    /// this check before every schema command; a program can run it at start-up or in a
+    /// test.
+    pub fn check_linked(&self) -> Result<(), MissingCrates> {
+        self.require_crates(self.linked.iter().copied())
+            .map_err(|missing| MissingCrates {
+                declared: true,
+                ..missing
+            })
     }
 
     /// Every problem found in the tables, in a stable order (empty when all is well).
@@ -193,6 +230,8 @@ impl Registry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingCrates {
     missing: Vec<String>,
+    /// Whether `bindery::link!` names them (so they are linked, yet hold no model).
+    declared: bool,
 }
 
 impl MissingCrates {
@@ -205,6 +244,13 @@ impl MissingCrates {
 impl fmt::Display for MissingCrates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<String> = self.missing.iter().map(|c| format!("`{c}`")).collect();
+        if self.declared {
+            return write!(
+                f,
+                "`bindery::link!` names crate {}, yet no model of it reached the registry: the crate declares none (its models may sit behind a feature that is off), or this target dropped them; name in `bindery::link!` only crates that declare models",
+                names.join(", ")
+            );
+        }
         write!(
             f,
             "no model of crate {} reached the registry: nothing in the program names it, so it was not linked; add `bindery::link!({});` to the binary",
@@ -216,8 +262,12 @@ impl fmt::Display for MissingCrates {
 
 impl std::error::Error for MissingCrates {}
 
-/// The registry of every table linked into this program, built on first use.
+/// The registry of every table linked into this program, with the crates its
+/// `bindery::link!` declarations name; built on first use.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::from_tables(crate::collect::collected()))
+    REGISTRY.get_or_init(|| {
+        Registry::from_tables(crate::collect::collected())
+            .with_linked_crates(crate::collect::linked())
+    })
 }

@@ -131,6 +131,20 @@ pub struct IndexInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BindName<'a>(pub Option<&'a str>);
 
+impl<'a> BindName<'a> {
+    /// The bind as a plain word, for logs and scripts: its key (`auth`), or `default`
+    /// for the default bind, as the command line's `--bind default` names it.
+    ///
+    /// ```
+    /// use bindery_core::{BindKey, BindName};
+    /// assert_eq!(BindName(Some("auth")).key_or_default(), "auth");
+    /// assert_eq!(BindKey::DEFAULT.name().key_or_default(), "default");
+    /// ```
+    pub fn key_or_default(&self) -> &'a str {
+        self.0.unwrap_or("default")
+    }
+}
+
 impl fmt::Display for BindName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
