@@ -109,6 +109,11 @@ impl Db {
             Err(error) => error.problems().iter().cloned().map(Into::into).collect(),
         };
         problems.extend(tables.problems().iter().cloned().map(BuildProblem::Model));
+        // A crate named in `link!` that contributed nothing: the program would run without
+        // its tables, every query on them failing later and far from the cause.
+        if let Err(missing) = tables.check_linked() {
+            problems.push(BuildProblem::MissingModels(missing));
+        }
 
         let mut engines = Vec::new();
         let configured = config

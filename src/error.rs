@@ -408,6 +408,10 @@ pub enum BuildProblem {
     /// A problem of the models themselves (see `Registry::validate`).
     #[error(transparent)]
     Model(#[from] Problem),
+    /// A crate the program names in `bindery::link!` contributed no model: its models
+    /// were lost (see `Registry::check_linked`).
+    #[error(transparent)]
+    MissingModels(#[from] bindery_core::MissingCrates),
     /// Models use a bind that the configuration lacks.
     #[error(
         "{} is not configured, but {} {} it: {}",

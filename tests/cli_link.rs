@@ -28,3 +28,26 @@ fn a_linked_crate_without_models_is_reported_by_name() {
         "{err}"
     );
 }
+
+/// `Db::build` refuses it too, beside whatever else is wrong, naming the crate.
+#[tokio::test]
+async fn db_build_refuses_a_linked_crate_without_models() {
+    let config = bindery::Config::new()
+        .database_uri("sqlite::memory:")
+        .bind("auth", "sqlite::memory:")
+        .bind("shop", "sqlite::memory:");
+    let error = bindery::Db::build(config).unwrap_err();
+    let bindery::Error::Build(build) = &error else {
+        panic!("expected Error::Build, got {error:?}");
+    };
+    let missing: Vec<_> = build
+        .problems()
+        .iter()
+        .filter_map(|p| match p {
+            bindery::BuildProblem::MissingModels(missing) => Some(missing.crates().to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missing, [["json_models"]], "{error}");
+    assert!(error.to_string().contains("json_models"), "{error}");
+}
