@@ -13,13 +13,13 @@ const POSTGRES_TABLES: &str =
 const MYSQL_TABLES: &str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
-const SQLITE_COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\" \
+const SQLITE_COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value \
      FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p \
      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
      ORDER BY m.name, p.cid";
 const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
      c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
-     c.is_nullable = 'YES' \
+     c.is_nullable = 'YES', c.column_default::text \
      FROM information_schema.columns AS c \
      JOIN pg_catalog.pg_tables AS t ON t.schemaname = c.table_schema AND t.tablename = c.table_name \
      WHERE c.table_schema = current_schema() \
@@ -30,7 +30,8 @@ const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, 
 const MYSQL_COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), \
      CAST(c.DATA_TYPE AS CHAR), CAST(c.COLUMN_TYPE AS CHAR), \
      CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.NUMERIC_PRECISION AS SIGNED), \
-     CAST(c.NUMERIC_SCALE AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED) \
+     CAST(c.NUMERIC_SCALE AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED), \
+     CAST(c.COLUMN_DEFAULT AS CHAR) \
      FROM information_schema.COLUMNS AS c \
      WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME IN (SELECT t.TABLE_NAME \
        FROM information_schema.TABLES AS t \
@@ -50,17 +51,26 @@ pub(crate) fn tables_query(dialect: Dialect) -> &'static str {
 /// Every table that exists now, with its columns, by table name.
 pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx::Error> {
     let deadline = engine.statement_timeout();
-    // (table, column, declared type, mapped type, nullable), ordered by table.
-    let rows: Vec<(String, String, String, Option<SqlType>, bool)> = match engine.pool() {
+    // (table, column, declared type, mapped type, nullable, default), ordered by table.
+    type Column = (
+        String,
+        String,
+        String,
+        Option<SqlType>,
+        bool,
+        Option<String>,
+    );
+    let rows: Vec<Column> = match engine.pool() {
         Pool::Sqlite(pool) => {
-            let rows: Vec<(String, String, String, i64)> = bounded(pool, deadline, |c| {
+            type Row = (String, String, String, i64, Option<String>);
+            let rows: Vec<Row> = bounded(pool, deadline, |c| {
                 Box::pin(sqlx::query_as(SQLITE_COLUMNS).fetch_all(c))
             })
             .await?;
             rows.into_iter()
-                .map(|(table, column, declared, not_null)| {
+                .map(|(table, column, declared, not_null, default)| {
                     let sql_type = sqlite_type(&declared);
-                    (table, column, declared, sql_type, not_null == 0)
+                    (table, column, declared, sql_type, not_null == 0, default)
                 })
                 .collect()
         }
@@ -73,6 +83,7 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 Option<i32>,
                 Option<i32>,
                 bool,
+                Option<String>,
             );
             let rows: Vec<Row> = bounded(pool, deadline, |c| {
                 Box::pin(sqlx::query_as(POSTGRES_COLUMNS).fetch_all(c))
@@ -80,7 +91,7 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
             .await?;
             rows.into_iter()
                 .map(
-                    |(table, column, data_type, length, precision, scale, nullable)| {
+                    |(table, column, data_type, length, precision, scale, nullable, default)| {
                         let sql_type = postgres_type(&data_type, length, precision, scale);
                         let declared = match (length, precision, scale) {
                             (Some(n), _, _) => format!("{data_type}({n})"),
@@ -89,7 +100,7 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                             }
                             _ => data_type,
                         };
-                        (table, column, declared, sql_type, nullable)
+                        (table, column, declared, sql_type, nullable, default)
                     },
                 )
                 .collect()
@@ -104,6 +115,7 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 Option<i64>,
                 Option<i64>,
                 i64,
+                Option<String>,
             );
             let rows: Vec<Row> = bounded(pool, deadline, |c| {
                 Box::pin(sqlx::query_as(MYSQL_COLUMNS).fetch_all(c))
@@ -120,22 +132,24 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                         precision,
                         scale,
                         nullable,
+                        default,
                     )| {
                         let sql_type =
                             mysql_type(&data_type, &column_type, length, precision, scale);
-                        (table, column, column_type, sql_type, nullable != 0)
+                        (table, column, column_type, sql_type, nullable != 0, default)
                     },
                 )
                 .collect()
         }
     };
     let mut tables: Vec<LiveTable> = Vec::new();
-    for (table, name, declared_type, sql_type, nullable) in rows {
+    for (table, name, declared_type, sql_type, nullable, default) in rows {
         let column = LiveColumn {
             name,
             declared_type,
             sql_type,
             nullable,
+            default,
         };
         match tables.last_mut() {
             Some(last) if last.name == table => last.columns.push(column),

@@ -2,7 +2,7 @@
 //! to [`SqlType`]s. Reading the catalog is I/O, so it is `bindery`'s; this is the pure
 //! part, testable without a database.
 
-use crate::{Dialect, SqlType};
+use crate::{Dialect, ServerDefault, SqlType};
 
 /// A table as the database has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,28 @@ pub struct LiveColumn {
     pub sql_type: Option<SqlType>,
     /// Whether it accepts NULL.
     pub nullable: bool,
+    /// Its default as the catalog spells it (`CURRENT_TIMESTAMP`, `current_timestamp()`,
+    /// `'it''s'`, …), if it has one.
+    pub default: Option<String>,
+}
+
+/// The server default a catalog's default text stands for, on `dialect`: each database
+/// spells them its own way (MariaDB says `current_timestamp()` and `curdate()`,
+/// PostgreSQL may say `now()`, MySQL wraps expressions in parentheses).
+pub fn server_default_of(dialect: Dialect, text: &str) -> Option<ServerDefault> {
+    let _ = dialect; // every spelling below is unambiguous on each dialect
+    let mut text = text.trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    let text = text.to_ascii_lowercase();
+    let text = text.strip_suffix("()").unwrap_or(&text);
+    match text {
+        "current_timestamp" | "now" | "localtimestamp" => Some(ServerDefault::CurrentTimestamp),
+        "current_date" | "curdate" => Some(ServerDefault::CurrentDate),
+        "current_time" | "curtime" | "localtime" => Some(ServerDefault::CurrentTime),
+        _ => None,
+    }
 }
 
 /// A decimal type, if both numbers fit.
@@ -163,6 +185,24 @@ pub fn types_match(dialect: Dialect, model: SqlType, live: SqlType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_defaults_are_read_in_every_spelling() {
+        let cases = [
+            ("CURRENT_TIMESTAMP", Some(ServerDefault::CurrentTimestamp)),
+            ("current_timestamp()", Some(ServerDefault::CurrentTimestamp)),
+            ("now()", Some(ServerDefault::CurrentTimestamp)),
+            ("(CURRENT_DATE)", Some(ServerDefault::CurrentDate)),
+            ("curdate()", Some(ServerDefault::CurrentDate)),
+            ("curtime()", Some(ServerDefault::CurrentTime)),
+            ("CURRENT_TIME", Some(ServerDefault::CurrentTime)),
+            ("'CURRENT_DATE'", None),
+            ("0", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(server_default_of(Dialect::MySql, text), expected, "{text}");
+        }
+    }
 
     #[test]
     fn every_type_bindery_writes_reads_back_as_itself() {

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder as _, SqliteQueryBuilder};
 
-use crate::{ColumnDefault, ColumnInfo, SqlType, TableInfo};
+use crate::{ColumnDefault, ColumnInfo, ServerDefault, SqlType, TableInfo};
 
 /// A SQL dialect bindery speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,7 +228,22 @@ impl Dialect {
             def.push_str(" DEFAULT ");
             def.push_str(&self.literal(default));
         }
+        if let Some(default) = column.server_default {
+            def.push_str(" DEFAULT ");
+            def.push_str(self.server_default(default));
+        }
         def
+    }
+
+    /// A server default as this dialect writes it in a column's DEFAULT. MySQL takes
+    /// only `CURRENT_TIMESTAMP` bare; any other expression default goes in parentheses
+    /// (MySQL 8.0.13+, MariaDB 10.2+).
+    pub const fn server_default(self, default: ServerDefault) -> &'static str {
+        match (self, default) {
+            (Dialect::MySql, ServerDefault::CurrentDate) => "(CURRENT_DATE)",
+            (Dialect::MySql, ServerDefault::CurrentTime) => "(CURRENT_TIME)",
+            (_, default) => default.name(),
+        }
     }
 
     /// A collation name as this dialect writes it in `COLLATE …`: PostgreSQL's are
@@ -433,6 +448,42 @@ mod tests {
         ],
         ..TableInfo::new("pair", "t::Pair")
     };
+
+    const EVENT: TableInfo = TableInfo {
+        columns: &[
+            ColumnInfo {
+                server_default: Some(ServerDefault::CurrentTimestamp),
+                ..ColumnInfo::new("at", SqlType::Timestamp)
+            },
+            ColumnInfo {
+                server_default: Some(ServerDefault::CurrentDate),
+                ..ColumnInfo::new("day", SqlType::Date)
+            },
+        ],
+        ..TableInfo::new("event", "t::Event")
+    };
+
+    #[test]
+    fn server_defaults_per_dialect() {
+        let columns = |dialect: Dialect| {
+            let sql = dialect.create_table(&EVENT);
+            let start = sql.find("( ").map_or(0, |i| i + 2);
+            sql[start..].trim_end_matches(" )").to_owned()
+        };
+        assert_eq!(
+            columns(Dialect::Sqlite),
+            "`at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, `day` DATE NOT NULL DEFAULT CURRENT_DATE"
+        );
+        assert_eq!(
+            columns(Dialect::Postgres),
+            r#""at" TIMESTAMP WITHOUT TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP, "day" DATE NOT NULL DEFAULT CURRENT_DATE"#
+        );
+        assert!(
+            columns(Dialect::MySql).contains("`day` DATE NOT NULL DEFAULT (CURRENT_DATE)"),
+            "{}",
+            columns(Dialect::MySql)
+        );
+    }
 
     #[test]
     fn sqlite_ddl() {

@@ -3,7 +3,9 @@
 
 use core::fmt;
 
-use crate::{Dialect, LiveTable, SqlType, TableInfo, types_match};
+use crate::{
+    Dialect, LiveTable, ServerDefault, SqlType, TableInfo, server_default_of, types_match,
+};
 
 /// One difference between a bind's live schema and its models.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,17 @@ pub enum Drift {
         /// What the database has.
         found: String,
     },
+    /// A column lacks the server default its model declares, or has another.
+    ServerDefaultMismatch {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The model's server default.
+        expected: ServerDefault,
+        /// The live default, as the catalog spells it (`None`: no default).
+        found: Option<String>,
+    },
     /// A column accepts NULL where the model says it does not, or the other way round.
     NullabilityMismatch {
         /// The table.
@@ -84,6 +97,21 @@ impl fmt::Display for Drift {
                 f,
                 "column {table}.{column} is {found}, the model says {expected}"
             ),
+            Drift::ServerDefaultMismatch {
+                table,
+                column,
+                expected,
+                found,
+            } => match found {
+                Some(found) => write!(
+                    f,
+                    "column {table}.{column} defaults to {found}, the model says {expected}"
+                ),
+                None => write!(
+                    f,
+                    "column {table}.{column} has no default, the model says {expected}"
+                ),
+            },
             Drift::NullabilityMismatch {
                 table,
                 column,
@@ -139,6 +167,17 @@ pub fn drift_of(dialect: Dialect, models: &[&'static TableInfo], live: &[LiveTab
                     found: live_column.declared_type.clone(),
                 });
             }
+            if let Some(expected) = column.server_default {
+                let found = live_column.default.as_deref();
+                if found.and_then(|text| server_default_of(dialect, text)) != Some(expected) {
+                    drift.push(Drift::ServerDefaultMismatch {
+                        table: table.name,
+                        column: column.name,
+                        expected,
+                        found: found.map(str::to_owned),
+                    });
+                }
+            }
             if live_column.nullable != column.nullable {
                 drift.push(Drift::NullabilityMismatch {
                     table: table.name,
@@ -192,6 +231,7 @@ mod tests {
             declared_type: declared_type.to_owned(),
             sql_type: Some(sql_type),
             nullable,
+            default: None,
         }
     }
 

@@ -26,7 +26,7 @@ pub use ddl::{CollationError, Dialect, creation_order};
 pub use drift::Drift;
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.
 #[doc(hidden)]
-pub use catalog::{mysql_type, postgres_type, sqlite_type, types_match};
+pub use catalog::{mysql_type, postgres_type, server_default_of, sqlite_type, types_match};
 #[doc(hidden)]
 pub use dml::{
     ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
@@ -38,7 +38,8 @@ pub use drift::drift_of;
 pub use field::key_from_i64;
 pub use field::{Operand, SqlField, ToParam};
 pub use field_kinds::{
-    DecimalField, DefaultFits, IntegerField, NonNullField, TextField, default_literal,
+    DateField, DecimalField, DefaultFits, GeneratedKeyField, IntegerField, NonNullField, TextField,
+    TimeField, TimestampField, UnsetField, default_literal,
 };
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
 pub use model::{Bind, FromValues, Model, RowError};
@@ -50,7 +51,7 @@ pub use problem::{
 pub use query::Select;
 pub use query::{Column, Filter, Order};
 pub use registry::{BindTables, MissingCrates, Registry, registry};
-pub use sql_type::{ColumnDefault, SqlType};
+pub use sql_type::{ColumnDefault, ServerDefault, SqlType};
 pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
 pub use value::{Value, ValueError, ValueKind};
 
@@ -63,10 +64,10 @@ pub mod __private {
     pub use crate::const_check::*;
     pub use crate::model::next_field;
     pub use crate::{
-        Bind, Column, ColumnDefault, ColumnInfo, DecimalField, DefaultFits, ForeignKey, FromValues,
-        IndexInfo, IntegerField, Model, NonNullField, RowError, Select, SqlField, SqlType,
-        StatementCache, TableInfo, TextField, Value, ValueError, ValueKind, default_literal,
-        key_from_i64,
+        Bind, Column, ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits, ForeignKey,
+        FromValues, GeneratedKeyField, IndexInfo, IntegerField, Model, NonNullField, RowError,
+        Select, ServerDefault, SqlField, SqlType, StatementCache, TableInfo, TextField, TimeField,
+        TimestampField, UnsetField, Value, ValueError, ValueKind, default_literal, key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;

@@ -57,6 +57,10 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The statements of this model, built once per dialect.
     #[doc(hidden)]
     fn statements() -> &'static StatementCache;
+    /// Fills every `None` field that has a `default_fn` with the function's value: called
+    /// when a row is queued or inserted.
+    #[doc(hidden)]
+    fn fill_defaults(&mut self) {}
 }
 
 /// A column whose value does not fit its field.

@@ -189,6 +189,61 @@ impl fmt::Display for ColumnDefault {
     }
 }
 
+/// A default the database computes itself, for a row whose INSERT leaves the column out
+/// (`#[model(server_default = "CURRENT_TIMESTAMP")]`; SQLAlchemy's `server_default=`).
+/// A closed list: the value ends up in DDL, so nothing else is written there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerDefault {
+    /// The date and time of the insert: `CURRENT_TIMESTAMP`.
+    CurrentTimestamp,
+    /// The date of the insert: `CURRENT_DATE`.
+    CurrentDate,
+    /// The time of day of the insert: `CURRENT_TIME`.
+    CurrentTime,
+}
+
+impl ServerDefault {
+    /// Every server default, in the order the derive lists them.
+    pub const ALL: [ServerDefault; 3] = [
+        ServerDefault::CurrentTimestamp,
+        ServerDefault::CurrentDate,
+        ServerDefault::CurrentTime,
+    ];
+
+    /// The default named `name` (its SQL spelling, in any case).
+    pub fn parse(name: &str) -> Option<ServerDefault> {
+        ServerDefault::ALL
+            .into_iter()
+            .find(|d| d.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Its SQL spelling, as the attribute takes it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ServerDefault::CurrentTimestamp => "CURRENT_TIMESTAMP",
+            ServerDefault::CurrentDate => "CURRENT_DATE",
+            ServerDefault::CurrentTime => "CURRENT_TIME",
+        }
+    }
+
+    /// Whether a column of `sql_type` can take it.
+    pub const fn fits(self, sql_type: SqlType) -> bool {
+        match self {
+            ServerDefault::CurrentTimestamp => {
+                matches!(sql_type, SqlType::Timestamp | SqlType::TimestampTz)
+            }
+            ServerDefault::CurrentDate => matches!(sql_type, SqlType::Date),
+            ServerDefault::CurrentTime => matches!(sql_type, SqlType::Time),
+        }
+    }
+}
+
+impl fmt::Display for ServerDefault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::{ColumnDefault, SqlType};
+use crate::{ColumnDefault, ServerDefault, SqlType};
 
 /// One table: the static record `#[derive(Model)]` makes of a struct, the counterpart of
 /// a SQLAlchemy `Table` with `info["bind_key"]`.
@@ -73,6 +73,12 @@ pub struct ColumnInfo {
     pub unique: bool,
     /// Its literal default, if any.
     pub default: Option<ColumnDefault>,
+    /// The default the database computes (`server_default`), if any.
+    pub server_default: Option<ServerDefault>,
+    /// The field is an `Option` whose `None` means "not given" rather than NULL: an INSERT
+    /// of such a row leaves the column out, so the database fills it — its generated key,
+    /// or its `server_default`. The column itself is NOT NULL.
+    pub none_is_unset: bool,
     /// The column it references, if it is a foreign key.
     pub references: Option<ForeignKey>,
     /// Its collation (`COLLATE …`), text columns only; `None` keeps the database's
@@ -95,6 +101,8 @@ impl ColumnInfo {
             autoincrement: false,
             unique: false,
             default: None,
+            server_default: None,
+            none_is_unset: false,
             references: None,
             collation: None,
         }

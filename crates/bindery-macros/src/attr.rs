@@ -55,6 +55,10 @@ pub(crate) struct FieldAttrs {
     pub(crate) references: Option<Spanned<(String, String)>>,
     pub(crate) autoincrement: Option<Spanned<bool>>,
     pub(crate) collation: Option<Spanned<String>>,
+    /// `server_default = "CURRENT_TIMESTAMP"`: a default the database computes.
+    pub(crate) server_default: Option<Spanned<String>>,
+    /// `default_fn = path`: a function whose value fills a `None` when the row is queued.
+    pub(crate) default_fn: Option<Spanned<Path>>,
     pub(crate) skip: Option<Span>,
 }
 
@@ -287,6 +291,16 @@ impl FieldAttrs {
             } else if path.is_ident("collation") {
                 let value = lit_str(meta)?;
                 set_once(cx, &mut out.collation, value, meta);
+            } else if path.is_ident("server_default") {
+                let value = lit_str(meta)?;
+                set_once(cx, &mut out.server_default, value, meta);
+            } else if path.is_ident("default_fn") {
+                let value: Path = meta.value()?.parse()?;
+                let value = Spanned {
+                    span: value.span(),
+                    value,
+                };
+                set_once(cx, &mut out.default_fn, value, meta);
             } else if path.is_ident("skip") {
                 set_once(cx, &mut out.skip, span, meta);
             } else {
@@ -294,7 +308,7 @@ impl FieldAttrs {
                     cx,
                     meta,
                     "field",
-                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `references`, `autoincrement`, `collation` or `skip`",
+                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `server_default`, `default_fn`, `references`, `autoincrement`, `collation` or `skip`",
                 );
             }
             Ok(())

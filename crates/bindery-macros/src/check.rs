@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 
-use crate::ast::Container;
+use crate::ast::{Container, Field};
 use crate::attr::Derive;
 use crate::ctxt::Ctxt;
 use crate::ident::check_identifier;
@@ -57,6 +57,58 @@ fn check_table_name(cx: &mut Ctxt, cont: &Container<'_>) {
     }
 }
 
+/// The server defaults `server_default` takes, as the attribute spells them (bindery-core's
+/// `ServerDefault`): a closed list, since the value is written into DDL.
+pub(crate) const SERVER_DEFAULTS: [&str; 3] = ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"];
+
+/// At most one default per column, a known server default, and none on a key.
+fn check_defaults(cx: &mut Ctxt, field: &Field<'_>) {
+    let attrs = &field.attrs;
+    let given = [
+        attrs.default.as_ref().map(|d| ("default", d.span)),
+        attrs
+            .server_default
+            .as_ref()
+            .map(|d| ("server_default", d.span)),
+        attrs.default_fn.as_ref().map(|d| ("default_fn", d.span)),
+    ];
+    let given: Vec<(&str, Span)> = given.into_iter().flatten().collect();
+    if let [(first, _), (second, span), ..] = given.as_slice() {
+        cx.syn_error(syn::Error::new(
+            *span,
+            format!(
+                "field `{}` has both `{first}` and `{second}`: a column takes one default",
+                field.name
+            ),
+        ));
+    }
+    if let Some(default) = &attrs.server_default
+        && !SERVER_DEFAULTS
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(default.value.trim()))
+    {
+        cx.syn_error(syn::Error::new(
+            default.span,
+            format!(
+                "server_default {:?} is not one bindery writes into DDL; it takes {}",
+                default.value,
+                SERVER_DEFAULTS.join(", ")
+            ),
+        ));
+    }
+    if let (Some(key), Some((name, _))) = (attrs.primary_key, given.first())
+        && *name != "default"
+    {
+        cx.syn_error(syn::Error::new(
+            key,
+            format!(
+                "field `{}` is a primary key: a key takes no `{name}` (a generated key is an `Option` integer key)",
+                field.name
+            ),
+        ));
+    }
+}
+
 fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
     let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
     for field in &cont.fields {
@@ -73,6 +125,8 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 attrs.references.as_ref().map(|r| r.span),
                 attrs.autoincrement.as_ref().map(|a| a.span),
                 attrs.collation.as_ref().map(|c| c.span),
+                attrs.server_default.as_ref().map(|d| d.span),
+                attrs.default_fn.as_ref().map(|d| d.span),
             ];
             if others.iter().any(Option::is_some) {
                 cx.syn_error(syn::Error::new(
@@ -110,6 +164,7 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 "`length` and `decimal(p, s)` cannot both apply to one column",
             ));
         }
+        check_defaults(cx, field);
         // The name is written into DDL unquoted on MySQL and SQLite: only a plain name.
         if let Some(collation) = &attrs.collation
             && (collation.value.is_empty()

@@ -175,6 +175,15 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
     let keys: Vec<&Field<'_>> = cont.primary_key().collect();
     let key_types = keys.iter().map(|f| f.ty);
     let key_names: Vec<&syn::Ident> = keys.iter().map(|f| f.ident).collect();
+    // `default_fn = path`: a `None` gets the function's value when the row is queued.
+    let fill_defaults = columns.iter().filter_map(|f| {
+        let name = f.ident;
+        let path = &f.attrs.default_fn.as_ref()?.value;
+        let ty = f.ty;
+        Some(quote_spanned! {ty.span()=>
+            <#ty as #private::UnsetField>::fill(&mut self.#name, #path);
+        })
+    });
     let (key_type, key_values, key_of, set_generated) = match key_names.as_slice() {
         [single] => {
             let ty = keys[0].ty;
@@ -251,6 +260,10 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             fn statements() -> &'static #private::StatementCache {
                 &STATEMENTS
             }
+
+            fn fill_defaults(&mut self) {
+                #(#fill_defaults)*
+            }
         }
 
         #[automatically_derived]
@@ -322,7 +335,19 @@ fn column_info(
     };
 
     let primary_key = attrs.primary_key.is_some();
-    if primary_key {
+    // A single integer key the database may generate can be an `Option`: `None` asks for
+    // a generated key, `Some` is stored as given.
+    let may_be_generated = single_key
+        && primary_key
+        && attrs.references.is_none()
+        && !matches!(&attrs.autoincrement, Some(auto) if !auto.value);
+    if may_be_generated {
+        let message = format!(
+            "bindery: {whose} is a primary key, so it cannot be an `Option` unless it is a generated integer key: keys are never NULL"
+        );
+        let marker = quote!(#private::GeneratedKeyField);
+        checks.push(type_check(ty, marker, &message, "a key is never NULL"));
+    } else if primary_key {
         let message = format!(
             "bindery: {whose} is a primary key, so it cannot be an `Option`: keys are never NULL"
         );
@@ -368,6 +393,40 @@ fn column_info(
         None => quote!(::core::option::Option::None),
     };
 
+    let server_default = match &attrs.server_default {
+        Some(default) => {
+            let (variant, marker) = match default.value.trim().to_ascii_uppercase().as_str() {
+                "CURRENT_DATE" => (quote!(CurrentDate), quote!(#private::DateField)),
+                "CURRENT_TIME" => (quote!(CurrentTime), quote!(#private::TimeField)),
+                // The check has refused every other name; CURRENT_TIMESTAMP is what is left.
+                _ => (quote!(CurrentTimestamp), quote!(#private::TimestampField)),
+            };
+            let message = format!(
+                "bindery: {whose} has `server_default = {:?}`, which does not fit its type",
+                default.value
+            );
+            checks.push(type_check(
+                ty,
+                marker,
+                &message,
+                "the server default does not fit",
+            ));
+            quote!(::core::option::Option::Some(#private::ServerDefault::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    // `default_fn` on a field that is not an `Option` fails where `fill_defaults` calls
+    // `UnsetField::fill` on it, with that trait's message.
+    // `None` means "not given" on an `Option` the database fills: the generated key or a
+    // server default. Such a column, and one `default_fn` fills, is never NULL.
+    let none_is_unset = match (&attrs.server_default, may_be_generated) {
+        (Some(_), _) => quote!(#nullable),
+        (None, true) => quote!(#nullable && #autoincrement),
+        (None, false) => quote!(false),
+    };
+    let never_null = primary_key || attrs.server_default.is_some() || attrs.default_fn.is_some();
+    let nullable = if never_null { quote!(false) } else { nullable };
+
     let references = match &attrs.references {
         Some(reference) => {
             let (table, column) = &reference.value;
@@ -408,6 +467,8 @@ fn column_info(
             autoincrement: #autoincrement,
             unique: #unique,
             default: #default,
+            server_default: #server_default,
+            none_is_unset: #none_is_unset,
             references: #references,
             collation: #collation,
         }
