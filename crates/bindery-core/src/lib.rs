@@ -49,9 +49,11 @@ pub use problem::{
 #[doc(hidden)]
 pub use query::Select;
 pub use query::{Column, Filter, Order};
-pub use registry::{BindTables, MissingCrates, Registry, registry};
+pub use registry::{BindTables, LinkEdge, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, SqlType};
-pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
+#[doc(hidden)]
+pub use table::LinkTarget;
+pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, Link, TableInfo};
 pub use value::{Value, ValueError, ValueKind};
 
 /// Not public API: what the derives' expansions name.
@@ -63,9 +65,9 @@ pub mod __private {
     pub use crate::model::next_field;
     pub use crate::{
         Bind, Column, ColumnDefault, ColumnInfo, DecimalField, DefaultFits, ForeignKey, FromValues,
-        IndexInfo, IntegerField, Model, NonNullField, RowError, Select, SqlField, SqlType,
-        StatementCache, TableInfo, TextField, Value, ValueError, ValueKind, default_literal,
-        key_from_i64,
+        IndexInfo, IntegerField, Link, LinkTarget, Model, NonNullField, RowError, Select, SqlField,
+        SqlType, StatementCache, TableInfo, TextField, Value, ValueError, ValueKind,
+        default_literal, key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;
