@@ -9,6 +9,9 @@
 //!
 //! Without node or the packages each test says so and passes, unless
 //! `BINDERY_REQUIRE_MERMAID=1`, when it fails.
+//!
+//! mermaid-cli itself (`mmdc`, with a headless Chromium) renders the example dump too,
+//! when both are present: see [`mmdc_renders_the_example_dump`].
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -126,4 +129,61 @@ fn mermaid_refuses_two_diagrams_in_one_text() {
         return;
     };
     assert!(verdicts[0].1.contains("Parse error"), "{verdicts:?}");
+}
+
+/// The first of `names` that is an executable on PATH.
+fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|file| file.is_file())
+}
+
+/// mermaid-cli itself renders the example dump to SVG in a headless Chromium, when
+/// `mmdc` (`$BINDERY_MMDC`, else on PATH) and a Chromium (`$PUPPETEER_EXECUTABLE_PATH`,
+/// else `chromium` on PATH) are present; otherwise it says so and passes, unless
+/// `BINDERY_REQUIRE_MMDC=1`.
+#[test]
+fn mmdc_renders_the_example_dump() {
+    let mmdc = std::env::var_os("BINDERY_MMDC")
+        .map(PathBuf::from)
+        .or_else(|| on_path(&["mmdc"]));
+    let chromium = std::env::var_os("PUPPETEER_EXECUTABLE_PATH")
+        .map(PathBuf::from)
+        .or_else(|| on_path(&["chromium", "chromium-browser", "google-chrome"]));
+    let (Some(mmdc), Some(chromium)) = (mmdc, chromium) else {
+        let message = "mmdc or Chromium missing (set BINDERY_MMDC and PUPPETEER_EXECUTABLE_PATH, or put mmdc and chromium on PATH)";
+        let required = std::env::var("BINDERY_REQUIRE_MMDC").is_ok_and(|v| v == "1");
+        assert!(!required, "{message} (BINDERY_REQUIRE_MMDC=1)");
+        eprintln!("skipping: {message}; set BINDERY_REQUIRE_MMDC=1 to fail instead");
+        return;
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mmdc");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Tests may run as root (in CI containers), where Chromium needs --no-sandbox.
+    let config = format!(
+        "{{\"executablePath\": {:?}, \"args\": [\"--no-sandbox\"]}}",
+        chromium.display().to_string()
+    );
+    std::fs::write(dir.join("puppeteer.json"), config).unwrap();
+    std::fs::write(dir.join("examples.mmd"), examples(None).dump_mermaid()).unwrap();
+    let _ = std::fs::remove_file(dir.join("examples.svg"));
+    let output = Command::new(&mmdc)
+        .current_dir(&dir)
+        .args([
+            "-p",
+            "puppeteer.json",
+            "-i",
+            "examples.mmd",
+            "-o",
+            "examples.svg",
+        ])
+        .output()
+        .unwrap();
+    let svg = std::fs::read_to_string(dir.join("examples.svg")).unwrap_or_default();
+    assert!(
+        output.status.success() && svg.contains("placed_by (link)"),
+        "mmdc failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
