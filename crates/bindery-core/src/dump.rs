@@ -6,7 +6,9 @@
 //! {"binds": [{"key": null | "name",
 //!             "tables": [{"name", "rust_type", "primary_key": [column…],
 //!                         "columns": [{"name", "type", "nullable", "primary_key",
-//!                                      "autoincrement", "unique", "references": null | "table.column"}],
+//!                                      "autoincrement", "unique", "references": null | "table.column",
+//!                                      "link": null | {"bind": null | "name", "table",
+//!                                                      "column": null | column, "model"}}],
 //!                         "indexes": [{"name", "columns": [column…], "unique"}]}]}]}
 //! ```
 //!
@@ -16,11 +18,11 @@ mod diagram;
 
 use core::fmt::Write as _;
 
-use crate::{BindTables, ColumnInfo, Registry, TableInfo};
+use crate::{BindTables, ColumnInfo, Link, Registry, TableInfo};
 
 impl Registry {
     /// The registry as an aligned text table: bind → table → column, with each column's
-    /// type, nullability, primary key and foreign key.
+    /// type, nullability, primary key, and foreign key or link (`auth.user.id (link)`).
     pub fn dump_text(&self) -> String {
         dump_text(self.binds())
     }
@@ -30,15 +32,19 @@ impl Registry {
         dump_json(self.binds())
     }
 
-    /// The registry as a Mermaid `erDiagram` per bind: columns with their types, keys,
-    /// and references.
+    /// The registry as one Mermaid `erDiagram`: columns with their types and keys, each
+    /// foreign key drawn solid with its cardinality (`}o--||`, or `}o--o|` when
+    /// nullable), each link dashed (`}o..||`) and labelled `(link)`. A table name that two
+    /// binds share is qualified by its bind (`auth.user`), as is a link's target outside
+    /// the registry. For one diagram per bind, dump a registry of that bind's tables.
     pub fn dump_mermaid(&self) -> String {
         diagram::mermaid(self.binds())
     }
 
     /// The registry as a Graphviz (DOT) graph: one cluster per bind (database), one node
-    /// per table listing its columns, an edge per foreign key; a reference into another
-    /// bind, which no database can enforce, drawn red.
+    /// per table listing its columns, an edge per foreign key (one into another bind,
+    /// which no database can enforce, drawn red), and a dashed edge per declared link,
+    /// labelled as a cross-bind reference.
     pub fn dump_dot(&self) -> String {
         diagram::dot(self.binds())
     }
@@ -76,10 +82,7 @@ fn dump_text(binds: &[BindTables]) -> String {
                     column.sql_type.to_string(),
                     if column.nullable { "yes" } else { "no" }.to_owned(),
                     key_label(column),
-                    column
-                        .references
-                        .map(|fk| fk.to_string())
-                        .unwrap_or_default(),
+                    references_label(table, column),
                 ]);
             }
         }
@@ -106,6 +109,23 @@ fn dump_text(binds: &[BindTables]) -> String {
         line(&row.each_ref().map(String::as_str));
     }
     out
+}
+
+/// A foreign key as `table.column`; a link as `bind.table.column (link)`, its target
+/// qualified since it usually lives in another bind.
+fn references_label(table: &TableInfo, column: &ColumnInfo) -> String {
+    if let Some(fk) = column.references {
+        return fk.to_string();
+    }
+    match table.link(column.name) {
+        Some(link) => {
+            let target = link.target;
+            let key = link.target_key().map_or("?", |k| k.name);
+            let bind = target.bind_key.unwrap_or("(default)");
+            format!("{bind}.{}.{key} (link)", target.name)
+        }
+        None => String::new(),
+    }
 }
 
 fn key_label(column: &ColumnInfo) -> String {
@@ -172,6 +192,11 @@ fn push_table(out: &mut String, table: &TableInfo) {
             Some(fk) => push_string(out, &fk.to_string()),
             None => out.push_str("null"),
         }
+        out.push_str(", \"link\": ");
+        match table.link(column.name) {
+            Some(link) => push_link(out, link),
+            None => out.push_str("null"),
+        }
         out.push('}');
     }
     out.push_str("], \"indexes\": [");
@@ -186,6 +211,25 @@ fn push_table(out: &mut String, table: &TableInfo) {
         let _ = write!(out, ", \"unique\": {}}}", index.unique);
     }
     out.push_str("]}");
+}
+
+fn push_link(out: &mut String, link: &Link) {
+    let target = link.target;
+    out.push_str("{\"bind\": ");
+    match target.bind_key {
+        Some(key) => push_string(out, key),
+        None => out.push_str("null"),
+    }
+    out.push_str(", \"table\": ");
+    push_string(out, target.name);
+    out.push_str(", \"column\": ");
+    match link.target_key() {
+        Some(key) => push_string(out, key.name),
+        None => out.push_str("null"),
+    }
+    out.push_str(", \"model\": ");
+    push_string(out, target.rust_type);
+    out.push('}');
 }
 
 fn push_strings<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {

@@ -50,9 +50,11 @@ pub use problem::{
 #[doc(hidden)]
 pub use query::Select;
 pub use query::{Column, Filter, Order};
-pub use registry::{BindTables, MissingCrates, Registry, registry};
+pub use registry::{BindTables, LinkEdge, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, ServerDefault, SqlType};
-pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, TableInfo};
+#[doc(hidden)]
+pub use table::LinkTarget;
+pub use table::{AsBindKey, BindKey, BindName, ColumnInfo, ForeignKey, IndexInfo, Link, TableInfo};
 pub use value::{Value, ValueError, ValueKind};
 
 /// Not public API: what the derives' expansions name.
@@ -65,9 +67,10 @@ pub mod __private {
     pub use crate::model::next_field;
     pub use crate::{
         Bind, Column, ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits, ForeignKey,
-        FromValues, GeneratedKeyField, IndexInfo, IntegerField, Model, NonNullField, RowError,
-        Select, ServerDefault, SqlField, SqlType, StatementCache, TableInfo, TextField, TimeField,
-        TimestampField, UnsetField, Value, ValueError, ValueKind, default_literal, key_from_i64,
+        FromValues, GeneratedKeyField, IndexInfo, IntegerField, Link, LinkTarget, Model,
+        NonNullField, RowError, Select, ServerDefault, SqlField, SqlType, StatementCache,
+        TableInfo, TextField, TimeField, TimestampField, UnsetField, Value, ValueError, ValueKind,
+        default_literal, key_from_i64,
     };
     #[cfg(feature = "inventory")]
     pub use inventory;

@@ -4,8 +4,8 @@ use core::fmt;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::{
-    BindKey, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError, SqlType,
-    TableInfo, check_identifier, check_table_name,
+    BindKey, BindTables, CollationError, ColumnInfo, Dialect, ForeignKey, IdentifierError, Link,
+    SqlType, TableInfo, check_identifier, check_table_name,
 };
 
 /// One problem in the collected metadata. Each names the Rust types involved.
@@ -144,6 +144,46 @@ pub enum Problem {
         /// What it references.
         target: ForeignKey,
         /// The referenced column's type.
+        target_type: SqlType,
+    },
+    /// A link (`#[model(link = …)]`) from a column the table does not have (only
+    /// hand-written tables can).
+    UnknownLinkColumn {
+        /// The Rust type holding the link.
+        model: &'static str,
+        /// The column it names.
+        column: &'static str,
+        /// The linked model's Rust type.
+        target_model: &'static str,
+    },
+    /// A link to a model without a single-column primary key: a link names one row by one
+    /// value, so a composite (or missing) key cannot be its target.
+    LinkTargetKey {
+        /// The Rust type holding the link.
+        model: &'static str,
+        /// The linking column.
+        column: &'static str,
+        /// The Rust field of that column (`""` for hand-written tables).
+        field: &'static str,
+        /// The linked model's Rust type.
+        target_model: &'static str,
+        /// Its primary-key columns (none, or more than one).
+        key: Vec<&'static str>,
+    },
+    /// A link whose column type differs from the linked key's: the values could never
+    /// match.
+    LinkTypeMismatch {
+        /// The Rust type holding the link.
+        model: &'static str,
+        /// The linking column.
+        column: &'static str,
+        /// Its type.
+        sql_type: SqlType,
+        /// The linked model's Rust type.
+        target_model: &'static str,
+        /// The linked key column.
+        target_column: &'static str,
+        /// Its type.
         target_type: SqlType,
     },
 }
@@ -300,6 +340,45 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "{model}.{column} is {sql_type} but references {target}, which is {target_type}"
+            ),
+            Problem::UnknownLinkColumn {
+                model,
+                column,
+                target_model,
+            } => write!(
+                f,
+                "{model}: a link to {target_model} leaves from column {column:?}, which the table lacks"
+            ),
+            Problem::LinkTargetKey {
+                model,
+                column,
+                field,
+                target_model,
+                key,
+            } => {
+                let whose = if field.is_empty() {
+                    format!("{model}.{column}")
+                } else {
+                    format!("field `{field}` of {model}")
+                };
+                write!(f, "{whose} links to {target_model}, which has ")?;
+                if key.is_empty() {
+                    f.write_str("no primary key")?;
+                } else {
+                    write!(f, "a composite primary key ({})", key.join(", "))?;
+                }
+                f.write_str(": a link names one row by one value, so its target needs a single-column primary key")
+            }
+            Problem::LinkTypeMismatch {
+                model,
+                column,
+                sql_type,
+                target_model,
+                target_column,
+                target_type,
+            } => write!(
+                f,
+                "{model}.{column} is {sql_type} but links to {target_model}.{target_column}, which is {target_type}"
             ),
         }
     }
@@ -485,6 +564,41 @@ pub(crate) fn check_foreign_key<'r>(
             sql_type: column.sql_type,
             target,
             target_type: target_column.sql_type,
+        });
+    }
+}
+
+/// The checks on one link: its column exists, its target has a single key column, and
+/// the two types join.
+pub(crate) fn check_link(table: &TableInfo, link: &Link, problems: &mut Vec<Problem>) {
+    let model = table.rust_type;
+    let target_model = link.target.rust_type;
+    let Some(column) = table.column(link.column) else {
+        problems.push(Problem::UnknownLinkColumn {
+            model,
+            column: link.column,
+            target_model,
+        });
+        return;
+    };
+    let Some(key) = link.target_key() else {
+        problems.push(Problem::LinkTargetKey {
+            model,
+            column: column.name,
+            field: column.field,
+            target_model,
+            key: link.target.primary_key().map(|c| c.name).collect(),
+        });
+        return;
+    };
+    if !column.sql_type.joins(key.sql_type) {
+        problems.push(Problem::LinkTypeMismatch {
+            model,
+            column: column.name,
+            sql_type: column.sql_type,
+            target_model,
+            target_column: key.name,
+            target_type: key.sql_type,
         });
     }
 }

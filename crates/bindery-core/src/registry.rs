@@ -4,8 +4,8 @@ use core::fmt;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use crate::problem::{check_foreign_key, check_index_names, check_table};
-use crate::{AsBindKey, BindName, Model, Problem, RegistryError, TableInfo};
+use crate::problem::{check_foreign_key, check_index_names, check_link, check_table};
+use crate::{AsBindKey, BindName, ColumnInfo, Model, Problem, RegistryError, TableInfo};
 
 /// Every table of the program, grouped per bind, in a stable order: the default bind
 /// first, then the named binds by key; inside a bind, tables by name (then by Rust type,
@@ -14,9 +14,34 @@ use crate::{AsBindKey, BindName, Model, Problem, RegistryError, TableInfo};
 pub struct Registry {
     binds: Vec<BindTables>,
     by_rust_type: HashMap<&'static str, &'static TableInfo>,
+    links: Vec<LinkEdge>,
     problems: Vec<Problem>,
     /// The crates the program declares it links (`bindery::link!`), sorted, once each.
     linked: Vec<&'static str>,
+}
+
+/// A declared link ([`Link`](crate::Link)) with both ends resolved: a column of one table
+/// naming rows of another table by its single-column primary key. Nothing enforces it;
+/// it is what a loader follows to fetch related rows across binds.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkEdge {
+    /// The table holding the link.
+    pub from: &'static TableInfo,
+    /// The linking column, in `from`.
+    pub column: &'static ColumnInfo,
+    /// The linked table. It may lie outside the registry when the registry holds only
+    /// some tables (a dump of chosen binds).
+    pub to: &'static TableInfo,
+    /// The linked table's primary-key column.
+    pub key: &'static ColumnInfo,
+}
+
+impl LinkEdge {
+    /// Whether the two tables live in different binds (the usual case; a link inside one
+    /// bind is allowed, though a foreign key would say more there).
+    pub fn crosses_binds(&self) -> bool {
+        self.from.bind_key != self.to.bind_key
+    }
 }
 
 /// The tables of one bind: the counterpart of one SQLAlchemy `MetaData`.
@@ -73,10 +98,12 @@ impl Registry {
         let mut registry = Registry {
             binds,
             by_rust_type,
+            links: Vec::new(),
             problems: Vec::new(),
             linked: Vec::new(),
         };
         registry.problems = registry.find_problems();
+        registry.links = registry.resolve_links();
         registry
     }
 
@@ -108,8 +135,43 @@ impl Registry {
                     .filter_map(|b| b.table(target.table));
                 check_foreign_key(table, column, target, same_bind, other_binds, &mut problems);
             }
+            for link in table.links {
+                check_link(table, link, &mut problems);
+            }
         }
         problems
+    }
+
+    /// The links whose column and target key exist; the others are problems.
+    fn resolve_links(&self) -> Vec<LinkEdge> {
+        self.tables()
+            .flat_map(|from| {
+                from.links.iter().filter_map(move |link| {
+                    Some(LinkEdge {
+                        from,
+                        column: from.column(link.column)?,
+                        to: link.target,
+                        key: link.target_key()?,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Every declared link of the registry's tables, bind by bind and table by table, in
+    /// column order within a table: what a loader follows to fetch the rows a column
+    /// names in another bind. A link whose column or target key is missing is left out
+    /// (and is a [`Problem`]).
+    pub fn links(&self) -> &[LinkEdge] {
+        &self.links
+    }
+
+    /// The links into `table` (compared by identity: the very static).
+    pub fn links_to(&self, table: &TableInfo) -> impl Iterator<Item = &LinkEdge> + '_ {
+        let table: *const TableInfo = table;
+        self.links
+            .iter()
+            .filter(move |l| core::ptr::eq(l.to, table))
     }
 
     /// The binds that have at least one table, in order.

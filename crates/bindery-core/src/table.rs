@@ -22,6 +22,9 @@ pub struct TableInfo {
     pub columns: &'static [ColumnInfo],
     /// Indexes and multi-column unique constraints.
     pub indexes: &'static [IndexInfo],
+    /// Declared references to other models' keys that are not foreign keys
+    /// (`#[model(link = accounts::User)]`), usually into another bind.
+    pub links: &'static [Link],
 }
 
 impl TableInfo {
@@ -34,6 +37,7 @@ impl TableInfo {
             rust_type,
             columns: &[],
             indexes: &[],
+            links: &[],
         }
     }
 
@@ -45,6 +49,11 @@ impl TableInfo {
     /// The primary-key columns, in declaration order.
     pub fn primary_key(&self) -> impl Iterator<Item = &'static ColumnInfo> + use<> {
         self.columns.iter().filter(|c| c.primary_key)
+    }
+
+    /// The link declared on the column named `column`, if any.
+    pub fn link(&self, column: &str) -> Option<&'static Link> {
+        self.links.iter().find(|l| l.column == column)
     }
 
     /// The bind this table lives in, ready to print.
@@ -123,6 +132,71 @@ impl fmt::Display for ForeignKey {
         write!(f, "{}.{}", self.table, self.column)
     }
 }
+
+/// A declared reference from a column to another model's primary key that is not a
+/// foreign key: no database enforces it, typically because the target lives in another
+/// bind (`Order.placed_by` → `accounts::User`). `#[model(link = path::Model)]` on a field
+/// writes one; the target is the model's own static, resolved by the compiler.
+///
+/// The dumps and diagrams show it, and [`Registry::links`](crate::Registry::links) lists
+/// it with both ends resolved. The target must have a single-column primary key of the
+/// same type (see [`Problem::LinkTargetKey`](crate::Problem::LinkTargetKey) and
+/// [`Problem::LinkTypeMismatch`](crate::Problem::LinkTypeMismatch)).
+#[derive(Clone, Copy)]
+pub struct Link {
+    /// The linking column, in this table.
+    pub column: &'static str,
+    /// The linked table; the link points at its primary key.
+    pub target: &'static TableInfo,
+}
+
+impl Link {
+    /// The target's key column: its single primary-key column, or `None` when it has
+    /// none or several.
+    pub fn target_key(&self) -> Option<&'static ColumnInfo> {
+        let mut keys = self.target.primary_key();
+        let key = keys.next()?;
+        keys.next().is_none().then_some(key)
+    }
+}
+
+/// What `link = path` may name: a model. Not public API: the derive reaches a link's
+/// target through it, so a path to anything else fails with this message, at the path.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "bindery: `link = {Self}` names a type that is not a model",
+    label = "not a `#[derive(Model)]` struct",
+    note = "a link points at another model's primary key: name that model, as in `link = accounts::User`"
+)]
+pub trait LinkTarget {
+    /// The target's table.
+    const TABLE: &'static TableInfo;
+}
+
+impl<T: crate::Model> LinkTarget for T {
+    const TABLE: &'static TableInfo = T::TABLE;
+}
+
+/// Printed as `column -> rust::Type` (the target's Rust type, never its whole table,
+/// since two tables may link to each other).
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("column", &self.column)
+            .field("target", &self.target.rust_type)
+            .finish()
+    }
+}
+
+/// Two links are equal when they leave from the same column name for the very same
+/// target static.
+impl PartialEq for Link {
+    fn eq(&self, other: &Link) -> bool {
+        self.column == other.column && core::ptr::eq(self.target, other.target)
+    }
+}
+
+impl Eq for Link {}
 
 /// An index, or a unique constraint over one or more columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -53,6 +53,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) index_name: Option<Spanned<String>>,
     pub(crate) default: Option<Spanned<DefaultValue>>,
     pub(crate) references: Option<Spanned<(String, String)>>,
+    /// `link = path::Model`: a declared reference to that model's key, not a foreign key.
+    pub(crate) link: Option<Path>,
     pub(crate) autoincrement: Option<Spanned<bool>>,
     pub(crate) collation: Option<Spanned<String>>,
     /// `server_default = "CURRENT_TIMESTAMP"`: a default the database computes.
@@ -281,6 +283,9 @@ impl FieldAttrs {
                         "`references` takes \"table.column\", as in `references = \"store.id\"`",
                     ),
                 }
+            } else if path.is_ident("link") {
+                let value = model_path(meta)?;
+                set_once(cx, &mut out.link, value, meta);
             } else if path.is_ident("autoincrement") {
                 let value = if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::LitBool>()?.value
@@ -308,7 +313,7 @@ impl FieldAttrs {
                     cx,
                     meta,
                     "field",
-                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `server_default`, `default_fn`, `references`, `autoincrement`, `collation` or `skip`",
+                    "`primary_key`, `column`, `length`, `decimal(p, s)`, `unique`, `index`, `default`, `server_default`, `default_fn`, `references`, `link`, `autoincrement`, `collation` or `skip`",
                 );
             }
             Ok(())
@@ -320,23 +325,47 @@ impl FieldAttrs {
 /// The value of `crate = path`. A string is refused with a hint, since serde's
 /// `crate = "…"` is the spelling a user may reach for first.
 fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    path_value(
+        meta,
+        "crate",
+        "a path",
+        "the path bindery is reached by, as in `crate = my_facade::bindery`",
+    )
+}
+
+/// The value of `link = path::Model`. A string is refused with a hint: the target is a
+/// type the compiler resolves, not a table name.
+fn model_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    path_value(
+        meta,
+        "link",
+        "the path of a model",
+        "the path of the linked model, as in `link = accounts::User`",
+    )
+}
+
+/// The path after `name =`; a string literal is refused with `write name = …`, anything
+/// else that is no path with `name takes {expected}`.
+fn path_value(
+    meta: &ParseNestedMeta<'_>,
+    name: &str,
+    short: &str,
+    expected: &str,
+) -> syn::Result<Path> {
     let value = meta.value()?;
     if value.peek(LitStr) {
         let lit: LitStr = value.parse()?;
         return Err(syn::Error::new(
             lit.span(),
             format!(
-                "`crate` takes a path, not a string: write `crate = {}`",
+                "`{name}` takes {short}, not a string: write `{name} = {}`",
                 lit.value()
             ),
         ));
     }
-    value.parse::<Path>().map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            "`crate` takes the path bindery is reached by, as in `crate = my_facade::bindery`",
-        )
-    })
+    value
+        .parse::<Path>()
+        .map_err(|error| syn::Error::new(error.span(), format!("`{name}` takes {expected}")))
 }
 
 fn path_name(path: &Path) -> String {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
 use crate::attr::Derive;
@@ -123,6 +124,7 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 attrs.index,
                 attrs.default.as_ref().map(|d| d.span),
                 attrs.references.as_ref().map(|r| r.span),
+                attrs.link.as_ref().map(Spanned::span),
                 attrs.autoincrement.as_ref().map(|a| a.span),
                 attrs.collation.as_ref().map(|c| c.span),
                 attrs.server_default.as_ref().map(|d| d.span),
@@ -180,6 +182,15 @@ fn check_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                     collation.value
                 ),
             ));
+        }
+        if let (Some(link), Some(_)) = (&attrs.link, &attrs.references) {
+            cx.error_spanned_by(
+                link,
+                format!(
+                    "field `{}` has both `references` and `link`: a column is either a foreign key (same bind, enforced) or a link (any bind, not enforced)",
+                    field.name
+                ),
+            );
         }
         if let Some(reference) = &attrs.references {
             let (table, column) = &reference.value;

@@ -115,6 +115,17 @@ fn impl_model(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             }
         }
     });
+    // Spanned at the path the user wrote: a path that is no model is reported there.
+    let links = cont.columns().filter_map(|f| {
+        let target = f.attrs.link.as_ref()?;
+        let column = &f.column;
+        Some(quote_spanned! {target.span()=>
+            #private::Link {
+                column: #column,
+                target: <#target as #private::LinkTarget>::TABLE,
+            }
+        })
+    });
     let rows = impl_rows(cont, private);
     quote! {
         static TABLE: #private::TableInfo = #private::TableInfo {
@@ -123,6 +134,7 @@ fn impl_model(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             rust_type: ::core::concat!(::core::module_path!(), "::", #rust_name),
             columns: &[#(#columns),*],
             indexes: &[#(#indexes),*],
+            links: &[#(#links),*],
         };
 
         static STATEMENTS: #private::StatementCache =

@@ -11,6 +11,7 @@ pub struct AuditLog {
     pub id: i64,
     /// What happened.
     pub action: String,
-    /// Who did it (an `accounts::User` id, in another database).
+    /// Who did it, if anyone: a link to an `accounts::User`, in another database.
+    #[model(link = accounts::User)]
     pub actor_id: Option<i64>,
 }

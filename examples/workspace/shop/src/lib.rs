@@ -24,8 +24,9 @@ pub struct Order {
     /// The store it was placed in.
     #[model(references = "store.id")]
     pub store_id: i64,
-    /// The id of the `accounts::User` who placed it. Not a foreign key: users live in
+    /// The `accounts::User` who placed it. A link, not a foreign key: users live in
     /// another database, which this one cannot check.
+    #[model(link = accounts::User)]
     pub placed_by: i64,
     /// Total in cents.
     #[model(default = 0)]
