@@ -1,13 +1,8 @@
 //! One pooled connection of any driver, and the statements bindery runs on it: the one
 //! run-time dispatch on the driver, each arm calling the same generic code.
 
-use std::future::Future as _;
-use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
-
-use tokio::time::{Instant, Sleep};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Executor as _, MySql, Postgres, Sqlite};
@@ -118,32 +113,6 @@ pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
     ))
 }
 
-/// The deadline timer of a connection a session holds, re-armed for each statement.
-///
-/// A timer registered and cancelled per statement takes the timer driver's lock twice,
-/// and the first after an idle spell wakes a runtime thread to re-arm its wake-up. One
-/// timer per held connection, moved later for each statement, is extended by tokio
-/// without the lock or a wake-up. Each statement still gets its whole deadline.
-#[derive(Default)]
-pub(crate) struct Timer(Option<Pin<Box<Sleep>>>);
-
-/// Past any deadline a configuration can give (as tokio's own "far future").
-const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
-
-impl Timer {
-    /// The timer, set to fire `deadline` from now.
-    fn arm(&mut self, deadline: Duration) -> Pin<&mut Sleep> {
-        let now = Instant::now();
-        let at = now.checked_add(deadline).unwrap_or(now + FAR_FUTURE);
-        if let Some(sleep) = &mut self.0 {
-            sleep.as_mut().reset(at);
-        }
-        self.0
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)))
-            .as_mut()
-    }
-}
-
 impl Pool {
     /// The most connections the pool opens.
     pub(crate) fn max_connections(&self) -> u32 {
@@ -191,45 +160,16 @@ impl Connection {
         statement: Statement<'_>,
         deadline: Duration,
     ) -> Result<Answer, Fault> {
-        self.run_until(statement, pin!(tokio::time::sleep(deadline)))
-            .await
-    }
-
-    /// [`Connection::run`] with `timer`, the connection's own, re-armed for the statement.
-    pub(crate) async fn run_timed(
-        &mut self,
-        statement: Statement<'_>,
-        deadline: Duration,
-        timer: &mut Timer,
-    ) -> Result<Answer, Fault> {
-        self.run_until(statement, timer.arm(deadline)).await
-    }
-
-    /// Runs `statement` unless `timer` fires first (then closes the connection).
-    async fn run_until(
-        &mut self,
-        statement: Statement<'_>,
-        mut timer: Pin<&mut Sleep>,
-    ) -> Result<Answer, Fault> {
-        let answer = {
-            let mut work = pin!(async {
-                match self {
-                    Connection::Sqlite(conn) => run::<Sqlite>(conn, statement).await,
-                    Connection::Postgres(conn) => run::<Postgres>(conn, statement).await,
-                    Connection::MySql(conn) => run::<MySql>(conn, statement).await,
-                }
-            });
-            // The statement first, as `tokio::time::timeout` does: an answer ready at the
-            // deadline still counts.
-            std::future::poll_fn(|cx| match work.as_mut().poll(cx) {
-                Poll::Ready(answer) => Poll::Ready(Some(answer)),
-                Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
-            })
-            .await
+        let work = async {
+            match self {
+                Connection::Sqlite(conn) => run::<Sqlite>(conn, statement).await,
+                Connection::Postgres(conn) => run::<Postgres>(conn, statement).await,
+                Connection::MySql(conn) => run::<MySql>(conn, statement).await,
+            }
         };
-        match answer {
-            Some(answer) => answer.map_err(Fault::Database),
-            None => {
+        match tokio::time::timeout(deadline, work).await {
+            Ok(answer) => answer.map_err(Fault::Database),
+            Err(_) => {
                 self.discard();
                 Err(Fault::Deadline)
             }

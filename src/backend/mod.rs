@@ -13,7 +13,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{MySql, Postgres, Sqlite};
 
-pub(crate) use connection::{Answer, Connection, Fault, Statement, Timer, deadline_passed};
+pub(crate) use connection::{Answer, Connection, Fault, Statement, deadline_passed};
 
 use crate::{Dialect, Value, ValueKind};
 

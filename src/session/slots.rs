@@ -2,11 +2,11 @@
 //! session takes: checked usable, run on the right connection within the bind's
 //! deadline, recorded, and settled (a failure leaves the session needing a rollback).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Session;
 use crate::Dialect;
-use crate::backend::{Answer, Connection, Fault, Statement, Timer};
+use crate::backend::{Answer, Connection, Fault, Statement};
 use crate::db::Db;
 use crate::engine::SessionHold;
 use crate::error::Error;
@@ -40,8 +40,6 @@ pub(super) struct Slot {
 pub(super) struct Held {
     pub(super) conn: Connection,
     hold: SessionHold,
-    /// The statements' deadline timer, re-armed for each (see [`Timer`]).
-    timer: Timer,
 }
 
 impl Held {
@@ -49,15 +47,7 @@ impl Held {
         Held {
             conn,
             hold: bind.writer().hold(),
-            timer: Timer::default(),
         }
-    }
-
-    /// Runs `statement` on the held connection within `deadline`.
-    async fn run(&mut self, statement: Statement<'_>, deadline: Duration) -> Result<Answer, Fault> {
-        self.conn
-            .run_timed(statement, deadline, &mut self.timer)
-            .await
     }
 
     /// The connection, no longer counted as held by a live session.
@@ -180,8 +170,8 @@ impl Session {
                 Err(source) => Err(Fault::Database(source)),
             },
             Run::InTransaction | Run::Read => {
-                let held = self.tx(bind, table).await?;
-                held.run(statement, deadline).await
+                let conn = self.tx(bind, table).await?;
+                conn.run(statement, deadline).await
             }
         };
         self.recorder()
@@ -211,7 +201,7 @@ impl Session {
                 slot.read.insert(Held::new(conn, bind))
             }
         };
-        let outcome = held.run(statement, bind.deadline()).await;
+        let outcome = held.conn.run(statement, bind.deadline()).await;
         if matches!(outcome, Err(Fault::Deadline)) {
             // Cut off mid-statement: closed, never read on again.
             slot.read = None;
@@ -219,18 +209,18 @@ impl Session {
         outcome
     }
 
-    /// The held connection of `bind`, its transaction begun on first use (for a statement on
+    /// The connection of `bind`, its transaction begun on first use (for a statement on
     /// `table`, which a failure to begin names: SQLite waits for its write lock here).
     pub(super) async fn tx(
         &mut self,
         bind: BindHandle<'_>,
         table: Option<&'static str>,
-    ) -> Result<&mut Held, Error> {
+    ) -> Result<&mut Connection, Error> {
         let held = match self.slot(bind).tx.take() {
             Some(held) => held,
             None => self.begin(bind, table).await?,
         };
-        Ok(self.slot(bind).tx.insert(held))
+        Ok(&mut self.slot(bind).tx.insert(held).conn)
     }
 
     async fn begin(
