@@ -14,18 +14,60 @@ use crate::{
     insert_statement, next_batch, rows_per_insert,
 };
 
-/// The rows queued for one table.
+/// The rows queued for one table, their values (without the generated column) stored
+/// row after row in one vector: a batch of a thousand rows is then one allocation, handed
+/// to the driver as it is, rather than a vector per row copied into the statement's.
 pub(super) struct Pending {
     table: &'static TableInfo,
     statements: &'static StatementCache,
     kinds: &'static [ValueKind],
-    rows: Vec<Vec<Value>>,
+    /// The values of one row: the table's columns but the generated one.
+    width: usize,
+    /// How many rows are queued (kept apart: a row may have no values to store).
+    rows: usize,
+    values: Vec<Value>,
+    /// The first row whose model gave a number of values other than its columns' (a
+    /// hand-written `Model` impl's bug): the rows are refused rather than misaligned.
+    malformed: Option<usize>,
 }
 
 impl Pending {
+    fn new<M: Model>() -> Pending {
+        Pending {
+            table: M::TABLE,
+            statements: M::statements(),
+            kinds: M::KINDS,
+            width: M::TABLE.columns.len() - usize::from(generated_column(M::TABLE).is_some()),
+            rows: 0,
+            values: Vec::new(),
+            malformed: None,
+        }
+    }
+
+    /// Appends one row's values (every column's, in order), leaving out the generated
+    /// column `generated`.
+    fn push(&mut self, values: Vec<Value>, generated: Option<usize>) {
+        let columns = self.width + usize::from(generated.is_some());
+        if values.len() != columns {
+            self.malformed.get_or_insert(values.len());
+        }
+        match generated {
+            // Skipped on the way in, rather than removed first (which shifts the rest).
+            Some(g) => self.values.extend(
+                values
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != g)
+                    .map(|(_, v)| v),
+            ),
+            None => self.values.extend(values),
+        }
+        self.rows += 1;
+    }
+
     /// How many rows are queued.
     pub(super) fn len(&self) -> usize {
-        self.rows.len()
+        self.rows
     }
 }
 
@@ -55,24 +97,19 @@ impl Session {
         {
             Some(index) => index,
             None => {
-                self.pending.push(Pending {
-                    table: M::TABLE,
-                    statements: M::statements(),
-                    kinds: M::KINDS,
-                    rows: Vec::new(),
-                });
+                self.pending.push(Pending::new::<M>());
                 self.pending.len() - 1
             }
         };
         let generated = generated_column(M::TABLE);
         let pending = &mut self.pending[index];
-        pending.rows.extend(rows.into_iter().map(|row| {
-            let mut values = row.into_values();
-            if let Some(g) = generated {
-                values.remove(g);
-            }
-            values
-        }));
+        let rows = rows.into_iter();
+        pending
+            .values
+            .reserve(rows.size_hint().0.saturating_mul(pending.width));
+        for row in rows {
+            pending.push(row.into_values(), generated);
+        }
     }
 
     /// Inserts `rows` now, in batches, and returns them with the keys the database
@@ -80,22 +117,13 @@ impl Session {
     pub async fn insert_all<M: Model>(&mut self, mut rows: Vec<M>) -> Result<Vec<M>, Error> {
         self.flush().await?;
         let generated = generated_column(M::TABLE);
-        let values: Vec<Vec<Value>> = rows
-            .iter()
-            .map(|row| {
-                let mut values = row.to_values();
-                if let Some(g) = generated {
-                    values.remove(g);
-                }
-                values
-            })
-            .collect();
-        let pending = Pending {
-            table: M::TABLE,
-            statements: M::statements(),
-            kinds: M::KINDS,
-            rows: values,
-        };
+        let mut pending = Pending::new::<M>();
+        pending
+            .values
+            .reserve(rows.len().saturating_mul(pending.width));
+        for row in &rows {
+            pending.push(row.to_values(), generated);
+        }
         let keys = self
             .insert_rows(pending, Keys::Wanted, Run::InTransaction)
             .await?;
@@ -128,7 +156,7 @@ impl Session {
     pub(super) async fn flush_in(&mut self, run: Run) -> Result<(), Error> {
         let pending = std::mem::take(&mut self.pending);
         for table in pending {
-            if table.rows.is_empty() {
+            if table.rows == 0 {
                 continue;
             }
             self.insert_rows(table, Keys::NotWanted, run).await?;
@@ -138,12 +166,12 @@ impl Session {
 
     /// Whether the queued inserts are one table's rows that fit one statement.
     pub(super) fn is_one_statement(&self) -> Result<bool, Error> {
-        let mut queued = self.pending.iter().filter(|p| !p.rows.is_empty());
+        let mut queued = self.pending.iter().filter(|p| p.rows > 0);
         let (Some(only), None) = (queued.next(), queued.next()) else {
             return Ok(false);
         };
         let dialect = self.db.resolve_table(only.table)?.dialect();
-        Ok(only.rows.len() <= rows_per_insert(dialect, only.table))
+        Ok(only.rows <= rows_per_insert(dialect, only.table))
     }
 
     /// Inserts the rows of `pending` (values without the generated column); with
@@ -159,10 +187,23 @@ impl Session {
             table,
             statements,
             kinds,
-            mut rows,
+            width,
+            rows,
+            mut values,
+            malformed,
         } = pending;
         let db = self.db.clone();
         let bind = db.resolve_table(table)?;
+        if let Some(found) = malformed {
+            return Err(Error::Decode {
+                bind: table.bind().into(),
+                model: table.rust_type,
+                reason: format!(
+                    "the model gave {found} values for its {} columns",
+                    table.columns.len()
+                ),
+            });
+        }
         let dialect = bind.dialect();
         let generated = generated_column(table);
         let stored_columns: Vec<&ColumnInfo> = table
@@ -175,13 +216,19 @@ impl Session {
         let generated = generated.filter(|_| keys == Keys::Wanted);
         let limits = self.byte_limits(bind, run).await?;
         // Every row is checked and sized before the first is sent: a bad one sends nothing.
-        let sizes = rows
-            .iter_mut()
-            .map(|row| {
-                let columns_and_values = stored_columns.iter().copied().zip(row.iter_mut());
-                values::check_row(table, dialect, &limits, columns_and_values)
-            })
-            .collect::<Result<Vec<usize>, Error>>()?;
+        let mut sizes = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let row = values
+                .get_mut(row * width..(row + 1) * width)
+                .unwrap_or_default();
+            let columns_and_values = stored_columns.iter().copied().zip(row.iter_mut());
+            sizes.push(values::check_row(
+                table,
+                dialect,
+                &limits,
+                columns_and_values,
+            )?);
+        }
         let returning = match (generated, dialect) {
             (None, _) => false,
             (Some(_), Dialect::MySql) => self.is_mariadb(bind).await?,
@@ -189,7 +236,7 @@ impl Session {
         };
         let cached = statements.get(dialect, table, returning);
         let key_kind = generated.map(|g| kinds[g]);
-        let mut keys = Vec::with_capacity(if generated.is_some() { rows.len() } else { 0 });
+        let mut keys = Vec::with_capacity(if generated.is_some() { rows } else { 0 });
         // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
         let per_statement = if generated.is_some() && !returning {
             1
@@ -200,7 +247,7 @@ impl Session {
         // comes first (MySQL's max_allowed_packet caps a statement's bytes).
         let mut sizes = sizes.as_slice();
         let mut run = run;
-        let mut rows = rows.into_iter();
+        let mut rest = values.into_iter();
         while !sizes.is_empty() {
             let take = next_batch(sizes, per_statement, limits.statement);
             sizes = sizes.get(take..).unwrap_or_default();
@@ -208,14 +255,14 @@ impl Session {
                 // More than one statement is no longer atomic alone: use the transaction.
                 run = Run::InTransaction;
             }
-            // Each row's values appended whole (a copy of the row, not a value at a time
-            // as `flatten` would), into one vector sized for the batch.
-            let mut params = Vec::with_capacity(take * stored_columns.len());
-            let mut batch_rows = 0;
-            for row in rows.by_ref().take(take) {
-                params.extend(row);
-                batch_rows += 1;
-            }
+            let batch_rows = take;
+            let params: Vec<Value> = if sizes.is_empty() {
+                // The last (usually the only) batch: the queued vector itself, not a copy
+                // (collecting a `vec::IntoIter` reuses its buffer).
+                std::mem::take(&mut rest).collect()
+            } else {
+                rest.by_ref().take(take * width).collect()
+            };
             let sql: Arc<str> = if batch_rows == cached.insert_batch.0 {
                 cached.insert_batch.1.clone()
             } else if batch_rows == 1 {
