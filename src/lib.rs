@@ -120,8 +120,8 @@ pub use bindery_core::{
     registry,
 };
 use bindery_core::{
-    ByteLimits, Select, StatementCache, Statements, generated_column, insert_statement, next_batch,
-    rows_per_insert, value_bytes,
+    ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,
+    insert_leaving_out, left_out, next_batch, rows_per_insert_of, value_bytes,
 };
 pub use bindery_macros::{Base, Model};
 pub use config::{

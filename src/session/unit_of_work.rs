@@ -10,18 +10,24 @@ use crate::backend::Statement;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::{
-    ColumnInfo, Dialect, Model, StatementCache, TableInfo, Value, ValueKind, generated_column,
-    insert_statement, next_batch, rows_per_insert,
+    ColumnInfo, Dialect, Model, SqlWriter, StatementCache, TableInfo, Value, ValueKind,
+    batches_rows, generated_column, insert_leaving_out, left_out, next_batch, rows_per_insert_of,
 };
 
-/// The rows queued for one table, their values (without the generated column) stored
+/// The rows queued for one table that leave out the same columns, their values stored
 /// row after row in one vector: a batch of a thousand rows is then one allocation, handed
 /// to the driver as it is, rather than a vector per row copied into the statement's.
 pub(super) struct Pending {
     table: &'static TableInfo,
     statements: &'static StatementCache,
     kinds: &'static [ValueKind],
-    /// The values of one row: the table's columns but the generated one.
+    /// The columns these rows leave for the database to fill, sorted: the generated key
+    /// (unless the rows give their own), and `None`s of `none_is_unset` columns.
+    left_out: Vec<usize>,
+    /// Whether `left_out` is the table's usual set (just the generated key, if any),
+    /// whose statements are cached.
+    usual: bool,
+    /// The values of one row: the table's columns but those left out.
     width: usize,
     /// How many rows are queued (kept apart: a row may have no values to store).
     rows: usize,
@@ -32,35 +38,38 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    fn new<M: Model>() -> Pending {
+    /// No rows yet of `M`, leaving out `left_out` (`None`: the usual set).
+    fn new<M: Model>(left_out: Option<Vec<usize>>) -> Pending {
+        let usual: Vec<usize> = generated_column(M::TABLE).into_iter().collect();
+        let left_out = left_out.unwrap_or(usual.clone());
         Pending {
             table: M::TABLE,
             statements: M::statements(),
             kinds: M::KINDS,
-            width: M::TABLE.columns.len() - usize::from(generated_column(M::TABLE).is_some()),
+            usual: left_out == usual,
+            width: M::TABLE.columns.len().saturating_sub(left_out.len()),
+            left_out,
             rows: 0,
             values: Vec::new(),
             malformed: None,
         }
     }
 
-    /// Appends one row's values (every column's, in order), leaving out the generated
-    /// column `generated`.
-    fn push(&mut self, values: Vec<Value>, generated: Option<usize>) {
-        let columns = self.width + usize::from(generated.is_some());
-        if values.len() != columns {
+    /// Appends one row's values (every column's, in order), leaving out `left_out`.
+    fn push(&mut self, values: Vec<Value>) {
+        if values.len() != self.table.columns.len() {
             self.malformed.get_or_insert(values.len());
         }
-        match generated {
+        match self.left_out.as_slice() {
+            [] => self.values.extend(values),
             // Skipped on the way in, rather than removed first (which shifts the rest).
-            Some(g) => self.values.extend(
+            left_out => self.values.extend(
                 values
                     .into_iter()
                     .enumerate()
-                    .filter(|(i, _)| *i != g)
+                    .filter(|(i, _)| !left_out.contains(i))
                     .map(|(_, v)| v),
             ),
-            None => self.values.extend(values),
         }
         self.rows += 1;
     }
@@ -88,51 +97,86 @@ impl Session {
         self.add_all(std::iter::once(row));
     }
 
-    /// Queues every row of `rows` for insertion, as [`Session::add`].
+    /// Queues every row of `rows` for insertion, as [`Session::add`]. A `default_fn`
+    /// fills its field's `None` now.
     pub fn add_all<M: Model>(&mut self, rows: impl IntoIterator<Item = M>) {
-        let index = match self
-            .pending
-            .iter()
-            .position(|p| std::ptr::eq(p.table, M::TABLE))
-        {
-            Some(index) => index,
-            None => {
-                self.pending.push(Pending::new::<M>());
-                self.pending.len() - 1
-            }
-        };
-        let generated = generated_column(M::TABLE);
-        let pending = &mut self.pending[index];
+        // Rows leave out different columns only where an `Option` may be "not given".
+        let varies = M::TABLE.columns.iter().any(|c| c.none_is_unset);
+        let mut index = self.pending_for::<M>(None);
         let rows = rows.into_iter();
-        pending
-            .values
-            .reserve(rows.size_hint().0.saturating_mul(pending.width));
-        for row in rows {
-            pending.push(row.into_values(), generated);
+        let reserve = rows.size_hint().0.saturating_mul(self.pending[index].width);
+        self.pending[index].values.reserve(reserve);
+        for mut row in rows {
+            row.fill_defaults();
+            let values = row.into_values();
+            if varies {
+                let left = left_out(M::TABLE, &values);
+                if left != self.pending[index].left_out {
+                    index = self.pending_for::<M>(Some(left));
+                }
+            }
+            self.pending[index].push(values);
         }
     }
 
+    /// The index of the queue of `M`'s rows that leave out `left_out` (`None`: the usual
+    /// set), made if there is none.
+    fn pending_for<M: Model>(&mut self, left_out: Option<Vec<usize>>) -> usize {
+        let found = self.pending.iter().position(|p| {
+            std::ptr::eq(p.table, M::TABLE)
+                && match &left_out {
+                    None => p.usual,
+                    Some(left_out) => p.left_out == *left_out,
+                }
+        });
+        found.unwrap_or_else(|| {
+            self.pending.push(Pending::new::<M>(left_out));
+            self.pending.len() - 1
+        })
+    }
+
     /// Inserts `rows` now, in batches, and returns them with the keys the database
-    /// generated.
+    /// generated (a row that gave its own key keeps it). A `default_fn` fills its
+    /// field's `None` first.
     pub async fn insert_all<M: Model>(&mut self, mut rows: Vec<M>) -> Result<Vec<M>, Error> {
         self.flush().await?;
-        let generated = generated_column(M::TABLE);
-        let mut pending = Pending::new::<M>();
-        pending
-            .values
-            .reserve(rows.len().saturating_mul(pending.width));
-        for row in &rows {
-            pending.push(row.to_values(), generated);
+        // Rows that leave out the same columns go in one statement; groups in the order
+        // their first row comes.
+        let mut groups: Vec<(Pending, Vec<usize>)> = Vec::new();
+        for (at, row) in rows.iter_mut().enumerate() {
+            row.fill_defaults();
+            let values = row.to_values();
+            let left = left_out(M::TABLE, &values);
+            let group = match groups.iter().position(|(p, _)| p.left_out == left) {
+                Some(group) => group,
+                None => {
+                    groups.push((Pending::new::<M>(Some(left)), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[group].0.push(values);
+            groups[group].1.push(at);
         }
-        let keys = self
-            .insert_rows(pending, Keys::Wanted, Run::InTransaction)
-            .await?;
-        for (row, key) in rows.iter_mut().zip(keys) {
-            row.set_generated_key(key).map_err(|e| Error::Decode {
-                bind: M::TABLE.bind().into(),
-                model: M::TABLE.rust_type,
-                reason: format!("generated key: {e}"),
-            })?;
+        for (pending, members) in groups {
+            let generated = generated_column(M::TABLE).filter(|g| pending.left_out.contains(g));
+            let keys = self
+                .insert_rows(pending, Keys::Wanted, Run::InTransaction)
+                .await?;
+            if generated.is_none() {
+                continue; // the rows gave their keys
+            }
+            for (at, key) in members.into_iter().zip(keys) {
+                let row = rows.get_mut(at).ok_or_else(|| Error::Decode {
+                    bind: M::TABLE.bind().into(),
+                    model: M::TABLE.rust_type,
+                    reason: "a generated key without its row".into(),
+                })?;
+                row.set_generated_key(key).map_err(|e| Error::Decode {
+                    bind: M::TABLE.bind().into(),
+                    model: M::TABLE.rust_type,
+                    reason: format!("generated key: {e}"),
+                })?;
+            }
         }
         Ok(rows)
     }
@@ -171,7 +215,12 @@ impl Session {
             return Ok(false);
         };
         let dialect = self.db.resolve_table(only.table)?.dialect();
-        Ok(only.rows <= rows_per_insert(dialect, only.table))
+        let per_statement = if batches_rows(dialect, only.table, &only.left_out) {
+            rows_per_insert_of(dialect, only.width)
+        } else {
+            1
+        };
+        Ok(only.rows <= per_statement)
     }
 
     /// Inserts the rows of `pending` (values without the generated column); with
@@ -187,6 +236,8 @@ impl Session {
             table,
             statements,
             kinds,
+            left_out,
+            usual,
             width,
             rows,
             mut values,
@@ -205,14 +256,17 @@ impl Session {
             });
         }
         let dialect = bind.dialect();
-        let generated = generated_column(table);
         let stored_columns: Vec<&ColumnInfo> = table
             .columns
             .iter()
             .enumerate()
-            .filter(|(i, _)| Some(*i) != generated)
+            .filter(|(i, _)| !left_out.contains(i))
             .map(|(_, c)| c)
             .collect();
+        // The key the database generates for these rows; rows that give their own key
+        // (an `Option` key that is `Some`) leave nothing to generate.
+        let generated = generated_column(table).filter(|g| left_out.contains(g));
+        let given_key = generated_column(table).filter(|g| !left_out.contains(g));
         let generated = generated.filter(|_| keys == Keys::Wanted);
         let limits = self.byte_limits(bind, run).await?;
         // Every row is checked and sized before the first is sent: a bad one sends nothing.
@@ -234,15 +288,16 @@ impl Session {
             (Some(_), Dialect::MySql) => self.is_mariadb(bind).await?,
             (Some(_), _) => true,
         };
-        let cached = statements.get(dialect, table, returning);
+        let cached = usual.then(|| statements.get(dialect, table, returning));
         let key_kind = generated.map(|g| kinds[g]);
         let mut keys = Vec::with_capacity(if generated.is_some() { rows } else { 0 });
         // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
-        let per_statement = if generated.is_some() && !returning {
-            1
-        } else {
-            rows_per_insert(dialect, table)
-        };
+        let per_statement =
+            if (generated.is_some() && !returning) || !batches_rows(dialect, table, &left_out) {
+                1
+            } else {
+                rows_per_insert_of(dialect, width)
+            };
         // A batch ends at `per_statement` rows or at the bind's byte limit, whichever
         // comes first (MySQL's max_allowed_packet caps a statement's bytes).
         let mut sizes = sizes.as_slice();
@@ -263,12 +318,12 @@ impl Session {
             } else {
                 rest.by_ref().take(take * width).collect()
             };
-            let sql: Arc<str> = if batch_rows == cached.insert_batch.0 {
-                cached.insert_batch.1.clone()
-            } else if batch_rows == 1 {
-                cached.insert_one.clone()
-            } else {
-                insert_statement(dialect, table, batch_rows, returning).into()
+            let sql: Arc<str> = match cached {
+                Some(cached) if batch_rows == cached.insert_batch.0 => {
+                    cached.insert_batch.1.clone()
+                }
+                Some(cached) if batch_rows == 1 => cached.insert_one.clone(),
+                _ => insert_leaving_out(dialect, table, &left_out, batch_rows, returning).into(),
             };
             let on = Some(table.name);
             match key_kind {
@@ -313,7 +368,46 @@ impl Session {
                 }
             }
         }
+        if let (Some(key), Dialect::Postgres) = (given_key, dialect) {
+            self.keep_sequence_ahead(bind, table, key).await?;
+        }
         Ok(keys)
+    }
+
+    /// After rows that gave their own keys, moves PostgreSQL's sequence of the generated
+    /// column `key` past the greatest key in the table (never back), so that the next
+    /// generated key does not collide with one given. MySQL's AUTO_INCREMENT and SQLite's
+    /// rowid move on their own; a PostgreSQL sequence does not (SQLAlchemy leaves this to
+    /// you; bindery does it in the same transaction).
+    async fn keep_sequence_ahead(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: &'static TableInfo,
+        key: usize,
+    ) -> Result<(), Error> {
+        let column = table.columns[key].name;
+        let dialect = bind.dialect();
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT setval(s.seq, GREATEST(m.top, COALESCE(pg_sequence_last_value(s.seq), 1))) FROM (SELECT pg_get_serial_sequence(")
+            .param()
+            .push(", ")
+            .param()
+            .push(")::regclass AS seq) AS s, (SELECT MAX(")
+            .ident(column)
+            .push(") AS top FROM ")
+            .ident(table.name)
+            .push(") AS m WHERE s.seq IS NOT NULL AND m.top > 0");
+        let statement = Statement::Execute {
+            sql: w.finish().into(),
+            // The table as PostgreSQL parses a name (quoted: case kept); the column as is.
+            params: vec![
+                Value::Text(dialect.quote(table.name)),
+                Value::Text(column.to_owned()),
+            ],
+        };
+        self.run(bind, Some(table.name), statement, Run::InTransaction)
+            .await
+            .map(drop)
     }
 
     /// Whether a MySQL-dialect bind is MariaDB (10.5+ has `INSERT … RETURNING`).

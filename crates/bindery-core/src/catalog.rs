@@ -39,7 +39,17 @@ pub fn server_default_of(dialect: Dialect, text: &str) -> Option<ServerDefault> 
         text = inner.trim();
     }
     let text = text.to_ascii_lowercase();
-    let text = text.strip_suffix("()").unwrap_or(&text);
+    // A call, with or without a fractional-seconds precision: `now()`, `current_timestamp(6)`.
+    let text = match text.split_once('(') {
+        Some((name, args))
+            if args
+                .strip_suffix(')')
+                .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            name.trim()
+        }
+        _ => text.as_str(),
+    };
     match text {
         "current_timestamp" | "now" | "localtimestamp" => Some(ServerDefault::CurrentTimestamp),
         "current_date" | "curdate" => Some(ServerDefault::CurrentDate),
@@ -195,6 +205,12 @@ mod tests {
             ("(CURRENT_DATE)", Some(ServerDefault::CurrentDate)),
             ("curdate()", Some(ServerDefault::CurrentDate)),
             ("curtime()", Some(ServerDefault::CurrentTime)),
+            (
+                "current_timestamp(6)",
+                Some(ServerDefault::CurrentTimestamp),
+            ),
+            ("now(3)", Some(ServerDefault::CurrentTimestamp)),
+            ("now(x)", None),
             ("CURRENT_TIME", Some(ServerDefault::CurrentTime)),
             ("'CURRENT_DATE'", None),
             ("0", None),

@@ -111,7 +111,7 @@ const MAX_ROWS_PER_INSERT: usize = 1_000;
 /// How many rows of `table` fit in one INSERT on `dialect`.
 pub fn rows_per_insert(dialect: Dialect, table: &TableInfo) -> usize {
     let per_row = table.columns.len() - usize::from(generated_column(table).is_some());
-    (max_params(dialect) / per_row.max(1)).clamp(1, MAX_ROWS_PER_INSERT)
+    rows_per_insert_of(dialect, per_row)
 }
 
 /// What a bound value costs in a statement's message besides its payload: MySQL's
@@ -223,20 +223,64 @@ pub fn next_batch(sizes: &[usize], max_rows: usize, limit: usize) -> usize {
 /// `INSERT INTO t (cols) VALUES (…), (…)` for `rows` rows, without the generated column,
 /// with `RETURNING "id"` when `returning` and the table has a generated column.
 pub fn insert(dialect: Dialect, table: &TableInfo, rows: usize, returning: bool) -> String {
+    let generated: Vec<usize> = generated_column(table).into_iter().collect();
+    insert_leaving_out(dialect, table, &generated, rows, returning)
+}
+
+/// The columns an INSERT of a row of `table` with these `values` (every column's, in
+/// order) leaves out, for the database to fill: the generated key, unless the row gives
+/// one (an `Option` key that is `Some`), and every `none_is_unset` column that is `None`.
+/// Sorted.
+pub fn left_out(table: &TableInfo, values: &[Value]) -> Vec<usize> {
     let generated = generated_column(table);
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|&(i, column)| {
+            let null = matches!(values.get(i), Some(Value::Null(_)) | None);
+            if Some(i) == generated {
+                !column.none_is_unset || null
+            } else {
+                column.none_is_unset && null
+            }
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// How many rows of `width` values fit in one INSERT on `dialect`.
+pub fn rows_per_insert_of(dialect: Dialect, width: usize) -> usize {
+    (max_params(dialect) / width.max(1)).clamp(1, MAX_ROWS_PER_INSERT)
+}
+
+/// [`insert`] for rows that leave out the columns at `left_out` (sorted indexes): the
+/// database fills them. `RETURNING` the generated key when `returning` and the key is
+/// one of them.
+pub fn insert_leaving_out(
+    dialect: Dialect,
+    table: &TableInfo,
+    left_out: &[usize],
+    rows: usize,
+    returning: bool,
+) -> String {
+    let generated = generated_column(table).filter(|g| left_out.contains(g));
     let columns = || {
         table
             .columns
             .iter()
             .enumerate()
-            .filter(move |(i, _)| Some(*i) != generated)
+            .filter(move |(i, _)| !left_out.contains(i))
             .map(|(_, c)| c)
     };
     let mut w = SqlWriter::new(dialect);
     w.push("INSERT INTO ").ident(table.name);
     let per_row = columns().count();
-    match (per_row, generated) {
-        (0, Some(g)) => key_only_rows(&mut w, dialect, table.columns[g].name, rows),
+    match (per_row, left_out.first()) {
+        (0, Some(&first)) => {
+            let rowid = Some(first) == generated;
+            empty_rows(&mut w, dialect, table.columns[first].name, rowid, rows);
+        }
         _ => {
             w.push(" (").columns(columns()).push(") VALUES ");
             value_rows(&mut w, rows, per_row);
@@ -248,26 +292,39 @@ pub fn insert(dialect: Dialect, table: &TableInfo, rows: usize, returning: bool)
     w.finish()
 }
 
-/// The rows of a table whose only column is its generated key: nothing to bind, each
-/// row the database's own key. No dialect takes MySQL's `() VALUES ()` but MySQL;
-/// `DEFAULT VALUES` is one row only; SQLite has no `DEFAULT` in a VALUES list, but a
-/// NULL key there is its rowid, generated.
-fn key_only_rows(w: &mut SqlWriter, dialect: Dialect, key: &str, rows: usize) {
+/// Whether [`insert_leaving_out`] can put more than one such row in one statement: not
+/// on SQLite when every column is left out and the first is no generated key (SQLite
+/// has `DEFAULT VALUES` for one row, and no `DEFAULT` in a VALUES list).
+pub fn batches_rows(dialect: Dialect, table: &TableInfo, left_out: &[usize]) -> bool {
+    let every_column = left_out.len() == table.columns.len();
+    !(dialect == Dialect::Sqlite
+        && every_column
+        && left_out.first().copied() != generated_column(table))
+}
+
+/// The rows of an INSERT that binds nothing: every column is the database's (a table
+/// whose only column is its generated key, say). No dialect takes MySQL's
+/// `() VALUES ()` but MySQL; `DEFAULT VALUES` is one row only; SQLite has no `DEFAULT`
+/// in a VALUES list, but a NULL rowid key there is generated.
+fn empty_rows(w: &mut SqlWriter, dialect: Dialect, first: &str, rowid: bool, rows: usize) {
     let each = match dialect {
         Dialect::MySql => {
             w.push(" () VALUES ");
             "()"
         }
-        Dialect::Postgres | Dialect::Sqlite if rows == 1 => {
+        Dialect::Postgres | Dialect::Sqlite
+            if rows == 1 || (dialect == Dialect::Sqlite && !rowid) =>
+        {
+            // (SQLite without a rowid key: `batches_rows` keeps such inserts to one row.)
             w.push(" DEFAULT VALUES");
             return;
         }
         Dialect::Postgres => {
-            w.push(" (").ident(key).push(") VALUES ");
+            w.push(" (").ident(first).push(") VALUES ");
             "(DEFAULT)"
         }
         Dialect::Sqlite => {
-            w.push(" (").ident(key).push(") VALUES ");
+            w.push(" (").ident(first).push(") VALUES ");
             "(NULL)"
         }
     };
