@@ -145,6 +145,18 @@ pub enum Error {
         /// `"none"` or `"more than one"`.
         found: &'static str,
     },
+    /// A statement bindery will not send, because it could not mean the same on every
+    /// dialect or means nothing (an ordered or paged bulk update, an update that sets no
+    /// column).
+    #[error("{bind}: {reason} ({model})")]
+    Unsupported {
+        /// The bind.
+        bind: BindKey,
+        /// The model.
+        model: &'static str,
+        /// What is refused, and why.
+        reason: &'static str,
+    },
     /// `create_all` or `drop_all` failed on one or more binds.
     #[error(transparent)]
     Schema(#[from] SchemaError),

@@ -111,13 +111,13 @@ mod url;
 
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
-    AsBindKey, Bind, BindKey, BindName, BindTables, CollationError, Column, ColumnDefault,
-    ColumnInfo, DecimalField, DefaultFits, Dialect, Drift, Filter, ForeignKey, FromValues,
-    IdentifierError, IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge, LiveColumn,
-    LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, Order, Problem,
-    Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, TextField, ToParam, Value,
-    ValueError, ValueKind, check_identifier, check_table_name, creation_order, default_literal,
-    registry,
+    AnyColumn, AsBindKey, Assignment, Bind, BindKey, BindName, BindTables, CollationError, Column,
+    ColumnDefault, ColumnInfo, DecimalField, DefaultFits, Dialect, Drift, Filter, ForeignKey,
+    FromValues, IdentifierError, IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge,
+    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, Order,
+    Problem, Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, TextField, ToParam,
+    Value, ValueError, ValueKind, check_identifier, check_table_name, creation_order,
+    default_literal, registry,
 };
 use bindery_core::{
     ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,

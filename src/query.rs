@@ -3,8 +3,8 @@
 
 use crate::db::Db;
 use crate::error::Error;
-use crate::session::{Session, decode};
-use crate::{Filter, Model, Order, Select, Value};
+use crate::session::{Bulk, Session, decode};
+use crate::{Assignment, Filter, Model, Order, Select, Value};
 
 /// A query over model `M` built once, as a value, and run on any executor: a
 /// [`Session`] (in its transaction of the bind), a [`Db`] (autocommit: a pure read sends
@@ -137,6 +137,34 @@ impl<M: Model> Find<M> {
             .and_then(Value::as_i64)
             .unwrap_or(0);
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+impl<M: Model> Find<M> {
+    /// Sets `changes` on every matching row, in one `UPDATE … WHERE` (SQLAlchemy's
+    /// `update(User).where(…).values(…)`); returns how many rows it changed. On a `Db` it
+    /// runs alone (atomic by itself); on a session, in its transaction. Refused for an
+    /// ordered or paged query, and when `changes` is empty.
+    pub async fn update<'a>(
+        &self,
+        on: impl Into<On<'a>>,
+        changes: impl IntoIterator<Item = Assignment<M>>,
+    ) -> Result<u64, Error> {
+        let mut changes: Vec<Assignment<M>> = changes.into_iter().collect();
+        let bulk = Bulk::Update(&mut changes);
+        match on.into() {
+            On::Session(session) => session.run_bulk(&self.select, bulk).await,
+            On::Db(db) => db.run_bulk(&self.select, bulk).await,
+        }
+    }
+
+    /// Deletes every matching row, in one `DELETE … WHERE`; returns how many. Refused for
+    /// an ordered or paged query.
+    pub async fn delete<'a>(&self, on: impl Into<On<'a>>) -> Result<u64, Error> {
+        match on.into() {
+            On::Session(session) => session.run_bulk(&self.select, Bulk::Delete).await,
+            On::Db(db) => db.run_bulk(&self.select, Bulk::Delete).await,
+        }
     }
 }
 

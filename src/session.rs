@@ -48,7 +48,10 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
-use crate::{AsBindKey, BindKey, FromValues, Model, Select, Statements, Value, ValueKind};
+use crate::{
+    AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, Statements,
+    Value, ValueKind,
+};
 
 use slots::{Run, Slot};
 use unit_of_work::Pending;
@@ -163,6 +166,84 @@ impl Db {
             .record(bind.key(), &sql, count_params, started.elapsed());
         outcome
             .map(|answer| answer.rows)
+            .map_err(|fault| fault.into_error(bind.key(), Some(M::TABLE.name), bind.deadline()))
+    }
+}
+
+/// What a bulk statement does to every row a query matches.
+pub(crate) enum Bulk<'c, M> {
+    /// `UPDATE … SET` these.
+    Update(&'c mut [Assignment<M>]),
+    /// `DELETE`.
+    Delete,
+}
+
+/// The UPDATE or DELETE of the rows `select` matches, every value checked: the filter's
+/// operands, and each value set as a row's value for that column would be.
+fn bulk_statement<M: Model>(
+    select: &Select<M>,
+    bind: BindHandle<'_>,
+    bulk: Bulk<'_, M>,
+    limits: &ByteLimits,
+) -> Result<Statement<'static>, Error> {
+    let refuse = |reason| Error::Unsupported {
+        bind: BindKey::from(bind.key()),
+        model: M::TABLE.rust_type,
+        reason,
+    };
+    if select.is_ordered_or_paged() {
+        // PostgreSQL has no UPDATE … LIMIT, and MySQL's does not take OFFSET.
+        return Err(refuse(
+            "an update or delete of an ordered or paged query: filter the rows instead",
+        ));
+    }
+    values::check_filter(select, bind.dialect())?;
+    let (sql, params) = match bulk {
+        Bulk::Update([]) => return Err(refuse("an update that sets no column")),
+        Bulk::Update(changes) => {
+            let columns_and_values = changes.iter_mut().filter_map(|change| {
+                let column = M::TABLE.column(change.column())?;
+                Some((column, change.value_mut()))
+            });
+            values::check_row(M::TABLE, bind.dialect(), limits, columns_and_values)?;
+            select.render_update(bind.dialect(), M::TABLE, changes)
+        }
+        Bulk::Delete => select.render_delete(bind.dialect(), M::TABLE),
+    };
+    Ok(Statement::Execute {
+        sql: sql.into(),
+        params,
+    })
+}
+
+impl Db {
+    /// Runs a bulk UPDATE or DELETE of model `M`'s rows on its own pooled connection,
+    /// outside any transaction (one statement is atomic by itself). Returns the rows it
+    /// changed.
+    pub(crate) async fn run_bulk<M: Model>(
+        &self,
+        select: &Select<M>,
+        bulk: Bulk<'_, M>,
+    ) -> Result<u64, Error> {
+        let bind = self.resolve_table(M::TABLE)?;
+        if self.is_closed() {
+            return Err(Error::Closed {
+                bind: BindKey::from(bind.key()),
+            });
+        }
+        // The packet limit as far as the engine knows it (a session reads it first).
+        let limits = ByteLimits::new(bind.dialect(), bind.writer().max_allowed_packet());
+        let statement = bulk_statement(select, bind, bulk, &limits)?;
+        let (sql, count_params) = (statement.sql().clone(), statement.param_count());
+        let started = Instant::now();
+        let outcome = match bind.writer().pool().acquire().await {
+            Ok(mut conn) => conn.run(statement, bind.deadline()).await,
+            Err(source) => Err(Fault::Database(source)),
+        };
+        self.recorder()
+            .record(bind.key(), &sql, count_params, started.elapsed());
+        outcome
+            .map(|answer| answer.affected)
             .map_err(|fault| fault.into_error(bind.key(), Some(M::TABLE.name), bind.deadline()))
     }
 }
@@ -459,6 +540,49 @@ impl Session {
 
     fn recorder(&self) -> &Recorder {
         self.db.recorder()
+    }
+
+    /// Runs a bulk UPDATE or DELETE of model `M`'s rows in the session's transaction of
+    /// its bind, after flushing. Returns the rows it changed.
+    pub(crate) async fn run_bulk<M: Model>(
+        &mut self,
+        select: &Select<M>,
+        bulk: Bulk<'_, M>,
+    ) -> Result<u64, Error> {
+        self.flush().await?;
+        let db = self.db.clone();
+        let bind = db.resolve_table(M::TABLE)?;
+        let limits = self.byte_limits(bind, Run::InTransaction).await?;
+        let statement = bulk_statement(select, bind, bulk, &limits)?;
+        let answer = self
+            .run(bind, Some(M::TABLE.name), statement, Run::InTransaction)
+            .await?;
+        Ok(answer.affected)
+    }
+
+    /// Writes only `columns` of `row` to the row with its key (a PATCH, not the whole
+    /// row): `session.update_columns(&user, [User::COLUMNS.name.into()])`. Returns whether
+    /// there was such a row.
+    pub async fn update_columns<M: Model>(
+        &mut self,
+        row: &M,
+        columns: impl IntoIterator<Item = AnyColumn<M>>,
+    ) -> Result<bool, Error> {
+        let values = row.to_values();
+        let mut changes: Vec<Assignment<M>> = columns
+            .into_iter()
+            .filter_map(|column| {
+                let at = M::TABLE
+                    .columns
+                    .iter()
+                    .position(|c| c.name == column.name())?;
+                let value = values.get(at)?.clone();
+                Some(Assignment::of_value(column, value))
+            })
+            .collect();
+        let select = Select::by_key(M::TABLE, M::key_values(&row.key()));
+        let changed = self.run_bulk(&select, Bulk::Update(&mut changes)).await?;
+        Ok(changed > 0)
     }
 
     /// Runs a rendered SELECT of model `M` (the query API's executor).

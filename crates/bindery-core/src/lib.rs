@@ -50,7 +50,7 @@ pub use problem::{
 };
 #[doc(hidden)]
 pub use query::Select;
-pub use query::{Column, Filter, Order};
+pub use query::{AnyColumn, Assignment, Column, Filter, Order};
 pub use registry::{BindTables, LinkEdge, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, ServerDefault, SqlType};
 #[doc(hidden)]

@@ -131,6 +131,16 @@ impl<M, T> Column<M, T> {
         }
     }
 
+    /// `SET column = value`, for [`Select::render_update`] (a bulk update, or a partial
+    /// update by key).
+    pub fn set(self, value: impl Operand<T>) -> Assignment<M> {
+        Assignment {
+            column: self.name,
+            value: value.into_value(),
+            _marker: PhantomData,
+        }
+    }
+
     /// `column = value` (`IS NULL` for `None`).
     pub fn eq(self, value: impl Operand<T>) -> Filter<M> {
         self.compare(Compare::Eq, value.into_value())
@@ -330,6 +340,88 @@ impl<M> core::ops::Not for Filter<M> {
     }
 }
 
+/// A column of model `M` whatever its type, to list several in one array:
+/// `[c.name.into(), c.note.into()]` (`Session::update_columns`).
+pub struct AnyColumn<M> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for AnyColumn<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for AnyColumn<M> {}
+
+impl<M> fmt::Debug for AnyColumn<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AnyColumn({})", self.name)
+    }
+}
+
+impl<M> AnyColumn<M> {
+    /// Its name in the database.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M, T> From<Column<M, T>> for AnyColumn<M> {
+    fn from(column: Column<M, T>) -> AnyColumn<M> {
+        AnyColumn {
+            name: column.name,
+            _marker: PhantomData,
+        }
+    }
+}
+
+/// `SET column = value` on the rows of model `M`: `User::COLUMNS.name.set("ann")`.
+pub struct Assignment<M> {
+    column: &'static str,
+    value: Value,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Assignment<M> {
+    fn clone(&self) -> Self {
+        Assignment {
+            column: self.column,
+            value: self.value.clone(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for Assignment<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {:?}", self.column, self.value)
+    }
+}
+
+impl<M> Assignment<M> {
+    /// `SET column = value` with a value already made (a row's own, for a partial update).
+    #[doc(hidden)]
+    pub fn of_value(column: AnyColumn<M>, value: Value) -> Assignment<M> {
+        Assignment {
+            column: column.name,
+            value,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The column it sets.
+    pub fn column(&self) -> &'static str {
+        self.column
+    }
+
+    /// The value it sets, to be checked before it is sent.
+    pub fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+}
+
 /// A SELECT over one model's table: filters (all must hold), orderings, limit, offset.
 pub struct Select<M> {
     filter: Option<Filter<M>>,
@@ -420,6 +512,63 @@ impl<M> Select<M> {
         match &self.filter {
             Some(filter) => visit(&filter.expr, &mut check),
             None => Ok(()),
+        }
+    }
+
+    /// The row of `table` whose primary key is `key` (its values in key-column order).
+    #[doc(hidden)]
+    pub fn by_key(table: &TableInfo, key: Vec<Value>) -> Select<M> {
+        let parts = table
+            .primary_key()
+            .zip(key)
+            .map(|(column, value)| Expr::Compare(column.name, Compare::Eq, value))
+            .collect();
+        Select {
+            filter: Some(Filter::new(Expr::All(parts))),
+            ..Select::default()
+        }
+    }
+
+    /// Whether it orders or pages its rows: an UPDATE or DELETE of it could not mean the
+    /// same on every dialect (PostgreSQL has no `UPDATE … LIMIT`).
+    pub fn is_ordered_or_paged(&self) -> bool {
+        !self.order.is_empty() || self.limit.is_some() || self.offset.is_some()
+    }
+
+    /// `UPDATE t SET a = ?, … WHERE <filter>` and its parameters: every matching row.
+    pub fn render_update(
+        &self,
+        dialect: Dialect,
+        table: &TableInfo,
+        changes: &[Assignment<M>],
+    ) -> (String, Vec<Value>) {
+        let mut values = Vec::with_capacity(changes.len());
+        let mut w = SqlWriter::new(dialect);
+        w.push("UPDATE ").ident(table.name).push(" SET ");
+        for (i, change) in changes.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(change.column).push(" = ").param();
+            values.push(change.value.clone());
+        }
+        self.write_where(&mut w, &mut values);
+        (w.finish(), values)
+    }
+
+    /// `DELETE FROM t WHERE <filter>` and its parameters: every matching row.
+    pub fn render_delete(&self, dialect: Dialect, table: &TableInfo) -> (String, Vec<Value>) {
+        let mut values = Vec::new();
+        let mut w = SqlWriter::new(dialect);
+        w.push("DELETE FROM ").ident(table.name);
+        self.write_where(&mut w, &mut values);
+        (w.finish(), values)
+    }
+
+    fn write_where(&self, w: &mut SqlWriter, values: &mut Vec<Value>) {
+        if let Some(filter) = &self.filter {
+            w.push(" WHERE ");
+            write_expr(w, &filter.expr, values);
         }
     }
 
