@@ -43,14 +43,14 @@ mod values;
 
 use std::time::Instant;
 
-use crate::backend::{Fault, Statement};
+use crate::backend::{Answer, Fault, Statement};
 use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
 use crate::{
     AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, Statements,
-    Value, ValueKind,
+    TableInfo, Value, ValueKind,
 };
 
 use slots::{Run, Slot};
@@ -150,12 +150,24 @@ impl Db {
         count: bool,
     ) -> Result<Vec<Vec<Value>>, Error> {
         let bind = self.resolve_table(M::TABLE)?;
+        let statement = select_statement(select, bind, count)?;
+        let answer = self.run_alone(bind, M::TABLE, statement).await?;
+        Ok(answer.rows)
+    }
+
+    /// Runs `statement` on `table`'s bind on its own pooled connection, outside any
+    /// transaction, within the bind's deadline, and records it.
+    async fn run_alone(
+        &self,
+        bind: BindHandle<'_>,
+        table: &'static TableInfo,
+        statement: Statement<'_>,
+    ) -> Result<Answer, Error> {
         if self.is_closed() {
             return Err(Error::Closed {
                 bind: BindKey::from(bind.key()),
             });
         }
-        let statement = select_statement(select, bind, count)?;
         let (sql, count_params) = (statement.sql().clone(), statement.param_count());
         let started = Instant::now();
         let outcome = match bind.writer().pool().acquire().await {
@@ -164,9 +176,7 @@ impl Db {
         };
         self.recorder()
             .record(bind.key(), &sql, count_params, started.elapsed());
-        outcome
-            .map(|answer| answer.rows)
-            .map_err(|fault| fault.into_error(bind.key(), Some(M::TABLE.name), bind.deadline()))
+        outcome.map_err(|fault| fault.into_error(bind.key(), Some(table.name), bind.deadline()))
     }
 }
 
@@ -226,25 +236,11 @@ impl Db {
         bulk: Bulk<'_, M>,
     ) -> Result<u64, Error> {
         let bind = self.resolve_table(M::TABLE)?;
-        if self.is_closed() {
-            return Err(Error::Closed {
-                bind: BindKey::from(bind.key()),
-            });
-        }
         // The packet limit as far as the engine knows it (a session reads it first).
         let limits = ByteLimits::new(bind.dialect(), bind.writer().max_allowed_packet());
         let statement = bulk_statement(select, bind, bulk, &limits)?;
-        let (sql, count_params) = (statement.sql().clone(), statement.param_count());
-        let started = Instant::now();
-        let outcome = match bind.writer().pool().acquire().await {
-            Ok(mut conn) => conn.run(statement, bind.deadline()).await,
-            Err(source) => Err(Fault::Database(source)),
-        };
-        self.recorder()
-            .record(bind.key(), &sql, count_params, started.elapsed());
-        outcome
-            .map(|answer| answer.affected)
-            .map_err(|fault| fault.into_error(bind.key(), Some(M::TABLE.name), bind.deadline()))
+        let answer = self.run_alone(bind, M::TABLE, statement).await?;
+        Ok(answer.affected)
     }
 }
 
