@@ -1,6 +1,8 @@
-//! Writes that name their rows by a query or their columns by name: `find::<M>()…update`
-//! and `…delete` (one statement for every matching row) and `Session::update_columns` (a
-//! partial update by key, so two writers of different columns do not undo each other).
+//! Writes that name their rows by a query, their columns by name or their key:
+//! `find::<M>()…update` and `…delete` (one statement for every matching row),
+//! `Session::update_columns` (a partial update by key, so two writers of different
+//! columns do not undo each other) and `Session::upsert_all` (insert or update on a
+//! unique key).
 //! Each scenario runs on SQLite, PostgreSQL and MariaDB through one generator.
 
 // In a test, a failed unwrap is the test failing.
@@ -16,7 +18,7 @@ use common::{OnBackend, Server};
 struct Member {
     #[model(primary_key)]
     id: i64,
-    #[model(length = 20)]
+    #[model(length = 20, unique)]
     name: String,
     age: i32,
     #[model(length = 40)]
@@ -137,4 +139,45 @@ async fn partial_updates_do_not_undo_each_other(db: &Db) {
     };
     let mut session = db.session();
     assert!(!session.update_columns(&gone, [c.age.into()]).await.unwrap());
+}
+
+on_every_backend!(an_upsert_inserts_new_rows_and_updates_stored_ones);
+
+/// New and stored rows in one call: the stored ones take the new values (the last of two
+/// rows with one key wins), the new ones are inserted, the others are untouched; a key
+/// that is not unique is refused.
+async fn an_upsert_inserts_new_rows_and_updates_stored_ones(db: &Db) {
+    let mut session = db.session();
+    session
+        .insert_all(vec![member("ann", 31), member("bob", 17)])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let c = Member::COLUMNS;
+    let with_note = |name: &str, age: i32, note: &str| Member {
+        note: Some(note.to_owned()),
+        ..member(name, age)
+    };
+    let rows = vec![
+        with_note("ann", 40, "first"),
+        member("cy", 20),
+        with_note("ann", 41, "last"),
+    ];
+    let mut session = db.session();
+    session.upsert_all(rows, [c.name.into()]).await.unwrap();
+    session.commit().await.unwrap();
+    assert_eq!(
+        people(db).await,
+        [
+            ("ann".to_owned(), 41, Some("last".to_owned())),
+            ("bob".to_owned(), 17, None),
+            ("cy".to_owned(), 20, None),
+        ]
+    );
+    let mut session = db.session();
+    let refused = session
+        .upsert_all(vec![member("dee", 31)], [c.age.into()])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
 }

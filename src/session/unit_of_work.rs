@@ -10,8 +10,9 @@ use crate::backend::Statement;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::{
-    ColumnInfo, Dialect, Model, SqlWriter, StatementCache, TableInfo, Value, ValueKind,
-    batches_rows, generated_column, insert_leaving_out, left_out, next_batch, rows_per_insert_of,
+    AnyColumn, ColumnInfo, Dialect, Model, SqlWriter, StatementCache, TableInfo, Value, ValueKind,
+    batches_rows, generated_column, insert_leaving_out, is_unique_key, left_out, next_batch,
+    rows_per_insert_of, upsert_clause,
 };
 
 /// The rows queued for one table that leave out the same columns, their values stored
@@ -35,6 +36,18 @@ pub(super) struct Pending {
     /// The first row whose model gave a number of values other than its columns' (a
     /// hand-written `Model` impl's bug): the rows are refused rather than misaligned.
     malformed: Option<usize>,
+    /// For an upsert: the unique key the rows may collide on, and the columns a
+    /// collision updates.
+    on_conflict: Option<Upsert>,
+}
+
+/// What an upsert does with a row that collides with a stored one.
+#[derive(Debug, Clone)]
+struct Upsert {
+    /// The unique key (primary key or a unique constraint) it collides on.
+    conflict: Vec<&'static str>,
+    /// The columns the stored row takes from the new one.
+    update: Vec<&'static str>,
 }
 
 impl Pending {
@@ -52,6 +65,7 @@ impl Pending {
             rows: 0,
             values: Vec::new(),
             malformed: None,
+            on_conflict: None,
         }
     }
 
@@ -181,6 +195,81 @@ impl Session {
         Ok(rows)
     }
 
+    /// Inserts `rows`, or, for a row that collides with a stored one on the unique key
+    /// `on` (the primary key or a unique constraint of the model), updates the stored
+    /// row's other columns from it: SQLAlchemy's `on_conflict_do_update`, SeaORM's
+    /// `on_conflict`. `ON CONFLICT … DO UPDATE` on PostgreSQL and SQLite, `ON DUPLICATE KEY
+    /// UPDATE` on MySQL and MariaDB; sent now, in batches, in the session's transaction.
+    /// Of rows with the same key in one call the last wins; a column a row leaves to the
+    /// database (a `None` server default) is not updated.
+    pub async fn upsert_all<M: Model>(
+        &mut self,
+        rows: Vec<M>,
+        on: impl IntoIterator<Item = AnyColumn<M>>,
+    ) -> Result<(), Error> {
+        self.flush().await?;
+        let conflict: Vec<&'static str> = on.into_iter().map(|c| c.name()).collect();
+        if !is_unique_key(M::TABLE, &conflict) {
+            // MySQL's ON DUPLICATE KEY collides on any unique key: only a named unique key
+            // means the same on every dialect.
+            return Err(Error::Unsupported {
+                bind: M::TABLE.bind().into(),
+                model: M::TABLE.rust_type,
+                reason: "an upsert on columns that are not a unique key of the model (its primary key or a unique constraint)",
+            });
+        }
+        let update: Vec<&'static str> = M::TABLE
+            .columns
+            .iter()
+            .filter(|c| !c.primary_key && !conflict.contains(&c.name))
+            .map(|c| c.name)
+            .collect();
+        let at: Vec<usize> = conflict
+            .iter()
+            .filter_map(|name| M::TABLE.columns.iter().position(|c| c.name == *name))
+            .collect();
+        // One statement cannot touch a row twice (PostgreSQL refuses): the last row of
+        // each key stands for it, as if they had been sent one after the other.
+        let mut last: std::collections::HashMap<String, usize> = Default::default();
+        let rows: Vec<Vec<Value>> = rows
+            .into_iter()
+            .map(|mut row| {
+                row.fill_defaults();
+                row.into_values()
+            })
+            .collect();
+        for (i, values) in rows.iter().enumerate() {
+            let key: Vec<&Value> = at.iter().filter_map(|&c| values.get(c)).collect();
+            last.insert(format!("{key:?}"), i);
+        }
+        let mut groups: Vec<Pending> = Vec::new();
+        for (i, values) in rows.into_iter().enumerate() {
+            let key: Vec<&Value> = at.iter().filter_map(|&c| values.get(c)).collect();
+            if last.get(&format!("{key:?}")) != Some(&i) {
+                continue;
+            }
+            let left = left_out(M::TABLE, &values);
+            let group = match groups.iter().position(|p| p.left_out == left) {
+                Some(group) => group,
+                None => {
+                    let mut pending = Pending::new::<M>(Some(left));
+                    pending.on_conflict = Some(Upsert {
+                        conflict: conflict.clone(),
+                        update: update.clone(),
+                    });
+                    groups.push(pending);
+                    groups.len() - 1
+                }
+            };
+            groups[group].push(values);
+        }
+        for pending in groups {
+            self.insert_rows(pending, Keys::NotWanted, Run::InTransaction)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Inserts one row now and returns it with its generated key.
     pub async fn insert<M: Model>(&mut self, row: M) -> Result<M, Error> {
         let mut rows = self.insert_all(vec![row]).await?;
@@ -242,6 +331,7 @@ impl Session {
             rows,
             mut values,
             malformed,
+            on_conflict,
         } = pending;
         let db = self.db.clone();
         let bind = db.resolve_table(table)?;
@@ -288,7 +378,14 @@ impl Session {
             (Some(_), Dialect::MySql) => self.is_mariadb(bind).await?,
             (Some(_), _) => true,
         };
-        let cached = usual.then(|| statements.get(dialect, table, returning));
+        let cached =
+            (usual && on_conflict.is_none()).then(|| statements.get(dialect, table, returning));
+        // An upsert updates, of the columns its rows give, those its conflict does not name.
+        let upsert = on_conflict.map(|upsert| {
+            let given = |name: &&str| stored_columns.iter().any(|c| c.name == *name);
+            let update: Vec<&str> = upsert.update.iter().copied().filter(given).collect();
+            upsert_clause(dialect, &upsert.conflict, &update)
+        });
         let key_kind = generated.map(|g| kinds[g]);
         let mut keys = Vec::with_capacity(if generated.is_some() { rows } else { 0 });
         // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
@@ -323,7 +420,14 @@ impl Session {
                     cached.insert_batch.1.clone()
                 }
                 Some(cached) if batch_rows == 1 => cached.insert_one.clone(),
-                _ => insert_leaving_out(dialect, table, &left_out, batch_rows, returning).into(),
+                _ => {
+                    let mut sql =
+                        insert_leaving_out(dialect, table, &left_out, batch_rows, returning);
+                    if let Some(clause) = &upsert {
+                        sql.push_str(clause);
+                    }
+                    sql.into()
+                }
             };
             let on = Some(table.name);
             match key_kind {

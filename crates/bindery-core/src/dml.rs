@@ -336,6 +336,77 @@ fn empty_rows(w: &mut SqlWriter, dialect: Dialect, first: &str, rowid: bool, row
     }
 }
 
+/// Whether `columns` (names) are exactly `table`'s primary key or one of its unique
+/// constraints, in any order: what an upsert may name as its conflict, since MySQL's
+/// `ON DUPLICATE KEY` takes whichever unique key a row collides with.
+pub fn is_unique_key(table: &TableInfo, columns: &[&str]) -> bool {
+    let same = |key: &mut dyn Iterator<Item = &str>| {
+        let mut key: Vec<&str> = key.collect();
+        let mut asked: Vec<&str> = columns.to_vec();
+        key.sort_unstable();
+        asked.sort_unstable();
+        asked.dedup();
+        !key.is_empty() && key == asked
+    };
+    same(&mut table.primary_key().map(|c| c.name))
+        || table
+            .columns
+            .iter()
+            .any(|c| c.unique && same(&mut std::iter::once(c.name)))
+        || table
+            .indexes
+            .iter()
+            .any(|i| i.unique && same(&mut i.columns.iter().copied()))
+}
+
+/// What follows an INSERT's VALUES to make it an upsert: on a row that collides with
+/// `conflict` (a unique key), set `update` from the row that was to be inserted —
+/// `ON CONFLICT (…) DO UPDATE SET c = excluded.c` (PostgreSQL, SQLite 3.24+), or
+/// `ON DUPLICATE KEY UPDATE c = VALUES(c)` (MySQL, MariaDB). With nothing to update, the
+/// existing row is kept.
+pub fn upsert_clause(dialect: Dialect, conflict: &[&str], update: &[&str]) -> String {
+    let mut w = SqlWriter::new(dialect);
+    match dialect {
+        Dialect::Postgres | Dialect::Sqlite => {
+            w.push(" ON CONFLICT (");
+            for (i, column) in conflict.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(column);
+            }
+            w.push(")");
+            if update.is_empty() {
+                w.push(" DO NOTHING");
+            } else {
+                w.push(" DO UPDATE SET ");
+                for (i, column) in update.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    w.ident(column).push(" = excluded.").ident(column);
+                }
+            }
+        }
+        Dialect::MySql => {
+            w.push(" ON DUPLICATE KEY UPDATE ");
+            // Nothing to update: a no-op assignment keeps the row (MySQL has no DO NOTHING).
+            let update = if update.is_empty() {
+                &conflict[..conflict.len().min(1)]
+            } else {
+                update
+            };
+            for (i, column) in update.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(column).push(" = VALUES(").ident(column).push(")");
+            }
+        }
+    }
+    w.finish()
+}
+
 /// `(?, ?), (?, ?)`: `rows` rows of `per_row` parameters.
 fn value_rows(w: &mut SqlWriter, rows: usize, per_row: usize) {
     for row in 0..rows {
@@ -473,6 +544,29 @@ mod tests {
         }],
         ..TableInfo::new("ticket", "t::Ticket")
     };
+
+    #[test]
+    fn upserts_per_dialect() {
+        assert_eq!(
+            upsert_clause(Dialect::Postgres, &["name"], &["order"]),
+            r#" ON CONFLICT ("name") DO UPDATE SET "order" = excluded."order""#
+        );
+        assert_eq!(
+            upsert_clause(Dialect::Sqlite, &["name"], &[]),
+            " ON CONFLICT (`name`) DO NOTHING"
+        );
+        assert_eq!(
+            upsert_clause(Dialect::MySql, &["name"], &["order"]),
+            " ON DUPLICATE KEY UPDATE `order` = VALUES(`order`)"
+        );
+        assert_eq!(
+            upsert_clause(Dialect::MySql, &["name"], &[]),
+            " ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)"
+        );
+        assert!(is_unique_key(&USER, &["id"]));
+        assert!(!is_unique_key(&USER, &["name"]), "not unique");
+        assert!(!is_unique_key(&USER, &[]));
+    }
 
     #[test]
     fn key_only_inserts_per_dialect() {
