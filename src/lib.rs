@@ -135,7 +135,7 @@ pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
     SchemaError,
 };
-pub use query::{Find, On, Query, find};
+pub use query::{Find, On, Page, Query, find};
 pub use record::RecordedQuery;
 pub use report::{BindReport, SchemaOperation, SchemaReport};
 pub use schema::Binds;

@@ -4,7 +4,7 @@
 use crate::db::Db;
 use crate::error::Error;
 use crate::session::{Bulk, Session, decode};
-use crate::{Assignment, Filter, Model, Order, Select, Value};
+use crate::{Assignment, Column, Filter, Model, Operand, Order, Select, Value};
 
 /// A query over model `M` built once, as a value, and run on any executor: a
 /// [`Session`] (in its transaction of the bind), a [`Db`] (autocommit: a pure read sends
@@ -60,6 +60,48 @@ pub enum On<'a> {
     Db(&'a Db),
 }
 
+impl On<'_> {
+    /// The same executor for one more statement, so that a method that sends two (a page
+    /// and its total) can take it once.
+    fn reborrow(&mut self) -> On<'_> {
+        match self {
+            On::Session(session) => On::Session(session),
+            On::Db(db) => On::Db(db),
+        }
+    }
+}
+
+/// One page of a query's rows, with the total they are a page of: Flask-SQLAlchemy's
+/// `db.paginate`. Pages count from 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<M> {
+    /// The rows of this page, in the query's order.
+    pub items: Vec<M>,
+    /// Which page this is, from 1.
+    pub page: u64,
+    /// How many rows a page holds.
+    pub per_page: u64,
+    /// How many rows the whole query matches.
+    pub total: u64,
+}
+
+impl<M> Page<M> {
+    /// How many pages there are (0 when the query matches nothing).
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.per_page.max(1))
+    }
+
+    /// Whether a later page has rows.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages()
+    }
+
+    /// Whether this is not the first page.
+    pub fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+}
+
 impl<'a> From<&'a mut Session> for On<'a> {
     fn from(session: &'a mut Session) -> On<'a> {
         On::Session(session)
@@ -88,6 +130,15 @@ impl<M: Model> Find<M> {
     /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.select.limit(n);
+        self
+    }
+
+    /// Keyset pagination: the rows whose `column` comes after `last` (the last row of the
+    /// previous page), ordered by `column` first. Unlike an offset, it does not read the
+    /// pages before; `column` should be unique (the key), or add one that breaks ties.
+    pub fn after<T>(mut self, column: Column<M, T>, last: impl Operand<T>) -> Self {
+        self.select.filter(column.gt(last));
+        self.select.order_first(column.asc());
         self
     }
 
@@ -141,6 +192,58 @@ impl<M: Model> Find<M> {
 }
 
 impl<M: Model> Find<M> {
+    /// Whether any row matches (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 1)`: the
+    /// database stops at the first).
+    pub async fn exists<'a>(&self, on: impl Into<On<'a>>) -> Result<bool, Error> {
+        let mut select = self.select.clone();
+        select.limit(1);
+        let rows = run(on.into(), &select, true).await?;
+        Ok(rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n > 0))
+    }
+
+    /// Page `page` (from 1) of `per_page` rows, in the query's order, with the total the
+    /// query matches: two statements, the page and its count. Give the query an
+    /// `order_by`, or pages may overlap. Refused for a query that has its own limit or
+    /// offset, for page 0 and for `per_page` 0.
+    pub async fn paginate<'a>(
+        &self,
+        on: impl Into<On<'a>>,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Page<M>, Error> {
+        let refuse = |reason| Error::Unsupported {
+            bind: M::TABLE.bind().into(),
+            model: M::TABLE.rust_type,
+            reason,
+        };
+        if self.select.is_paged() {
+            return Err(refuse("pages of a query that has its own limit or offset"));
+        }
+        if page == 0 || per_page == 0 {
+            return Err(refuse("page 0 or pages of 0 rows: pages count from 1"));
+        }
+        let mut on = on.into();
+        let mut select = self.select.clone();
+        select.limit(per_page);
+        select.offset((page - 1).saturating_mul(per_page));
+        let rows = run(on.reborrow(), &select, false).await?;
+        let items = rows
+            .into_iter()
+            .map(decode::<M>)
+            .collect::<Result<_, _>>()?;
+        let total = self.count(on).await?;
+        Ok(Page {
+            items,
+            page,
+            per_page,
+            total,
+        })
+    }
+
     /// Sets `changes` on every matching row, in one `UPDATE … WHERE` (SQLAlchemy's
     /// `update(User).where(…).values(…)`); returns how many rows it changed. On a `Db` it
     /// runs alone (atomic by itself); on a session, in its transaction. Refused for an

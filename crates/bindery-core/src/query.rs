@@ -477,6 +477,11 @@ impl<M> Select<M> {
         self.order.push(order);
     }
 
+    /// Adds an ordering before those already given.
+    pub fn order_first(&mut self, order: Order<M>) {
+        self.order.insert(0, order);
+    }
+
     /// At most `n` rows.
     pub fn limit(&mut self, n: u64) {
         self.limit = Some(n);
@@ -527,6 +532,11 @@ impl<M> Select<M> {
             filter: Some(Filter::new(Expr::All(parts))),
             ..Select::default()
         }
+    }
+
+    /// Whether it has a limit or an offset of its own.
+    pub fn is_paged(&self) -> bool {
+        self.limit.is_some() || self.offset.is_some()
     }
 
     /// Whether it orders or pages its rows: an UPDATE or DELETE of it could not mean the
