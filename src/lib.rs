@@ -114,10 +114,11 @@ pub use bindery_core::{
     AnyColumn, AsBindKey, Assignment, Bind, BindKey, BindName, BindTables, CollationError, Column,
     ColumnDefault, ColumnInfo, DecimalField, DefaultFits, Dialect, Drift, Filter, ForeignKey,
     FromValues, IdentifierError, IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge,
-    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, Order,
-    Problem, Registry, RegistryError, RowError, SqlField, SqlType, TableInfo, TextField, ToParam,
-    Value, ValueError, ValueKind, check_identifier, check_table_name, creation_order,
-    default_literal, registry,
+    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, OrNull,
+    Order, Problem, Projection, Registry, RegistryError, RowError, SelectItem, Selectable,
+    Selected, SqlField, SqlType, Summable, TableInfo, TextField, ToParam, Value, ValueError,
+    ValueKind, check_identifier, check_table_name, count, creation_order, default_literal,
+    registry,
 };
 use bindery_core::{
     ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,
@@ -135,7 +136,7 @@ pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
     SchemaError,
 };
-pub use query::{Find, On, Page, Query, find};
+pub use query::{Find, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;
 pub use report::{BindReport, SchemaOperation, SchemaReport};
 pub use schema::Binds;

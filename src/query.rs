@@ -3,8 +3,10 @@
 
 use crate::db::Db;
 use crate::error::Error;
-use crate::session::{Bulk, Session, decode};
-use crate::{Assignment, Column, Filter, Model, Operand, Order, Select, Value};
+use crate::session::{Bulk, Session, Shape, decode};
+use crate::{
+    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, Select, Value,
+};
 
 /// A query over model `M` built once, as a value, and run on any executor: a
 /// [`Session`] (in its transaction of the bind), a [`Db`] (autocommit: a pure read sends
@@ -276,9 +278,97 @@ async fn run<M: Model>(
     select: &Select<M>,
     count: bool,
 ) -> Result<Vec<Vec<Value>>, Error> {
+    let shape = if count { Shape::Count } else { Shape::Rows };
+    run_shape(on, select, shape).await
+}
+
+async fn run_shape<M: Model>(
+    on: On<'_>,
+    select: &Select<M>,
+    shape: Shape<'_>,
+) -> Result<Vec<Vec<Value>>, Error> {
     match on {
-        On::Session(session) => session.run_select(select, count).await,
-        On::Db(db) => db.run_select(select, count).await,
+        On::Session(session) => session.run_select(select, shape).await,
+        On::Db(db) => db.run_select(select, shape).await,
+    }
+}
+
+/// A query of some columns and aggregates of model `M`'s rows, read into tuples of type
+/// `P::Row`: `find::<Order>().select((c.store_id, c.total.sum())).group_by(c.store_id)`.
+/// SQLAlchemy's `with_only_columns` and `func.sum`, SeaORM's `select_only().column_as()
+/// .group_by().into_tuple()`. Aggregates are read as one Rust type on every dialect.
+#[must_use = "a query does nothing until `all`, `first` or `one` runs it"]
+pub struct Projected<M: Model, P> {
+    find: Find<M>,
+    projection: P,
+    group_by: Vec<&'static str>,
+}
+
+impl<M: Model> Find<M> {
+    /// These columns and aggregates instead of whole rows.
+    pub fn select<P: Projection<M>>(self, projection: P) -> Projected<M, P> {
+        Projected {
+            find: self,
+            projection,
+            group_by: Vec::new(),
+        }
+    }
+}
+
+impl<M: Model, P: Projection<M>> Projected<M, P> {
+    /// One row per value of `column` (and of the other `group_by` columns).
+    pub fn group_by<T>(mut self, column: Column<M, T>) -> Self {
+        self.group_by.push(column.name());
+        self
+    }
+
+    /// Every row, in the query's order.
+    pub async fn all<'a>(&self, on: impl Into<On<'a>>) -> Result<Vec<P::Row>, Error> {
+        self.rows(on.into(), &self.find.select).await
+    }
+
+    /// The first row, if any.
+    pub async fn first<'a>(&self, on: impl Into<On<'a>>) -> Result<Option<P::Row>, Error> {
+        let mut select = self.find.select.clone();
+        select.limit(1);
+        Ok(self.rows(on.into(), &select).await?.pop())
+    }
+
+    /// The one row (an aggregate of the whole table is one); an error when there is none
+    /// or more than one.
+    pub async fn one<'a>(&self, on: impl Into<On<'a>>) -> Result<P::Row, Error> {
+        let mut select = self.find.select.clone();
+        select.limit(2);
+        let mut rows = self.rows(on.into(), &select).await?;
+        let found = match (rows.pop(), rows.is_empty()) {
+            (Some(row), true) => return Ok(row),
+            (None, _) => "none",
+            (Some(_), false) => "more than one",
+        };
+        Err(Error::NotOne {
+            bind: M::TABLE.bind().into(),
+            model: M::TABLE.rust_type,
+            found,
+        })
+    }
+
+    async fn rows(&self, on: On<'_>, select: &Select<M>) -> Result<Vec<P::Row>, Error> {
+        let items = self.projection.items();
+        let shape = Shape::Projection {
+            items: &items,
+            group_by: &self.group_by,
+            kinds: <P::Row as FromValues>::KINDS,
+        };
+        let rows = run_shape(on, select, shape).await?;
+        rows.into_iter()
+            .map(|values| {
+                <P::Row as FromValues>::from_values(values).map_err(|e| Error::Decode {
+                    bind: M::TABLE.bind().into(),
+                    model: M::TABLE.rust_type,
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
     }
 }
 

@@ -49,8 +49,8 @@ use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
 use crate::{
-    AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, Statements,
-    TableInfo, Value, ValueKind,
+    AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, SelectItem,
+    Statements, TableInfo, Value, ValueKind,
 };
 
 use slots::{Run, Slot};
@@ -147,10 +147,10 @@ impl Db {
     pub(crate) async fn run_select<M: Model>(
         &self,
         select: &Select<M>,
-        count: bool,
+        shape: Shape<'_>,
     ) -> Result<Vec<Vec<Value>>, Error> {
         let bind = self.resolve_table(M::TABLE)?;
-        let statement = select_statement(select, bind, count)?;
+        let statement = select_statement(select, bind, shape)?;
         let answer = self.run_alone(bind, M::TABLE, statement).await?;
         Ok(answer.rows)
     }
@@ -244,18 +244,40 @@ impl Db {
     }
 }
 
+/// What a SELECT of a model's rows reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shape<'a> {
+    /// Whole rows.
+    Rows,
+    /// How many rows match.
+    Count,
+    /// Some columns and aggregates, grouped by some columns, read as `kinds`.
+    Projection {
+        items: &'a [SelectItem],
+        group_by: &'a [&'static str],
+        kinds: &'static [ValueKind],
+    },
+}
+
 /// The statement of a rendered SELECT of model `M` on `bind`, its filter values checked.
 fn select_statement<M: Model>(
     select: &Select<M>,
     bind: BindHandle<'_>,
-    count: bool,
+    shape: Shape<'_>,
 ) -> Result<Statement<'static>, Error> {
     values::check_filter(select, bind.dialect())?;
-    let (sql, params) = select.render(bind.dialect(), M::TABLE, count);
-    let kinds: &'static [ValueKind] = if count {
-        &[ValueKind::BigInt]
-    } else {
-        M::KINDS
+    let dialect = bind.dialect();
+    let ((sql, params), kinds): (_, &'static [ValueKind]) = match shape {
+        Shape::Rows => (select.render(dialect, M::TABLE, false), M::KINDS),
+        Shape::Count => (select.render(dialect, M::TABLE, true), &[ValueKind::BigInt]),
+        Shape::Projection {
+            items,
+            group_by,
+            kinds,
+        } => (
+            select.render_projection(dialect, M::TABLE, items, group_by),
+            kinds,
+        ),
     };
     Ok(Statement::Fetch {
         sql: sql.into(),
@@ -585,12 +607,12 @@ impl Session {
     pub(crate) async fn run_select<M: Model>(
         &mut self,
         select: &Select<M>,
-        count: bool,
+        shape: Shape<'_>,
     ) -> Result<Vec<Vec<Value>>, Error> {
         self.flush().await?;
         let db = self.db.clone();
         let bind = db.resolve_table(M::TABLE)?;
-        let statement = select_statement(select, bind, count)?;
+        let statement = select_statement(select, bind, shape)?;
         let answer = self
             .run(bind, Some(M::TABLE.name), statement, Run::Read)
             .await?;

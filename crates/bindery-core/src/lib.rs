@@ -15,6 +15,7 @@ mod field_kinds;
 mod ident;
 mod model;
 mod problem;
+mod projection;
 mod query;
 mod registry;
 mod sql_type;
@@ -48,9 +49,10 @@ pub use problem::{
     IdentifierKind, Problem, RegistryError, UnindexableColumn, collation_problems,
     unindexable_columns,
 };
+pub use projection::{OrNull, Projection, Selectable, Selected, Summable, count};
 #[doc(hidden)]
 pub use query::Select;
-pub use query::{AnyColumn, Assignment, Column, Filter, Order};
+pub use query::{AnyColumn, Assignment, Column, Filter, Order, SelectItem};
 pub use registry::{BindTables, LinkEdge, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, ServerDefault, SqlType};
 #[doc(hidden)]

@@ -377,6 +377,91 @@ impl<M, T> From<Column<M, T>> for AnyColumn<M> {
     }
 }
 
+/// What a projection selects, rendered per dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectItem {
+    /// A column as it is.
+    Column(&'static str),
+    /// `COUNT(*)`.
+    CountAll,
+    /// `COUNT(c)`: rows where `c` is not NULL.
+    Count(&'static str),
+    /// `COUNT(DISTINCT c)`.
+    CountDistinct(&'static str),
+    /// `SUM(c)` of an integer column, as a 64-bit integer.
+    SumInteger(&'static str),
+    /// `SUM(c)` of a float column, as a double.
+    SumFloat(&'static str),
+    /// `AVG(c)`, as a double.
+    Avg(&'static str),
+    /// `MIN(c)`.
+    Min(&'static str),
+    /// `MAX(c)`.
+    Max(&'static str),
+}
+
+impl SelectItem {
+    pub(crate) fn write(self, w: &mut SqlWriter) {
+        let dialect = w.dialect();
+        let call = |w: &mut SqlWriter, function: &str, column: &str| {
+            w.push(function).push("(").ident(column).push(")");
+        };
+        match self {
+            SelectItem::Column(column) => {
+                w.ident(column);
+            }
+            SelectItem::CountAll => {
+                w.push("COUNT(*)");
+            }
+            SelectItem::Count(column) => call(w, "COUNT", column),
+            SelectItem::CountDistinct(column) => {
+                w.push("COUNT(DISTINCT ").ident(column).push(")");
+            }
+            SelectItem::SumInteger(column) => match dialect {
+                // NUMERIC on PostgreSQL for BIGINT, DECIMAL on MySQL for every integer.
+                Dialect::Postgres => {
+                    w.push("CAST(");
+                    call(w, "SUM", column);
+                    w.push(" AS BIGINT)");
+                }
+                Dialect::MySql => {
+                    w.push("CAST(");
+                    call(w, "SUM", column);
+                    w.push(" AS SIGNED)");
+                }
+                Dialect::Sqlite => call(w, "SUM", column),
+            },
+            SelectItem::SumFloat(column) | SelectItem::Avg(column) => {
+                let function = if matches!(self, SelectItem::Avg(_)) {
+                    "AVG"
+                } else {
+                    "SUM"
+                };
+                match dialect {
+                    // REAL sums are REAL, averages of integers NUMERIC: a double for all.
+                    Dialect::Postgres => {
+                        w.push("CAST(");
+                        call(w, function, column);
+                        w.push(" AS DOUBLE PRECISION)");
+                    }
+                    // DECIMAL plus a double literal is a double, on MySQL and MariaDB.
+                    Dialect::MySql => {
+                        call(w, function, column);
+                        w.push(" + 0E0");
+                    }
+                    Dialect::Sqlite => {
+                        w.push("CAST(");
+                        call(w, function, column);
+                        w.push(" AS REAL)");
+                    }
+                }
+            }
+            SelectItem::Min(column) => call(w, "MIN", column),
+            SelectItem::Max(column) => call(w, "MAX", column),
+        }
+    }
+}
+
 /// `SET column = value` on the rows of model `M`: `User::COLUMNS.name.set("ann")`.
 pub struct Assignment<M> {
     column: &'static str,
@@ -582,6 +667,77 @@ impl<M> Select<M> {
         }
     }
 
+    fn write_order(&self, w: &mut SqlWriter) {
+        if self.order.is_empty() {
+            return;
+        }
+        w.push(" ORDER BY ");
+        for (i, order) in self.order.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(order.column)
+                .push(if order.descending { " DESC" } else { " ASC" });
+        }
+    }
+
+    fn write_page(&self, w: &mut SqlWriter, values: &mut Vec<Value>) {
+        match (self.limit, w.dialect()) {
+            (Some(limit), _) => {
+                w.push(" LIMIT ").param();
+                values.push(Value::BigInt(i64::try_from(limit).unwrap_or(i64::MAX)));
+            }
+            // An OFFSET needs a LIMIT on SQLite and MySQL: the largest there is.
+            (None, Dialect::Sqlite) => {
+                w.push(" LIMIT -1");
+            }
+            (None, Dialect::MySql) => {
+                w.push(" LIMIT 18446744073709551615");
+            }
+            (None, Dialect::Postgres) => {}
+        }
+        if let Some(offset) = self.offset {
+            w.push(" OFFSET ").param();
+            values.push(Value::BigInt(i64::try_from(offset).unwrap_or(i64::MAX)));
+        }
+    }
+
+    /// `SELECT <items> FROM t WHERE … GROUP BY … ORDER BY … LIMIT …`: a projection of
+    /// some columns and aggregates, grouped by `group_by` (column names).
+    pub fn render_projection(
+        &self,
+        dialect: Dialect,
+        table: &TableInfo,
+        items: &[SelectItem],
+        group_by: &[&'static str],
+    ) -> (String, Vec<Value>) {
+        let mut values = Vec::new();
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            item.write(&mut w);
+        }
+        w.push(" FROM ").ident(table.name);
+        self.write_where(&mut w, &mut values);
+        if !group_by.is_empty() {
+            w.push(" GROUP BY ");
+            for (i, column) in group_by.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(column);
+            }
+        }
+        self.write_order(&mut w);
+        if self.is_paged() {
+            self.write_page(&mut w, &mut values);
+        }
+        (w.finish(), values)
+    }
+
     /// The statement and its parameters: the rows, or with `count`, how many there are.
     pub fn render(&self, dialect: Dialect, table: &TableInfo, count: bool) -> (String, Vec<Value>) {
         let mut values = Vec::new();
@@ -602,35 +758,11 @@ impl<M> Select<M> {
             w.push(" WHERE ");
             write_expr(&mut w, &filter.expr, &mut values);
         }
-        if !count && !self.order.is_empty() {
-            w.push(" ORDER BY ");
-            for (i, order) in self.order.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.ident(order.column)
-                    .push(if order.descending { " DESC" } else { " ASC" });
-            }
+        if !count {
+            self.write_order(&mut w);
         }
         if paged {
-            match (self.limit, dialect) {
-                (Some(limit), _) => {
-                    w.push(" LIMIT ").param();
-                    values.push(Value::BigInt(i64::try_from(limit).unwrap_or(i64::MAX)));
-                }
-                // An OFFSET needs a LIMIT on SQLite and MySQL: the largest there is.
-                (None, Dialect::Sqlite) => {
-                    w.push(" LIMIT -1");
-                }
-                (None, Dialect::MySql) => {
-                    w.push(" LIMIT 18446744073709551615");
-                }
-                (None, Dialect::Postgres) => {}
-            }
-            if let Some(offset) = self.offset {
-                w.push(" OFFSET ").param();
-                values.push(Value::BigInt(i64::try_from(offset).unwrap_or(i64::MAX)));
-            }
+            self.write_page(&mut w, &mut values);
         }
         if count && paged {
             w.push(") AS counted");
