@@ -168,17 +168,8 @@ impl<M: Model> Find<M> {
     pub async fn one<'a>(&self, on: impl Into<On<'a>>) -> Result<M, Error> {
         let mut select = self.select.clone();
         select.limit(2);
-        let mut rows = run(on.into(), &select, false).await?;
-        let found = match (rows.pop(), rows.is_empty()) {
-            (Some(row), true) => return decode::<M>(row),
-            (None, _) => "none",
-            (Some(_), false) => "more than one",
-        };
-        Err(Error::NotOne {
-            bind: M::TABLE.bind().into(),
-            model: M::TABLE.rust_type,
-            found,
-        })
+        let rows = run(on.into(), &select, false).await?;
+        exactly_one::<M, _>(rows).and_then(decode::<M>)
     }
 
     /// How many rows match (after limit and offset, if given).
@@ -273,6 +264,21 @@ impl<M: Model> Find<M> {
     }
 }
 
+/// The only row of `rows` (read with a limit of 2); an error naming model `M` when there
+/// is none or more than one.
+fn exactly_one<M: Model, R>(mut rows: Vec<R>) -> Result<R, Error> {
+    let found = match (rows.pop(), rows.is_empty()) {
+        (Some(row), true) => return Ok(row),
+        (None, _) => "none",
+        (Some(_), false) => "more than one",
+    };
+    Err(Error::NotOne {
+        bind: M::TABLE.bind().into(),
+        model: M::TABLE.rust_type,
+        found,
+    })
+}
+
 async fn run<M: Model>(
     on: On<'_>,
     select: &Select<M>,
@@ -339,17 +345,8 @@ impl<M: Model, P: Projection<M>> Projected<M, P> {
     pub async fn one<'a>(&self, on: impl Into<On<'a>>) -> Result<P::Row, Error> {
         let mut select = self.find.select.clone();
         select.limit(2);
-        let mut rows = self.rows(on.into(), &select).await?;
-        let found = match (rows.pop(), rows.is_empty()) {
-            (Some(row), true) => return Ok(row),
-            (None, _) => "none",
-            (Some(_), false) => "more than one",
-        };
-        Err(Error::NotOne {
-            bind: M::TABLE.bind().into(),
-            model: M::TABLE.rust_type,
-            found,
-        })
+        let rows = self.rows(on.into(), &select).await?;
+        exactly_one::<M, _>(rows)
     }
 
     async fn rows(&self, on: On<'_>, select: &Select<M>) -> Result<Vec<P::Row>, Error> {
