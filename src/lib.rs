@@ -102,6 +102,7 @@ mod drift;
 mod engine;
 mod error;
 mod handle;
+mod load;
 mod query;
 mod record;
 mod report;
@@ -136,6 +137,7 @@ pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
     SchemaError,
 };
+pub use load::KEYS_PER_SELECT;
 pub use query::{Find, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;
 pub use report::{BindReport, SchemaOperation, SchemaReport};

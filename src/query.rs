@@ -65,7 +65,7 @@ pub enum On<'a> {
 impl On<'_> {
     /// The same executor for one more statement, so that a method that sends two (a page
     /// and its total) can take it once.
-    fn reborrow(&mut self) -> On<'_> {
+    pub(crate) fn reborrow(&mut self) -> On<'_> {
         match self {
             On::Session(session) => On::Session(session),
             On::Db(db) => On::Db(db),
@@ -117,6 +117,11 @@ impl<'a> From<&'a Db> for On<'a> {
 }
 
 impl<M: Model> Find<M> {
+    /// Its SELECT, for the loaders.
+    pub(crate) fn select_of(&self) -> &Select<M> {
+        &self.select
+    }
+
     /// Keeps the rows that match; every filter given must hold.
     pub fn filter(mut self, filter: Filter<M>) -> Self {
         self.select.filter(filter);
@@ -279,7 +284,7 @@ fn exactly_one<M: Model, R>(mut rows: Vec<R>) -> Result<R, Error> {
     })
 }
 
-async fn run<M: Model>(
+pub(crate) async fn run<M: Model>(
     on: On<'_>,
     select: &Select<M>,
     count: bool,

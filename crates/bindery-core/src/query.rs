@@ -301,6 +301,12 @@ fn render_like(pattern: &str, dialect: Dialect) -> String {
 }
 
 impl<M> Filter<M> {
+    /// `column IN (values)` for a column named at run time (a loader's keys).
+    #[doc(hidden)]
+    pub fn column_in(column: &'static str, values: Vec<Value>) -> Filter<M> {
+        Filter::new(Expr::In(column, values))
+    }
+
     fn new(expr: Expr) -> Filter<M> {
         Filter {
             expr,

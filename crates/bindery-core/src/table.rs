@@ -51,6 +51,20 @@ impl TableInfo {
         self.columns.iter().filter(|c| c.primary_key)
     }
 
+    /// The key column of `parent` that this table's `column` points at, when `column` is
+    /// declared to point there: a link (`link = Parent`, any bind) or a foreign key
+    /// (`references = "parent.key"`, the same bind). `None` when it is neither.
+    pub fn points_at(&self, column: &str, parent: &TableInfo) -> Option<&'static str> {
+        if let Some(link) = self.link(column)
+            && std::ptr::eq(link.target, parent)
+        {
+            return link.target_key().map(|key| key.name);
+        }
+        let reference = self.column(column)?.references?;
+        (reference.table == parent.name && self.bind_key == parent.bind_key)
+            .then_some(reference.column)
+    }
+
     /// The link declared on the column named `column`, if any.
     pub fn link(&self, column: &str) -> Option<&'static Link> {
         self.links.iter().find(|l| l.column == column)

@@ -1,0 +1,173 @@
+//! Related rows loaded in batches across binds: a page of orders (bind `shop`) with their
+//! users (bind `auth`, through a declared link) and their lines (bind `shop`, through a
+//! foreign key) is three SELECTs, whatever the two binds run on. Every pair of backends
+//! runs, by one generator.
+
+// In a test, a failed unwrap is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use bindery::{Binds, Config, Db, Error, Model, find};
+use common::{ScratchDb, ScratchDir, Server};
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "ld_user", bind_key = "auth")]
+struct User {
+    #[model(primary_key)]
+    id: i64,
+    #[model(length = 20)]
+    name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "ld_order", bind_key = "shop")]
+struct Order {
+    #[model(primary_key)]
+    id: i64,
+    #[model(link = User)]
+    user_id: i64,
+    #[model(length = 20)]
+    note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "ld_line", bind_key = "shop")]
+struct Line {
+    #[model(primary_key)]
+    id: i64,
+    #[model(references = "ld_order.id")]
+    order_id: i64,
+    qty: i32,
+}
+
+/// `auth` and `shop` on the given backends (`None`: SQLite files), tables created.
+struct Mixed {
+    db: Db,
+    _dir: ScratchDir,
+    _servers: Vec<ScratchDb>,
+}
+
+async fn mixed(auth: Option<Server>, shop: Option<Server>, tag: &str) -> Option<Mixed> {
+    let dir = ScratchDir::new(tag);
+    let mut servers = Vec::new();
+    let mut urls = Vec::new();
+    for (server, bind) in [(auth, "auth"), (shop, "shop")] {
+        urls.push(match server {
+            None => format!("sqlite:///{bind}.db"),
+            Some(server) => {
+                let scratch = ScratchDb::new(server, &format!("{tag}_{bind}")).await?;
+                let url = scratch.url().to_owned();
+                servers.push(scratch);
+                url
+            }
+        });
+    }
+    let config = Config::new()
+        .bind("auth", &urls[0])
+        .bind("shop", &urls[1])
+        .sqlite_base_dir(dir.path())
+        .record_queries(true);
+    let db = Db::build(config).unwrap();
+    db.create_all(Binds::All).await.unwrap();
+    Some(Mixed {
+        db,
+        _dir: dir,
+        _servers: servers,
+    })
+}
+
+/// Five users; fifty orders, round robin over them; two lines per order.
+async fn fill(db: &Db) {
+    let mut session = db.session();
+    let users = (1..=5)
+        .map(|n| User {
+            id: 0,
+            name: format!("u{n}"),
+        })
+        .collect();
+    let users = session.insert_all(users).await.unwrap();
+    let orders = (0..50)
+        .map(|n| Order {
+            id: 0,
+            user_id: users[n % 5].id,
+            note: format!("o{n:02}"),
+        })
+        .collect();
+    let orders = session.insert_all(orders).await.unwrap();
+    session.add_all(orders.iter().flat_map(|o| {
+        [1, 2].map(|qty| Line {
+            id: 0,
+            order_id: o.id,
+            qty,
+        })
+    }));
+    session.commit().await.unwrap();
+}
+
+/// Fifty orders, their users and their lines: exactly three SELECTs; every order gets its
+/// own user and its own two lines; a column that is no declared relation is refused.
+async fn a_page_with_its_users_and_lines_is_three_selects(db: &Db) {
+    fill(db).await;
+    db.take_recorded_queries();
+    let orders = find::<Order>()
+        .order_by(Order::COLUMNS.note.asc())
+        .all(db)
+        .await
+        .unwrap();
+    let users = find::<User>()
+        .parents_of(&orders, Order::COLUMNS.user_id, db)
+        .await
+        .unwrap();
+    let lines = find::<Line>()
+        .order_by(Line::COLUMNS.qty.asc())
+        .children_of(&orders, Line::COLUMNS.order_id, db)
+        .await
+        .unwrap();
+    let selects: Vec<String> = db
+        .take_recorded_queries()
+        .into_iter()
+        .map(|q| q.sql)
+        .filter(|sql| sql.starts_with("SELECT"))
+        .collect();
+    assert_eq!(selects.len(), 3, "{selects:#?}");
+    assert_eq!((orders.len(), users.len(), lines.len()), (50, 50, 50));
+    for ((order, user), lines) in orders.iter().zip(&users).zip(&lines) {
+        assert_eq!(user.as_ref().map(|u| u.id), Some(order.user_id));
+        let qty: Vec<i32> = lines.iter().map(|l| l.qty).collect();
+        assert_eq!(qty, [1, 2], "{order:?}");
+        assert!(lines.iter().all(|l| l.order_id == order.id));
+    }
+    let refused = find::<User>()
+        .parents_of(&orders, Order::COLUMNS.id, db)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
+}
+
+/// One test per pair of backends for (`auth`, `shop`).
+macro_rules! on_every_pair {
+    ($($name:ident: $auth:expr, $shop:expr;)+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let tag = format!("ld_{}", &stringify!($name)[..5]);
+                if let Some(fixture) = mixed($auth, $shop, &tag).await {
+                    a_page_with_its_users_and_lines_is_three_selects(&fixture.db).await;
+                }
+            }
+        )+
+    };
+}
+
+on_every_pair! {
+    sq_sq: None, None;
+    sq_pg: None, Some(Server::Postgres);
+    sq_ma: None, Some(Server::MySql);
+    pg_sq: Some(Server::Postgres), None;
+    pg_pg: Some(Server::Postgres), Some(Server::Postgres);
+    pg_ma: Some(Server::Postgres), Some(Server::MySql);
+    ma_sq: Some(Server::MySql), None;
+    ma_pg: Some(Server::MySql), Some(Server::Postgres);
+    ma_ma: Some(Server::MySql), Some(Server::MySql);
+}
