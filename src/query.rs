@@ -190,6 +190,48 @@ impl<M: Model> Find<M> {
 }
 
 impl<M: Model> Find<M> {
+    /// Every matching row as a stream, read from the database as the stream is read (at
+    /// most a few hundred rows ahead): a table of any size in flat memory. It runs on a
+    /// pooled connection of its own, outside any transaction, which it holds until the
+    /// stream ends or is dropped. Each row must come within the bind's statement timeout
+    /// of the one before.
+    ///
+    /// ```no_run
+    /// # use bindery::{Db, Error, Model};
+    /// # #[derive(Model)] struct Event { #[model(primary_key)] id: i64 }
+    /// # async fn run(db: Db) -> Result<(), Error> {
+    /// use futures_util::TryStreamExt as _;
+    /// let mut events = bindery::find::<Event>().stream(&db).await?;
+    /// while let Some(event) = events.try_next().await? {
+    ///     // one row at a time
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stream(
+        &self,
+        db: &Db,
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<M, Error>>, Error>
+    where
+        M: Send + 'static,
+    {
+        use futures_util::StreamExt as _;
+        let rows = db.stream_select(&self.select).await?;
+        let (bind, table) = (M::TABLE.bind(), M::TABLE.name);
+        let deadline = db
+            .engine(bind)
+            .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout());
+        Ok(
+            futures_util::stream::unfold(rows, move |mut rows| async move {
+                let row = rows.recv().await?;
+                let row = row
+                    .map_err(|fault| fault.into_error(bind.0, Some(table), deadline))
+                    .and_then(decode::<M>);
+                Some((row, rows))
+            })
+            .boxed(),
+        )
+    }
+
     /// Whether any row matches (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 1)`: the
     /// database stops at the first).
     pub async fn exists<'a>(&self, on: impl Into<On<'a>>) -> Result<bool, Error> {

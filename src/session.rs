@@ -155,6 +155,32 @@ impl Db {
         Ok(answer.rows)
     }
 
+    /// Starts a SELECT of model `M`'s rows on its own pooled connection, outside any
+    /// transaction, its rows sent through a bounded channel as they arrive (see
+    /// `Connection::stream`).
+    pub(crate) async fn stream_select<M: Model>(
+        &self,
+        select: &Select<M>,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>>, Error> {
+        let bind = self.resolve_table(M::TABLE)?;
+        if self.is_closed() {
+            return Err(Error::Closed {
+                bind: BindKey::from(bind.key()),
+            });
+        }
+        let Statement::Fetch { sql, params, .. } = select_statement(select, bind, Shape::Rows)?
+        else {
+            return Ok(tokio::sync::mpsc::channel(1).1); // never: rows are a Fetch
+        };
+        let started = Instant::now();
+        let conn = bind.writer().pool().acquire().await.map_err(|source| {
+            Fault::Database(source).into_error(bind.key(), Some(M::TABLE.name), bind.deadline())
+        })?;
+        self.recorder()
+            .record(bind.key(), &sql, params.len(), started.elapsed());
+        Ok(conn.stream(sql, params, M::KINDS.to_vec(), bind.deadline()))
+    }
+
     /// Runs `statement` on `table`'s bind on its own pooled connection, outside any
     /// transaction, within the bind's deadline, and records it.
     async fn run_alone(

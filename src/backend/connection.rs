@@ -198,6 +198,91 @@ impl Connection {
     }
 }
 
+/// How many decoded rows a stream keeps ready ahead of its reader: enough to keep the
+/// connection busy, few enough that memory stays flat whatever the table's size.
+const STREAM_AHEAD: usize = 256;
+
+impl Connection {
+    /// Sends the rows of a query (`sql` with `params`, read as `kinds`) through a bounded
+    /// channel as they arrive, from a task that owns the connection: the reader holds at
+    /// most [`STREAM_AHEAD`] rows. Each row must arrive within `deadline` of the one
+    /// before; if it does not, or the reader goes away mid-stream, the connection is
+    /// closed rather than pooled with an unfinished answer.
+    pub(crate) fn stream(
+        self,
+        sql: Arc<str>,
+        params: Vec<Value>,
+        kinds: Vec<ValueKind>,
+        deadline: Duration,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
+        tokio::spawn(async move {
+            let mut conn = self;
+            let finished = match &mut conn {
+                Connection::Sqlite(c) => {
+                    stream::<Sqlite>(c, sql, params, &kinds, deadline, &tx).await
+                }
+                Connection::Postgres(c) => {
+                    stream::<Postgres>(c, sql, params, &kinds, deadline, &tx).await
+                }
+                Connection::MySql(c) => {
+                    stream::<MySql>(c, sql, params, &kinds, deadline, &tx).await
+                }
+            };
+            if !finished {
+                conn.discard();
+            }
+        });
+        rx
+    }
+}
+
+/// Reads the rows of a query one at a time into `tx`; whether the answer was read to its
+/// end (the connection can go back to the pool).
+async fn stream<DB: Backend>(
+    conn: &mut DB::Connection,
+    sql: Arc<str>,
+    params: Vec<Value>,
+    kinds: &[ValueKind],
+    deadline: Duration,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<Value>, Fault>>,
+) -> bool {
+    use futures_util::StreamExt as _;
+    let args = match DB::arguments(params) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = tx.send(Err(Fault::Database(sqlx::Error::Encode(e)))).await;
+            return true;
+        }
+    };
+    let query = sqlx::query_with(AssertSqlSafe(sql), args);
+    let mut rows = query.fetch(DB::executor(conn));
+    loop {
+        let row = match tokio::time::timeout(deadline, rows.next()).await {
+            Err(_) => {
+                let _ = tx.send(Err(Fault::Deadline)).await;
+                return false;
+            }
+            Ok(None) => return true,
+            Ok(Some(Err(e))) => {
+                let _ = tx.send(Err(Fault::Database(e))).await;
+                return false;
+            }
+            Ok(Some(Ok(row))) => row,
+        };
+        let values = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| DB::decode(&row, i, *kind))
+            .collect::<Result<Vec<Value>, sqlx::Error>>()
+            .map_err(Fault::Database);
+        let failed = values.is_err();
+        if tx.send(values).await.is_err() || failed {
+            return false; // the reader is gone, or cannot use what comes next
+        }
+    }
+}
+
 /// Runs one statement on a connection of driver `DB`: the code every driver shares.
 async fn run<DB: Backend>(
     conn: &mut DB::Connection,
