@@ -113,13 +113,13 @@ mod url;
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
     AnyColumn, AsBindKey, Assignment, Bind, BindKey, BindName, BindTables, CollationError, Column,
-    ColumnDefault, ColumnInfo, DecimalField, DefaultFits, Dialect, Drift, Filter, ForeignKey,
-    FromValues, IdentifierError, IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge,
-    LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, OrNull,
-    Order, Problem, Projection, Registry, RegistryError, RowError, SelectItem, Selectable,
-    Selected, SqlField, SqlType, Summable, TableInfo, TextField, ToParam, Value, ValueError,
-    ValueKind, check_identifier, check_table_name, count, creation_order, default_literal,
-    registry,
+    ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits, Dialect, Drift, Filter,
+    ForeignKey, FromValues, GeneratedKeyField, IdentifierError, IdentifierKind, IndexInfo,
+    IntegerField, Link, LinkEdge, LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model,
+    NonNullField, Operand, OrNull, Order, Problem, Projection, Registry, RegistryError, RowError,
+    SelectItem, Selectable, Selected, ServerDefault, Sql, SqlField, SqlType, Summable, TableInfo,
+    TextField, TimeField, TimestampField, ToParam, UnsetField, Value, ValueError, ValueKind,
+    check_identifier, check_table_name, count, creation_order, default_literal, registry,
 };
 use bindery_core::{
     ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,

@@ -41,6 +41,7 @@ mod transaction;
 mod unit_of_work;
 mod values;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::backend::{Answer, Fault, Statement};
@@ -48,9 +49,10 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
+
 use crate::{
     AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, SelectItem,
-    Statements, TableInfo, Value, ValueKind,
+    Sql, Statements, TableInfo, Value, ValueKind,
 };
 
 use slots::{Run, Slot};
@@ -404,23 +406,26 @@ impl Session {
 
     /// Runs raw SQL on bind `bind` (`None`: the default bind), inside that bind's
     /// transaction of this session. Values go in `params`, never in `sql`: write
-    /// placeholders as the bind's dialect does (`?` or `$1`). Returns the rows affected.
+    /// placeholders as the bind's dialect does (`?` or `$1`), or use
+    /// [`Session::execute_sql`], which writes them for you. Returns the rows affected.
     pub async fn execute(
         &mut self,
         bind: impl AsBindKey,
         sql: &str,
-        mut params: Vec<Value>,
+        params: Vec<Value>,
     ) -> Result<u64, Error> {
-        self.flush().await?;
         let db = self.db.clone();
         let bind = db.resolve(bind.as_bind_key())?;
-        self.check_raw(bind, &mut params).await?;
-        let statement = Statement::Execute {
-            sql: sql.into(),
-            params,
-        };
-        let answer = self.run(bind, None, statement, Run::InTransaction).await?;
-        Ok(answer.affected)
+        self.raw_execute(bind, sql.into(), params).await
+    }
+
+    /// [`Session::execute`] for a statement written once for every dialect: its
+    /// identifiers quoted and its placeholders written by the bind's dialect.
+    pub async fn execute_sql(&mut self, bind: impl AsBindKey, sql: &Sql) -> Result<u64, Error> {
+        let db = self.db.clone();
+        let bind = db.resolve(bind.as_bind_key())?;
+        let (text, params) = sql.render(bind.dialect());
+        self.raw_execute(bind, text.into(), params).await
     }
 
     /// Runs a raw query on bind `bind` and reads every row into `R`: a model, or a
@@ -429,14 +434,48 @@ impl Session {
         &mut self,
         bind: impl AsBindKey,
         sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<R>, Error> {
+        let db = self.db.clone();
+        let bind = db.resolve(bind.as_bind_key())?;
+        self.raw_fetch(bind, sql.into(), params).await
+    }
+
+    /// [`Session::fetch_all`] for a statement written once for every dialect.
+    pub async fn fetch_sql<R: FromValues>(
+        &mut self,
+        bind: impl AsBindKey,
+        sql: &Sql,
+    ) -> Result<Vec<R>, Error> {
+        let db = self.db.clone();
+        let bind = db.resolve(bind.as_bind_key())?;
+        let (text, params) = sql.render(bind.dialect());
+        self.raw_fetch(bind, text.into(), params).await
+    }
+
+    async fn raw_execute(
+        &mut self,
+        bind: BindHandle<'_>,
+        sql: Arc<str>,
+        mut params: Vec<Value>,
+    ) -> Result<u64, Error> {
+        self.flush().await?;
+        self.check_raw(bind, &mut params).await?;
+        let statement = Statement::Execute { sql, params };
+        let answer = self.run(bind, None, statement, Run::InTransaction).await?;
+        Ok(answer.affected)
+    }
+
+    async fn raw_fetch<R: FromValues>(
+        &mut self,
+        bind: BindHandle<'_>,
+        sql: Arc<str>,
         mut params: Vec<Value>,
     ) -> Result<Vec<R>, Error> {
         self.flush().await?;
-        let db = self.db.clone();
-        let bind = db.resolve(bind.as_bind_key())?;
         self.check_raw(bind, &mut params).await?;
         let statement = Statement::Fetch {
-            sql: sql.into(),
+            sql,
             params,
             kinds: R::KINDS,
             at_most_one: false,

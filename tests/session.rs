@@ -923,3 +923,40 @@ async fn a_key_only_table_takes_inserts(db: &Db) {
     keys.retain(|k| stored.contains(k));
     assert_eq!(keys.len(), 4, "every returned key is a stored row");
 }
+
+on_every_backend!(portable_sql_is_written_once_for_every_dialect);
+
+/// One `Sql` value, no placeholder or quote written by hand, runs unchanged on every
+/// dialect; a `?` written as text stays text (it is not a placeholder).
+async fn portable_sql_is_written_once_for_every_dialect(db: &Db) {
+    let insert = bindery::Sql::new("INSERT INTO ")
+        .ident("person")
+        .text(" (")
+        .ident("name")
+        .text(", ")
+        .ident("score")
+        .text(", ")
+        .ident("active")
+        .text(") VALUES (")
+        .value("who?".to_owned())
+        .text(", ")
+        .value(2.5_f64)
+        .text(", ")
+        .value(true)
+        .text(")");
+    let mut session = db.session();
+    assert_eq!(session.execute_sql("s", &insert).await.unwrap(), 1);
+    let read = bindery::Sql::new("SELECT ")
+        .ident("name")
+        .text(", ")
+        .ident("score")
+        .text(" FROM ")
+        .ident("person")
+        .text(" WHERE ")
+        .ident("name")
+        .text(" = ")
+        .value("who?".to_owned());
+    let rows: Vec<(String, f64)> = session.fetch_sql("s", &read).await.unwrap();
+    assert_eq!(rows, [("who?".to_owned(), 2.5)]);
+    session.commit().await.unwrap();
+}

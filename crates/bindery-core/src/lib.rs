@@ -17,6 +17,7 @@ mod model;
 mod problem;
 mod projection;
 mod query;
+mod raw;
 mod registry;
 mod sql_type;
 mod table;
@@ -53,6 +54,7 @@ pub use projection::{OrNull, Projection, Selectable, Selected, Summable, count};
 #[doc(hidden)]
 pub use query::Select;
 pub use query::{AnyColumn, Assignment, Column, Filter, Order, SelectItem};
+pub use raw::Sql;
 pub use registry::{BindTables, LinkEdge, MissingCrates, Registry, registry};
 pub use sql_type::{ColumnDefault, ServerDefault, SqlType};
 #[doc(hidden)]
