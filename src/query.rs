@@ -338,7 +338,7 @@ pub(crate) async fn run<M: Model>(
 async fn run_shape<M: Model>(
     on: On<'_>,
     select: &Select<M>,
-    shape: Shape<'_>,
+    shape: Shape<'_, M>,
 ) -> Result<Vec<Vec<Value>>, Error> {
     match on {
         On::Session(session) => session.run_select(select, shape).await,
@@ -355,6 +355,9 @@ pub struct Projected<M: Model, P> {
     find: Find<M>,
     projection: P,
     group_by: Vec<&'static str>,
+    /// `HAVING`, kept as a SELECT's filter.
+    having: Select<M>,
+    distinct: bool,
 }
 
 impl<M: Model> Find<M> {
@@ -364,6 +367,8 @@ impl<M: Model> Find<M> {
             find: self,
             projection,
             group_by: Vec::new(),
+            having: Select::default(),
+            distinct: false,
         }
     }
 }
@@ -372,6 +377,19 @@ impl<M: Model, P: Projection<M>> Projected<M, P> {
     /// One row per value of `column` (and of the other `group_by` columns).
     pub fn group_by<T>(mut self, column: Column<M, T>) -> Self {
         self.group_by.push(column.name());
+        self
+    }
+
+    /// Keeps the groups whose aggregates match: `HAVING` (`c.total.sum().gt(100)`);
+    /// every condition given must hold.
+    pub fn having(mut self, filter: Filter<M>) -> Self {
+        self.having.filter(filter);
+        self
+    }
+
+    /// Each distinct row once: `SELECT DISTINCT`.
+    pub fn distinct(mut self) -> Self {
+        self.distinct = true;
         self
     }
 
@@ -401,6 +419,8 @@ impl<M: Model, P: Projection<M>> Projected<M, P> {
         let shape = Shape::Projection {
             items: &items,
             group_by: &self.group_by,
+            having: self.having.filter_of().is_some().then_some(&self.having),
+            distinct: self.distinct,
             kinds: <P::Row as FromValues>::KINDS,
         };
         let rows = run_shape(on, select, shape).await?;

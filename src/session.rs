@@ -149,7 +149,7 @@ impl Db {
     pub(crate) async fn run_select<M: Model>(
         &self,
         select: &Select<M>,
-        shape: Shape<'_>,
+        shape: Shape<'_, M>,
     ) -> Result<Vec<Vec<Value>>, Error> {
         let bind = self.resolve_table(M::TABLE)?;
         let statement = select_statement(select, bind, shape)?;
@@ -273,8 +273,8 @@ impl Db {
 }
 
 /// What a SELECT of a model's rows reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Shape<'a> {
+#[derive(Debug)]
+pub(crate) enum Shape<'a, M> {
     /// Whole rows.
     Rows,
     /// How many rows match.
@@ -283,6 +283,8 @@ pub(crate) enum Shape<'a> {
     Projection {
         items: &'a [SelectItem],
         group_by: &'a [&'static str],
+        having: Option<&'a Select<M>>,
+        distinct: bool,
         kinds: &'static [ValueKind],
     },
 }
@@ -291,7 +293,7 @@ pub(crate) enum Shape<'a> {
 fn select_statement<M: Model>(
     select: &Select<M>,
     bind: BindHandle<'_>,
-    shape: Shape<'_>,
+    shape: Shape<'_, M>,
 ) -> Result<Statement<'static>, Error> {
     values::check_filter(select, bind.dialect())?;
     let dialect = bind.dialect();
@@ -301,11 +303,24 @@ fn select_statement<M: Model>(
         Shape::Projection {
             items,
             group_by,
+            having,
+            distinct,
             kinds,
-        } => (
-            select.render_projection(dialect, M::TABLE, items, group_by),
-            kinds,
-        ),
+        } => {
+            // The HAVING filter travels as a SELECT's filter, so its values are checked
+            // as a WHERE's are.
+            let having = match having {
+                Some(having) => {
+                    values::check_filter(having, dialect)?;
+                    having.filter_of()
+                }
+                None => None,
+            };
+            (
+                select.render_projection(dialect, M::TABLE, items, group_by, having, distinct),
+                kinds,
+            )
+        }
     };
     Ok(Statement::Fetch {
         sql: sql.into(),
@@ -672,7 +687,7 @@ impl Session {
     pub(crate) async fn run_select<M: Model>(
         &mut self,
         select: &Select<M>,
-        shape: Shape<'_>,
+        shape: Shape<'_, M>,
     ) -> Result<Vec<Vec<Value>>, Error> {
         self.flush().await?;
         let db = self.db.clone();

@@ -148,6 +148,22 @@ async fn projections_and_aggregates_read_alike_everywhere(db: &Db) {
         .await
         .unwrap();
     assert_eq!(teams, (2,));
+    let big = find::<Entry>()
+        .select((c.team, c.rank.sum()))
+        .group_by(c.team)
+        .having(c.rank.sum().gt(10_i64))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(big, [("b".to_owned(), Some(12))]);
+    let distinct = find::<Entry>()
+        .order_by(c.team.asc())
+        .select((c.team,))
+        .distinct()
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(distinct, [("a".to_owned(),), ("b".to_owned(),)]);
 }
 
 on_every_backend!(a_stream_reads_a_large_table_in_order);

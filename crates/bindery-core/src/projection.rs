@@ -6,8 +6,8 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::query::{Column, SelectItem};
-use crate::{FromValues, SqlField};
+use crate::query::{Column, Filter, SelectItem};
+use crate::{FromValues, Operand, SqlField};
 
 /// One selected item of model `M` read as `T`: a column (`c.name.into()` is not needed:
 /// a `Column` is one) or an aggregate (`c.age.sum()`, `count()`).
@@ -36,6 +36,37 @@ impl<M, T> Selected<M, T> {
             item,
             _marker: PhantomData,
         }
+    }
+}
+
+impl<M, T> Selected<M, T> {
+    fn compare(self, op: &str, value: impl Operand<T>) -> Filter<M> {
+        Filter::compare_item(self.item, op, value.into_value())
+    }
+
+    /// `aggregate = value`, for `having`.
+    pub fn eq(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare("=", value)
+    }
+
+    /// `aggregate > value`, for `having`.
+    pub fn gt(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(">", value)
+    }
+
+    /// `aggregate >= value`, for `having`.
+    pub fn ge(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare(">=", value)
+    }
+
+    /// `aggregate < value`, for `having`.
+    pub fn lt(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare("<", value)
+    }
+
+    /// `aggregate <= value`, for `having`.
+    pub fn le(self, value: impl Operand<T>) -> Filter<M> {
+        self.compare("<=", value)
     }
 }
 

@@ -54,6 +54,8 @@ impl Compare {
 #[derive(Debug, Clone, PartialEq)]
 enum Expr {
     Compare(&'static str, Compare, Value),
+    /// An aggregate compared with a value, for `HAVING`.
+    CompareItem(SelectItem, Compare, Value),
     In(&'static str, Vec<Value>),
     Null(&'static str, bool),
     /// A pattern in bindery's syntax, rendered per dialect.
@@ -301,6 +303,20 @@ fn render_like(pattern: &str, dialect: Dialect) -> String {
 }
 
 impl<M> Filter<M> {
+    /// `item <op> value` for an aggregate, in `HAVING` (`c.total.sum().gt(100)`).
+    #[doc(hidden)]
+    pub fn compare_item(item: SelectItem, op: &str, value: Value) -> Filter<M> {
+        let op = match op {
+            "=" => Compare::Eq,
+            "<>" => Compare::Ne,
+            "<" => Compare::Lt,
+            "<=" => Compare::Le,
+            ">" => Compare::Gt,
+            _ => Compare::Ge,
+        };
+        Filter::new(Expr::CompareItem(item, op, value))
+    }
+
     /// `column IN (values)` for a column named at run time (a loader's keys).
     #[doc(hidden)]
     pub fn column_in(column: &'static str, values: Vec<Value>) -> Filter<M> {
@@ -596,6 +612,7 @@ impl<M> Select<M> {
         ) -> Result<(), E> {
             match expr {
                 Expr::Compare(column, _, value) => check(column, value),
+                Expr::CompareItem(_, _, value) => check("HAVING", value),
                 Expr::In(column, list) => list.iter().try_for_each(|v| check(column, v)),
                 Expr::Null(..) => Ok(()),
                 Expr::Like(column, pattern) => check(column, &Value::Text(pattern.clone())),
@@ -623,6 +640,11 @@ impl<M> Select<M> {
             filter: Some(Filter::new(Expr::All(parts))),
             ..Select::default()
         }
+    }
+
+    /// Its filter, if it has one.
+    pub fn filter_of(&self) -> Option<&Filter<M>> {
+        self.filter.as_ref()
     }
 
     /// Whether it has a limit or an offset of its own.
@@ -716,10 +738,16 @@ impl<M> Select<M> {
         table: &TableInfo,
         items: &[SelectItem],
         group_by: &[&'static str],
+        having: Option<&Filter<M>>,
+        distinct: bool,
     ) -> (String, Vec<Value>) {
         let mut values = Vec::new();
         let mut w = SqlWriter::new(dialect);
-        w.push("SELECT ");
+        w.push(if distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 w.push(", ");
@@ -736,6 +764,10 @@ impl<M> Select<M> {
                 }
                 w.ident(column);
             }
+        }
+        if let Some(having) = having {
+            w.push(" HAVING ");
+            write_expr(&mut w, &having.expr, &mut values);
         }
         self.write_order(&mut w);
         if self.is_paged() {
@@ -781,6 +813,11 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
     match expr {
         Expr::Compare(column, op, value) => {
             w.ident(column).push(op.sql()).param();
+            values.push(value.clone());
+        }
+        Expr::CompareItem(item, op, value) => {
+            item.write(w);
+            w.push(op.sql()).param();
             values.push(value.clone());
         }
         Expr::In(_, list) if list.is_empty() => {
