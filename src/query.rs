@@ -5,7 +5,8 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::session::{Bulk, Session, Shape, decode};
 use crate::{
-    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, Select, Value,
+    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, Select, SelectItem,
+    Value,
 };
 
 /// A query over model `M` built once, as a value, and run on any executor: a
@@ -137,6 +138,22 @@ impl<M: Model> Find<M> {
     /// At most `n` rows.
     pub fn limit(mut self, n: u64) -> Self {
         self.select.limit(n);
+        self
+    }
+
+    /// Keeps the rows whose `column` is among the values `sub` selects — one column of a
+    /// model of the same bind, of the same type: `column IN (SELECT … FROM … WHERE …)`.
+    /// A subquery of another bind is refused when the query runs (`Error::Unsupported`):
+    /// one statement cannot read two databases; `parents_of` / `children_of` load across
+    /// binds.
+    pub fn filter_in<T, N: Model>(
+        mut self,
+        column: Column<M, T>,
+        sub: Projected<N, (Column<N, T>,)>,
+    ) -> Self {
+        let item = SelectItem::Column(sub.projection.0.name());
+        let filter = Filter::in_subquery(column.name(), N::TABLE, item, &sub.find.select);
+        self.select.filter(filter);
         self
     }
 

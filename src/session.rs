@@ -235,6 +235,7 @@ fn bulk_statement<M: Model>(
             "an update or delete of an ordered or paged query: filter the rows instead",
         ));
     }
+    one_bind(select)?;
     values::check_filter(select, bind.dialect())?;
     let (sql, params) = match bulk {
         Bulk::Update([]) => return Err(refuse("an update that sets no column")),
@@ -289,12 +290,30 @@ pub(crate) enum Shape<'a, M> {
     },
 }
 
+/// Refuses a filter whose subquery reads a table of another bind: one statement runs on
+/// one database.
+fn one_bind<M: Model>(select: &Select<M>) -> Result<(), Error> {
+    let tables = select
+        .filter_of()
+        .map(|f| f.subquery_tables())
+        .unwrap_or_default();
+    match tables.iter().find(|t| t.bind_key != M::TABLE.bind_key) {
+        None => Ok(()),
+        Some(_) => Err(Error::Unsupported {
+            bind: M::TABLE.bind().into(),
+            model: M::TABLE.rust_type,
+            reason: "a subquery of a model of another bind: one statement runs on one database (load related rows with parents_of or children_of)",
+        }),
+    }
+}
+
 /// The statement of a rendered SELECT of model `M` on `bind`, its filter values checked.
 fn select_statement<M: Model>(
     select: &Select<M>,
     bind: BindHandle<'_>,
     shape: Shape<'_, M>,
 ) -> Result<Statement<'static>, Error> {
+    one_bind(select)?;
     values::check_filter(select, bind.dialect())?;
     let dialect = bind.dialect();
     let ((sql, params), kinds): (_, &'static [ValueKind]) = match shape {

@@ -143,6 +143,24 @@ async fn a_page_with_its_users_and_lines_is_three_selects(db: &Db) {
         .await
         .unwrap_err();
     assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
+    subqueries_stay_in_their_bind(db).await;
+}
+
+/// `IN (SELECT …)` of a model of the same bind runs; of another bind, it is refused.
+async fn subqueries_stay_in_their_bind(db: &Db) {
+    let (o, l) = (Order::COLUMNS, Line::COLUMNS);
+    let first_order = find::<Order>().filter(o.note.eq("o01")).select((o.id,));
+    let lines = find::<Line>()
+        .filter_in(l.order_id, first_order)
+        .order_by(l.qty.asc())
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(lines.iter().map(|l| l.qty).collect::<Vec<_>>(), [1, 2]);
+    let first_user = find::<User>().filter(User::COLUMNS.name.eq("u1"));
+    let across = find::<Order>().filter_in(o.user_id, first_user.select((User::COLUMNS.id,)));
+    let refused = across.all(db).await.unwrap_err();
+    assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
 }
 
 /// One test per pair of backends for (`auth`, `shop`).

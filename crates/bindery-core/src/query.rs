@@ -56,6 +56,8 @@ enum Expr {
     Compare(&'static str, Compare, Value),
     /// An aggregate compared with a value, for `HAVING`.
     CompareItem(SelectItem, Compare, Value),
+    /// `column IN (SELECT item FROM table WHERE …)`: a subquery of another table.
+    InSubquery(&'static str, Box<Subquery>),
     In(&'static str, Vec<Value>),
     Null(&'static str, bool),
     /// A pattern in bindery's syntax, rendered per dialect.
@@ -63,6 +65,23 @@ enum Expr {
     All(Vec<Expr>),
     Any(Vec<Expr>),
     Not(Box<Expr>),
+}
+
+/// The SELECT of one column of another table, inside a filter.
+#[derive(Debug, Clone)]
+struct Subquery {
+    table: &'static TableInfo,
+    item: SelectItem,
+    filter: Option<Expr>,
+}
+
+/// The same table (by address: tables are statics) and the same SELECT.
+impl PartialEq for Subquery {
+    fn eq(&self, other: &Subquery) -> bool {
+        std::ptr::eq(self.table, other.table)
+            && self.item == other.item
+            && self.filter == other.filter
+    }
 }
 
 /// A condition on the rows of model `M`.
@@ -315,6 +334,44 @@ impl<M> Filter<M> {
             _ => Compare::Ge,
         };
         Filter::new(Expr::CompareItem(item, op, value))
+    }
+
+    /// `column IN (SELECT item FROM table WHERE <select's filter>)`.
+    #[doc(hidden)]
+    pub fn in_subquery<N>(
+        column: &'static str,
+        table: &'static TableInfo,
+        item: SelectItem,
+        select: &Select<N>,
+    ) -> Filter<M> {
+        Filter::new(Expr::InSubquery(
+            column,
+            Box::new(Subquery {
+                table,
+                item,
+                filter: select.filter.as_ref().map(|f| f.expr.clone()),
+            }),
+        ))
+    }
+
+    /// The tables its subqueries read, for a check that they are in the query's bind.
+    pub fn subquery_tables(&self) -> Vec<&'static TableInfo> {
+        fn visit(expr: &Expr, out: &mut Vec<&'static TableInfo>) {
+            match expr {
+                Expr::InSubquery(_, sub) => {
+                    out.push(sub.table);
+                    if let Some(filter) = &sub.filter {
+                        visit(filter, out);
+                    }
+                }
+                Expr::All(parts) | Expr::Any(parts) => parts.iter().for_each(|p| visit(p, out)),
+                Expr::Not(inner) => visit(inner, out),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        visit(&self.expr, &mut out);
+        out
     }
 
     /// `column IN (values)` for a column named at run time (a loader's keys).
@@ -613,6 +670,10 @@ impl<M> Select<M> {
             match expr {
                 Expr::Compare(column, _, value) => check(column, value),
                 Expr::CompareItem(_, _, value) => check("HAVING", value),
+                Expr::InSubquery(_, sub) => match &sub.filter {
+                    Some(filter) => visit(filter, check),
+                    None => Ok(()),
+                },
                 Expr::In(column, list) => list.iter().try_for_each(|v| check(column, v)),
                 Expr::Null(..) => Ok(()),
                 Expr::Like(column, pattern) => check(column, &Value::Text(pattern.clone())),
@@ -819,6 +880,16 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
             item.write(w);
             w.push(op.sql()).param();
             values.push(value.clone());
+        }
+        Expr::InSubquery(column, sub) => {
+            w.ident(column).push(" IN (SELECT ");
+            sub.item.write(w);
+            w.push(" FROM ").ident(sub.table.name);
+            if let Some(filter) = &sub.filter {
+                w.push(" WHERE ");
+                write_expr(w, filter, values);
+            }
+            w.push(")");
         }
         Expr::In(_, list) if list.is_empty() => {
             w.push("1 = 0");
