@@ -329,6 +329,7 @@ struct UserRole {
 
 /// Issue 11: the build passed and `create_all` failed on the second index. Now the build
 /// fails, naming both models, both tables and the index, before any database is touched.
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn colliding_index_names_fail_the_build() {
     let dir = ScratchDir::new("ix_clash");

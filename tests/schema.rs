@@ -330,6 +330,7 @@ async fn same_table_name_across_servers() {
     db.close().await;
 }
 
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn bind_selection() {
     let dir = ScratchDir::new("select");
@@ -507,6 +508,7 @@ fn wide_tables() -> Vec<&'static bindery::TableInfo> {
     tables
 }
 
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn build_names_every_unconfigured_bind_and_its_models() {
     let dir = ScratchDir::new("missing");
@@ -619,6 +621,7 @@ async fn no_password_in_any_output() {
 
 /// `sqlite://` is one in-memory database for the whole `Db`, as SQLAlchemy's StaticPool
 /// makes it: what one operation creates, the next one sees.
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn sqlite_memory_is_one_database() {
     let db = Db::build(config(["sqlite://"; 5])).unwrap();
