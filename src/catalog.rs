@@ -1,10 +1,18 @@
 //! What a bind's database holds, read from its own catalog: the tables of the current
 //! schema (PostgreSQL), database (MySQL) or file (SQLite), and their columns.
 
-use bindery_core::{LiveColumn, LiveTable, mysql_type, postgres_type, sqlite_type};
+#[cfg(feature = "mysql")]
+use bindery_core::mysql_type;
+#[cfg(feature = "postgres")]
+use bindery_core::postgres_type;
+#[cfg(feature = "sqlite")]
+use bindery_core::sqlite_type;
+use bindery_core::{LiveColumn, LiveTable};
 
 use crate::backend::Pool;
-use crate::engine::{Engine, bounded};
+use crate::engine::Engine;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use crate::engine::bounded;
 use crate::{Dialect, SqlType};
 
 const SQLITE_TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
@@ -13,10 +21,12 @@ const POSTGRES_TABLES: &str =
 const MYSQL_TABLES: &str = "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
+#[cfg(feature = "sqlite")]
 const SQLITE_COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value \
      FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p \
      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
      ORDER BY m.name, p.cid";
+#[cfg(feature = "postgres")]
 const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
      c.character_maximum_length::int4, c.numeric_precision::int4, c.numeric_scale::int4, \
      c.is_nullable = 'YES', c.column_default::text \
@@ -24,6 +34,7 @@ const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text, c.column_name::text, 
      JOIN pg_catalog.pg_tables AS t ON t.schemaname = c.table_schema AND t.tablename = c.table_name \
      WHERE c.table_schema = current_schema() \
      ORDER BY c.table_name, c.ordinal_position";
+#[cfg(feature = "mysql")]
 // A subquery, not a join: MariaDB reads a joined `information_schema.TABLES` in every
 // database of the server, so the read waited behind any other database's pending `DROP
 // DATABASE`; `EXPLAIN` shows "Scanned 1 database" for both sides this way.
@@ -60,8 +71,9 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
         bool,
         Option<String>,
     );
-    let rows: Vec<Column> = match engine.pool() {
-        Pool::Sqlite(pool) => {
+    let rows: Vec<Column> = match *engine.pool() {
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(ref pool) => {
             type Row = (String, String, String, i64, Option<String>);
             let rows: Vec<Row> = bounded(pool, deadline, |c| {
                 Box::pin(sqlx::query_as(SQLITE_COLUMNS).fetch_all(c))
@@ -74,7 +86,8 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 })
                 .collect()
         }
-        Pool::Postgres(pool) => {
+        #[cfg(feature = "postgres")]
+        Pool::Postgres(ref pool) => {
             type Row = (
                 String,
                 String,
@@ -105,7 +118,8 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
                 )
                 .collect()
         }
-        Pool::MySql(pool) => {
+        #[cfg(feature = "mysql")]
+        Pool::MySql(ref pool) => {
             type Row = (
                 String,
                 String,

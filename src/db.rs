@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError, driver_feature};
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
 use crate::{AsBindKey, BindKey, Dialect, Registry, TableInfo};
@@ -134,6 +134,13 @@ impl Db {
                 config.get_sqlite_base_dir(),
             ) {
                 Ok(engine) => engines.push(engine),
+                Err(EngineError::DriverMissing(dialect)) => {
+                    problems.push(BuildProblem::DriverMissing {
+                        bind: BindKey::from(key),
+                        dialect,
+                        feature: driver_feature(dialect),
+                    });
+                }
                 Err(error) => problems.push(BuildProblem::Engine {
                     bind: BindKey::from(key),
                     reason: error.to_string(),

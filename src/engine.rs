@@ -2,15 +2,23 @@
 //! and MySQL's TINYINT), built lazily so an unreachable database delays nothing.
 
 use core::fmt;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::path::Path;
+#[cfg(feature = "sqlite")]
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::ConnectOptions as _;
+#[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlConnectOptions;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnectOptions;
+#[cfg(feature = "sqlite")]
+use std::str::FromStr;
+
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::backend::{Fault, Pool};
@@ -19,6 +27,7 @@ use crate::url::DatabaseUrl;
 use crate::{BindName, Dialect};
 
 /// MySQL drops connections idle for 8 hours; Flask-SQLAlchemy recycles them after 2.
+#[cfg(feature = "mysql")]
 const MYSQL_MAX_LIFETIME: Duration = Duration::from_secs(7200);
 
 /// One connection a live session holds (see [`Engine::hold`]).
@@ -107,22 +116,42 @@ pub(crate) enum EngineError {
     /// sqlx refused the URL's options.
     Options(sqlx::Error),
     /// A SQLite query option bindery does not know.
+    #[cfg(feature = "sqlite")]
     SqliteOption(String),
     /// The folder of a SQLite file could not be created.
+    #[cfg(feature = "sqlite")]
     Folder { path: PathBuf, reason: String },
+    /// The URL's dialect needs a driver this build of bindery left out.
+    DriverMissing(Dialect),
+}
+
+/// The cargo feature of bindery that brings the driver of `dialect`.
+pub(crate) fn driver_feature(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+        Dialect::MySql => "mysql",
+    }
 }
 
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EngineError::Options(e) => write!(f, "the URL's options are refused: {e}"),
+            #[cfg(feature = "sqlite")]
             EngineError::SqliteOption(name) => write!(
                 f,
                 "SQLite URL option `{name}` is refused; expected mode=ro|rw|rwc, cache=shared|private or immutable=1"
             ),
+            #[cfg(feature = "sqlite")]
             EngineError::Folder { path, reason } => {
                 write!(f, "cannot create folder {}: {reason}", path.display())
             }
+            EngineError::DriverMissing(dialect) => write!(
+                f,
+                "the URL is {dialect}, but bindery was built without its `{}` feature",
+                driver_feature(*dialect)
+            ),
         }
     }
 }
@@ -138,9 +167,15 @@ impl Engine {
         let statement_timeout = pool.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
         let lock_timeout = pool.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT);
         // Whole milliseconds, at least one: zero would mean "wait for ever" to PostgreSQL.
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         let lock_millis = lock_timeout.as_millis().max(1);
+        // Only SQLite reads files; without its driver the base folder has no use.
+        #[cfg(not(feature = "sqlite"))]
+        let _ = sqlite_base;
         let pool = match url.dialect() {
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Pool::Sqlite(sqlite_pool(&url, pool, sqlite_base, lock_timeout)?),
+            #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 let options = match url.server_url() {
                     Some(server) => {
@@ -154,6 +189,7 @@ impl Engine {
                     pool_options::<sqlx::Postgres>(pool, None).connect_lazy_with(options),
                 )
             }
+            #[cfg(feature = "mysql")]
             Dialect::MySql => {
                 let options = match url.server_url() {
                     Some(server) => {
@@ -179,6 +215,10 @@ impl Engine {
                     });
                 Pool::MySql(pool.connect_lazy_with(options))
             }
+            // A dialect whose driver is off: the URL parsed (parsing knows every
+            // dialect), but nothing here can connect to it.
+            #[allow(unreachable_patterns)] // with every driver on, the arms above cover all
+            dialect => return Err(EngineError::DriverMissing(dialect)),
         };
         Ok(Engine {
             key,
@@ -203,10 +243,13 @@ impl Engine {
     /// connection a live session holds is closed when that session lets it go, by a task
     /// on the runtime. Never waits for a live session.
     pub(crate) async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(pool) => self.close_pool(pool).await,
-            Pool::Postgres(pool) => self.close_pool(pool).await,
-            Pool::MySql(pool) => self.close_pool(pool).await,
+        match self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(ref pool) => self.close_pool(pool).await,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(ref pool) => self.close_pool(pool).await,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(ref pool) => self.close_pool(pool).await,
         }
     }
 
@@ -323,6 +366,7 @@ fn pool_options<DB: sqlx::Database>(
     pool
 }
 
+#[cfg(feature = "sqlite")]
 fn sqlite_pool(
     url: &DatabaseUrl,
     options: &PoolOptions,

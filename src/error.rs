@@ -339,9 +339,12 @@ impl Error {
                 kind.map(|kind| {
                     let message = db.message().to_owned();
                     // PostgreSQL names NOT NULL by its table and column, not a constraint.
+                    #[cfg(feature = "postgres")]
                     let postgres_column = db
                         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
                         .and_then(|pg| Some(format!("{}.{}", pg.table()?, pg.column()?)));
+                    #[cfg(not(feature = "postgres"))]
+                    let postgres_column = None;
                     let constraint = db
                         .constraint()
                         .map(str::to_owned)
@@ -376,18 +379,23 @@ fn is_lock_timeout(source: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = source else {
         return false;
     };
+    #[cfg(feature = "postgres")]
     if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
         return pg.code() == "55P03";
     }
+    #[cfg(feature = "mysql")]
     if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
         return my.number() == 1205;
     }
     // SQLite's primary result code is the low byte of its extended code.
-    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-        && db
+    #[cfg(feature = "sqlite")]
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return db
             .code()
             .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6));
+    }
+    false
 }
 
 /// The constraint (or, failing that, the column) a MySQL or SQLite message names:
@@ -448,6 +456,17 @@ pub enum BuildProblem {
         bind: BindKey,
         /// Why.
         reason: String,
+    },
+    /// A bind's URL is of a dialect whose driver this build of bindery left out: enable
+    /// bindery's cargo feature `feature` (`sqlite`, `postgres` or `mysql`).
+    #[error("{bind} is {dialect}, but bindery was built without its `{feature}` feature")]
+    DriverMissing {
+        /// The bind.
+        bind: BindKey,
+        /// The dialect of its URL.
+        dialect: crate::Dialect,
+        /// The cargo feature that brings its driver.
+        feature: &'static str,
     },
     /// A column the dialect cannot index as declared.
     #[error(

@@ -91,6 +91,24 @@
 //!
 //! and check in a test that every crate you expect contributed tables, with
 //! [`Registry::require_crates`].
+//!
+//! # Drivers are cargo features
+//!
+//! `sqlite` (bundled SQLite), `postgres` and `mysql` (MySQL and MariaDB), all three on by
+//! default; with `default-features = false` an application compiles only the drivers it
+//! names. A bind whose URL needs a driver left out fails at [`Db::build`] with
+//! [`BuildProblem::DriverMissing`], naming the bind and the feature. The variants of
+//! [`Pool`] follow the features. With no driver at all bindery still builds and
+//! describes models (derives, registry, DDL text, URL parsing): a crate of models
+//! depends on it so, and leaves the drivers to the application, whose features Cargo
+//! adds up.
+
+// With no driver every statement-running path is uninhabited (`Pool` has no variant),
+// so the code behind it is dead by design rather than by mistake.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_imports, unused_variables, unreachable_code)
+)]
 
 mod backend;
 mod catalog;

@@ -539,6 +539,7 @@ fn validate_wants_at_least_one_database() {
 
 // ---------------------------------------------------------------- Db::build
 
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn db_with_only_named_binds_has_no_default_bind() -> TestResult {
     let db = Db::build(

@@ -330,6 +330,7 @@ async fn ddl_meets_a_lock(db: &Db) {
 
 on_every_backend!(ddl_meets_a_lock: postgres, mariadb);
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn unreachable_host_fails_with_the_bind_and_no_password() {
     let pool = bindery::PoolOptions {

@@ -57,6 +57,7 @@ macro_rules! on_every_backend_sync {
         mod $scenario {
             use super::*;
 
+            #[allow(dead_code)] // with no driver on, no test below calls it
             fn run(server: Option<Server>, tag: &str) {
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
@@ -68,16 +69,19 @@ macro_rules! on_every_backend_sync {
                 }
             }
 
+            #[cfg(feature = "sqlite")]
             #[test]
             fn sqlite() {
                 run(None, "idp_lite");
             }
 
+            #[cfg(feature = "postgres")]
             #[test]
             fn postgres() {
                 run(Some(Server::Postgres), "idp_pg");
             }
 
+            #[cfg(feature = "mysql")]
             #[test]
             fn mariadb() {
                 run(Some(Server::MySql), "idp_my");
@@ -325,6 +329,7 @@ struct UserRole {
 
 /// Issue 11: the build passed and `create_all` failed on the second index. Now the build
 /// fails, naming both models, both tables and the index, before any database is touched.
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn colliding_index_names_fail_the_build() {
     let dir = ScratchDir::new("ix_clash");

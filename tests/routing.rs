@@ -2,6 +2,9 @@
 //! file live in binds no `Db` here configures (each `Db` is built over a registry of its
 //! own), so every error names the model as well as the bind.
 
+// Its binds are SQLite databases.
+#![cfg(feature = "sqlite")]
+
 use bindery::{Config, Db, Error};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

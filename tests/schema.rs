@@ -14,10 +14,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
+#[cfg(any(feature = "mysql", all(feature = "sqlite", feature = "postgres")))]
+use bindery::PoolOptions;
 use bindery::sqlx;
-use bindery::{
-    Binds, Config, Db, Dialect, Drift, Engine, Error, Model, Pool, PoolOptions, SchemaOperation,
-};
+use bindery::{Binds, Config, Db, Dialect, Drift, Engine, Error, Model, Pool, SchemaOperation};
 use common::{ScratchDb, ScratchDir, Server};
 
 bindery::link!(accounts, shop, audit);
@@ -68,8 +68,11 @@ fn sqlite_config(dir: &ScratchDir) -> Config {
 async fn execute(engine: &Engine, sql: &str) -> Result<(), sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match engine.pool() {
+        #[cfg(feature = "sqlite")]
         Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        #[cfg(feature = "postgres")]
         Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        #[cfg(feature = "mysql")]
         Pool::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
     }
 }
@@ -208,6 +211,7 @@ const INDEX_BLOCKER: &str =
 
 /// The default bind on SQLite, `auth` on PostgreSQL, `shop` on MariaDB, and the two
 /// `item` tables in two databases of one MariaDB server.
+#[cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn one_db_over_three_backends() {
     let dir = ScratchDir::new("mixed");
@@ -251,6 +255,7 @@ async fn one_db_over_three_backends() {
 }
 
 /// Two `item` tables with different columns, one per bind, each holding its own rows.
+#[cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 async fn same_table_name_in_two_binds(db: &Db) {
     db.create_all(["a", "b"]).await.unwrap();
     let a = db.engine(Some("a")).unwrap();
@@ -279,6 +284,7 @@ async fn same_table_name_in_two_binds(db: &Db) {
 }
 
 /// The same table name in two binds on two different servers.
+#[cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn same_table_name_across_servers() {
     let dir = ScratchDir::new("across");
@@ -324,6 +330,7 @@ async fn same_table_name_across_servers() {
     db.close().await;
 }
 
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn bind_selection() {
     let dir = ScratchDir::new("select");
@@ -408,6 +415,7 @@ on_every_backend!(failure_leaves_the_bind_untouched);
 /// of each wave go over several connections at once, the child after its parent. A table
 /// failing in the middle of a wave stops the run, and every table created before or beside
 /// it is dropped again. A pool of one connection runs the same DDL on that one.
+#[cfg(feature = "mysql")]
 #[tokio::test]
 async fn mariadb_parallel_ddl_is_ordered_and_undone() {
     let Some(scratch) = ScratchDb::new(Server::MySql, "wide").await else {
@@ -500,6 +508,7 @@ fn wide_tables() -> Vec<&'static bindery::TableInfo> {
     tables
 }
 
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn build_names_every_unconfigured_bind_and_its_models() {
     let dir = ScratchDir::new("missing");
@@ -520,6 +529,7 @@ async fn build_names_every_unconfigured_bind_and_its_models() {
     assert!(Db::build(only_shop_missing).is_ok());
 }
 
+#[cfg(feature = "mysql")]
 #[tokio::test]
 async fn build_refuses_text_keys_on_mysql() {
     // `ItemA.label` is VARCHAR(40): fine. A TEXT key is not. (Written by hand and not
@@ -542,6 +552,7 @@ async fn build_refuses_text_keys_on_mysql() {
     );
 }
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
 #[tokio::test]
 async fn ping_reports_each_bind_and_a_dead_one_fails_fast() {
     let dir = ScratchDir::new("ping");
@@ -566,6 +577,7 @@ async fn ping_reports_each_bind_and_a_dead_one_fails_fast() {
     db.close().await;
 }
 
+#[cfg(all(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn no_password_in_any_output() {
     let dir = ScratchDir::new("secret");
@@ -609,6 +621,7 @@ async fn no_password_in_any_output() {
 
 /// `sqlite://` is one in-memory database for the whole `Db`, as SQLAlchemy's StaticPool
 /// makes it: what one operation creates, the next one sees.
+#[cfg(feature = "sqlite")] // its binds are SQLite
 #[tokio::test]
 async fn sqlite_memory_is_one_database() {
     let db = Db::build(config(["sqlite://"; 5])).unwrap();

@@ -346,7 +346,8 @@ async fn race_or_racer(test: &str, server: Option<Server>) {
 
 /// One test per backend, the same scenario.
 macro_rules! race_test {
-    ($($name:ident: $server:expr;)*) => {$(
+    ($($name:ident: $server:expr, $feature:tt;)*) => {$(
+        #[cfg(feature = $feature)]
         #[tokio::test]
         async fn $name() {
             race_or_racer(stringify!($name), $server).await;
@@ -355,17 +356,19 @@ macro_rules! race_test {
 }
 
 race_test! {
-    two_processes_race_on_sqlite: None;
-    two_processes_race_on_postgres: Some(Server::Postgres);
-    two_processes_race_on_mariadb: Some(Server::MySql);
+    two_processes_race_on_sqlite: None, "sqlite";
+    two_processes_race_on_postgres: Some(Server::Postgres), "postgres";
+    two_processes_race_on_mariadb: Some(Server::MySql), "mysql";
 }
 
 /// Two tables that reference nothing, for the tests below: DDL from outside bindery, which
 /// does not take bindery's schema lock, lands on one while bindery's run waits on the other.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 static PAIR: [TableInfo; 2] = [table("gone", &[ID], &[]), table("held", &[ID], &[])];
 
 /// A `Db` over `url` holding [`PAIR`], on a pool of one connection (so that MySQL drops
 /// the two one after the other, `held` first).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn pair_db(url: &str) -> Db {
     let config = Config::new()
         .database_uri(url)
@@ -379,6 +382,7 @@ fn pair_db(url: &str) -> Db {
 
 /// Polls `sql` (how many sessions wait on a lock) on `conn` every 10 ms until it is
 /// positive: at most 10 s, then the test fails.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 macro_rules! until_waiting {
     ($conn:expr, $sql:expr) => {{
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -400,6 +404,7 @@ macro_rules! until_waiting {
 /// `create_all` waits on it. The waiting statement then fails (a unique violation in
 /// `pg_type`); the run is rolled back and tried again on a fresh read of the catalog, and
 /// reports `held` as already there.
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn postgres_retries_a_run_that_lost_a_race() {
     use bindery::sqlx::{self, Connection as _};
@@ -431,6 +436,7 @@ async fn postgres_retries_a_run_that_lost_a_race() {
 /// MariaDB: another session drops `gone` while `drop_all` waits to drop `held` (a third
 /// session reads `held` in an open transaction). `DROP TABLE gone` then answers `1051
 /// Unknown table`, and the run reports `gone` as not there instead of failing.
+#[cfg(feature = "mysql")]
 #[tokio::test]
 async fn mariadb_counts_a_table_dropped_meanwhile_as_not_there() {
     use bindery::sqlx::{self, Connection as _};
@@ -465,6 +471,7 @@ async fn mariadb_counts_a_table_dropped_meanwhile_as_not_there() {
     db.close().await;
 }
 
+#[cfg(feature = "mysql")]
 async fn live_pair(db: &Db) -> Vec<String> {
     let reflected = db.reflect(Binds::DEFAULT).await.unwrap();
     reflected[0].tables.iter().map(|t| t.name.clone()).collect()

@@ -5,12 +5,18 @@
 // The models' fields are read through the database; in a test, a failed unwrap is the
 // test failing.
 #![allow(dead_code, clippy::unwrap_used)]
+// Every fixture puts the example crates' binds on SQLite files, whatever the backend
+// under test.
+#![cfg(feature = "sqlite")]
 
 mod common;
 
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 use std::sync::Arc;
 
-use bindery::{BindKey, Binds, Config, Db, Dialect, Error, Model, params};
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+use bindery::BindKey;
+use bindery::{Binds, Config, Db, Dialect, Error, Model, params};
 use common::{ScratchDb, ScratchDir, Server};
 
 bindery::link!(accounts, shop, audit);
@@ -439,10 +445,12 @@ async fn every_core_type_round_trips(db: &Db) {
 
 on_every_backend!(every_core_type_round_trips);
 
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 async fn three_backends(tag: &str) -> Option<(ScratchDir, ScratchDb, ScratchDb, Db)> {
     three_backends_with(tag, bindery::PoolOptions::default()).await
 }
 
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 async fn three_backends_with(
     tag: &str,
     pool: bindery::PoolOptions,
@@ -567,6 +575,7 @@ fn store(name: &str) -> shop::Store {
     }
 }
 
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn one_session_over_three_backends() {
     let Some((_dir, _auth, _shop, db)) = three_backends("three").await else {
@@ -637,6 +646,7 @@ async fn one_session_over_three_backends() {
 
 /// COMMIT fails on `auth` (a deferred constraint, checked only then): the default bind,
 /// first in the commit order, stays committed; `shop`, after it, is rolled back.
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 #[tokio::test]
 async fn a_commit_that_fails_part_way() {
     let Some((_dir, _auth, _shop, db)) = three_backends("partial").await else {
@@ -739,6 +749,7 @@ async fn recorded_queries_carry_their_bind() {
 }
 
 /// 64 tasks × 200 operations over three binds on three backends, 5 connections each.
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_sessions_at_once() {
     let pool = bindery::PoolOptions {

@@ -6,6 +6,8 @@
 
 // In a test, a failed unwrap is the test failing.
 #![allow(clippy::unwrap_used)]
+// Every test but one opens its URL with the SQLite driver.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

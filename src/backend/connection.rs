@@ -4,8 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "mysql")]
+use sqlx::MySql;
+#[cfg(feature = "postgres")]
+use sqlx::Postgres;
+#[cfg(feature = "sqlite")]
+use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Executor as _, MySql, Postgres, Sqlite};
+use sqlx::{AssertSqlSafe, Executor as _};
 
 use super::{Backend, Pool};
 use crate::{BindKey, BindName, Error, Value, ValueKind};
@@ -16,8 +22,11 @@ use crate::{BindKey, BindName, Error, Value, ValueKind};
 /// `Transaction`, so that a connection whose statement was cut off by the deadline can
 /// be closed instead of going back to the pool in an unknown state.
 pub(crate) enum Connection {
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
+    #[cfg(feature = "postgres")]
     Postgres(PoolConnection<Postgres>),
+    #[cfg(feature = "mysql")]
     MySql(PoolConnection<MySql>),
 }
 
@@ -116,19 +125,25 @@ pub(crate) fn deadline_passed(deadline: Duration) -> sqlx::Error {
 impl Pool {
     /// The most connections the pool opens.
     pub(crate) fn max_connections(&self) -> u32 {
-        match self {
-            Pool::Sqlite(pool) => pool.options().get_max_connections(),
-            Pool::Postgres(pool) => pool.options().get_max_connections(),
-            Pool::MySql(pool) => pool.options().get_max_connections(),
+        match *self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(ref pool) => pool.options().get_max_connections(),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(ref pool) => pool.options().get_max_connections(),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(ref pool) => pool.options().get_max_connections(),
         }
     }
 
     /// One connection of the pool, within its acquire timeout.
     pub(crate) async fn acquire(&self) -> Result<Connection, sqlx::Error> {
-        Ok(match self {
-            Pool::Sqlite(pool) => Connection::Sqlite(pool.acquire().await?),
-            Pool::Postgres(pool) => Connection::Postgres(pool.acquire().await?),
-            Pool::MySql(pool) => Connection::MySql(pool.acquire().await?),
+        Ok(match *self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(ref pool) => Connection::Sqlite(pool.acquire().await?),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(ref pool) => Connection::Postgres(pool.acquire().await?),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(ref pool) => Connection::MySql(pool.acquire().await?),
         })
     }
 }
@@ -136,9 +151,12 @@ impl Pool {
 impl Connection {
     /// The statements that begin and commit a transaction on its driver.
     pub(crate) fn begin_and_commit(&self) -> (&'static str, &'static str) {
-        match self {
+        match *self {
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(_) => (Sqlite::BEGIN, Sqlite::COMMIT),
+            #[cfg(feature = "postgres")]
             Connection::Postgres(_) => (Postgres::BEGIN, Postgres::COMMIT),
+            #[cfg(feature = "mysql")]
             Connection::MySql(_) => (MySql::BEGIN, MySql::COMMIT),
         }
     }
@@ -146,10 +164,13 @@ impl Connection {
     /// Closes the connection when it is dropped instead of returning it to the pool:
     /// closing it ends whatever transaction the server still has open on it.
     pub(crate) fn discard(&mut self) {
-        match self {
-            Connection::Sqlite(conn) => conn.close_on_drop(),
-            Connection::Postgres(conn) => conn.close_on_drop(),
-            Connection::MySql(conn) => conn.close_on_drop(),
+        match *self {
+            #[cfg(feature = "sqlite")]
+            Connection::Sqlite(ref mut conn) => conn.close_on_drop(),
+            #[cfg(feature = "postgres")]
+            Connection::Postgres(ref mut conn) => conn.close_on_drop(),
+            #[cfg(feature = "mysql")]
+            Connection::MySql(ref mut conn) => conn.close_on_drop(),
         }
     }
 
@@ -161,11 +182,15 @@ impl Connection {
         deadline: Duration,
     ) -> Result<Answer, Fault> {
         let work = async {
-            match self {
-                Connection::Sqlite(conn) => run::<Sqlite>(conn, statement).await,
-                Connection::Postgres(conn) => run::<Postgres>(conn, statement).await,
-                Connection::MySql(conn) => run::<MySql>(conn, statement).await,
-            }
+            let answer: Result<Answer, sqlx::Error> = match *self {
+                #[cfg(feature = "sqlite")]
+                Connection::Sqlite(ref mut conn) => run::<Sqlite>(conn, statement).await,
+                #[cfg(feature = "postgres")]
+                Connection::Postgres(ref mut conn) => run::<Postgres>(conn, statement).await,
+                #[cfg(feature = "mysql")]
+                Connection::MySql(ref mut conn) => run::<MySql>(conn, statement).await,
+            };
+            answer
         };
         match tokio::time::timeout(deadline, work).await {
             Ok(answer) => answer.map_err(Fault::Database),

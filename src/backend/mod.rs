@@ -8,10 +8,12 @@ mod connection;
 mod values;
 
 use sqlx::error::BoxDynError;
-use sqlx::mysql::MySqlPool;
-use sqlx::postgres::PgPool;
-use sqlx::sqlite::SqlitePool;
-use sqlx::{MySql, Postgres, Sqlite};
+#[cfg(feature = "mysql")]
+use sqlx::{MySql, mysql::MySqlPool};
+#[cfg(feature = "postgres")]
+use sqlx::{Postgres, postgres::PgPool};
+#[cfg(feature = "sqlite")]
+use sqlx::{Sqlite, sqlite::SqlitePool};
 
 pub(crate) use connection::{Answer, Connection, Fault, Statement, deadline_passed};
 
@@ -20,18 +22,25 @@ use crate::{Dialect, Value, ValueKind};
 mod sealed {
     /// Only bindery's three drivers implement [`Backend`](super::Backend).
     pub trait Sealed {}
+    #[cfg(feature = "sqlite")]
     impl Sealed for sqlx::Sqlite {}
+    #[cfg(feature = "postgres")]
     impl Sealed for sqlx::Postgres {}
+    #[cfg(feature = "mysql")]
     impl Sealed for sqlx::MySql {}
 }
 
 /// A sqlx driver bindery runs on: SQLite, PostgreSQL or MySQL/MariaDB. Sealed: the set
-/// of drivers is bindery's.
+/// of drivers is bindery's; each is implemented only with its cargo feature (`sqlite`,
+/// `postgres`, `mysql`).
 ///
 /// It binds [`Value`]s into the driver's arguments and decodes columns into values, for
 /// your own sqlx queries on a bind's [`Pool`] too:
 ///
-/// ```no_run
+// The example needs the PostgreSQL driver: compiled only with it (doctests do not see
+// the library's features, so the fence itself is chosen here).
+#[cfg_attr(feature = "postgres", doc = "```no_run")]
+#[cfg_attr(not(feature = "postgres"), doc = "```ignore")]
 /// # use bindery::sqlx;
 /// # async fn run(pool: sqlx::PgPool) -> Result<(), sqlx::Error> {
 /// use bindery::{Backend, Value, ValueKind};
@@ -86,6 +95,7 @@ pub trait Backend:
     ) -> Result<Option<rust_decimal::Decimal>, sqlx::Error>;
 }
 
+#[cfg(feature = "sqlite")]
 impl Backend for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
     // A session begins only to write (see `Session`): it takes the write lock at once,
@@ -122,6 +132,7 @@ impl Backend for Sqlite {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Backend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
     // A transaction PostgreSQL aborted answers COMMIT with ROLLBACK, which sqlx reports
@@ -157,6 +168,7 @@ impl Backend for Postgres {
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Backend for MySql {
     const DIALECT: Dialect = Dialect::MySql;
 
@@ -190,22 +202,32 @@ impl Backend for MySql {
 /// A typed sqlx pool: what a bind's engine holds, for your own sqlx queries.
 ///
 /// Match it exhaustively: a new backend would be a breaking change, announced as one.
+/// Each variant exists only with its driver's cargo feature (`sqlite`, `postgres`,
+/// `mysql`; all three by default), so a match in code built with other features names
+/// only the variants of those: gate each arm with the same `#[cfg(feature = "…")]` in a
+/// crate that forwards the features, or match the variants of the drivers it enables.
 #[derive(Debug, Clone)]
 pub enum Pool {
-    /// A SQLite database.
+    /// A SQLite database (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
-    /// A PostgreSQL database.
+    /// A PostgreSQL database (feature `postgres`).
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
-    /// A MySQL or MariaDB database.
+    /// A MySQL or MariaDB database (feature `mysql`).
+    #[cfg(feature = "mysql")]
     MySql(MySqlPool),
 }
 
 impl Pool {
     /// The dialect of the pool.
     pub fn dialect(&self) -> Dialect {
-        match self {
+        match *self {
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(_) => Sqlite::DIALECT,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Postgres::DIALECT,
+            #[cfg(feature = "mysql")]
             Pool::MySql(_) => MySql::DIALECT,
         }
     }
@@ -213,10 +235,13 @@ impl Pool {
     /// Closes every connection, waiting for the ones in use to come back; later uses
     /// fail.
     pub async fn close(&self) {
-        match self {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
-            Pool::MySql(pool) => pool.close().await,
+        match *self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(ref pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(ref pool) => pool.close().await,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(ref pool) => pool.close().await,
         }
     }
 }

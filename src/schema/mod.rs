@@ -1,6 +1,7 @@
 //! `create_all` and `drop_all`, per bind: Flask-SQLAlchemy's `db.create_all(bind_key=…)`.
 
 use crate::backend::{Pool, deadline_passed};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::catalog::tables_query;
 use crate::db::Db;
 use crate::engine::Engine;
@@ -8,6 +9,7 @@ use crate::error::{BindFailure, Error, SchemaError};
 use crate::report::{BindReport, SchemaOperation, SchemaReport};
 use crate::{BindKey, Dialect, TableInfo, creation_order};
 
+#[cfg(feature = "mysql")]
 mod mysql;
 
 /// Which binds an operation covers: Flask's `bind_key` argument.
@@ -176,12 +178,20 @@ async fn run_bind(
 ) -> Result<BindReport, BindFailure> {
     // A table another transaction holds makes DDL wait: at most `lock_timeout`, then
     // the statement fails and names its table. (SQLite waits its busy timeout.)
+    // Read by the server dialects only; SQLite waits its busy timeout instead.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     let millis = lock_timeout.as_millis().max(1);
-    let run = match engine.pool() {
-        Pool::Sqlite(pool) => sqlite(pool, tables, operation).await,
-        Pool::Postgres(pool) => postgres(pool, millis, tables, operation).await,
+    let run: Result<Ran, Failed> = match *engine.pool() {
+        #[cfg(feature = "sqlite")]
+        Pool::Sqlite(ref pool) => sqlite(pool, tables, operation).await,
+        #[cfg(feature = "postgres")]
+        Pool::Postgres(ref pool) => postgres(pool, millis, tables, operation).await,
         // MySQL counts this timeout in whole seconds.
-        Pool::MySql(pool) => mysql::run(pool, millis.div_ceil(1000), tables, operation).await,
+        #[cfg(feature = "mysql")]
+        Pool::MySql(ref pool) => mysql::run(pool, millis.div_ceil(1000), tables, operation).await,
     };
     let (plan, found) = run.map_err(|(table, source, rolled_back)| BindFailure {
         bind: engine.key().into(),
@@ -256,6 +266,7 @@ type Ran = (Plan, Vec<&'static str>);
 /// another process's `create_all` waits (its busy timeout) until this one commits, then
 /// reads what this one made. With a deferred `BEGIN`, both would read an empty file, and
 /// the second to write would fail on a table the first had made.
+#[cfg(feature = "sqlite")]
 async fn sqlite(
     pool: &sqlx::SqlitePool,
     tables: &[&'static TableInfo],
@@ -276,6 +287,7 @@ async fn sqlite(
 /// constraint "pg_type_typname_nsp_index"` when both create one table, or the table
 /// already there or already gone); the transaction is then rolled back whole, and tried
 /// again on a fresh read of the catalog, up to [`POSTGRES_ATTEMPTS`] times in all.
+#[cfg(feature = "postgres")]
 async fn postgres(
     pool: &sqlx::PgPool,
     lock_timeout_millis: u128,
@@ -297,6 +309,7 @@ async fn postgres(
 /// The errors a PostgreSQL schema run gets when another session changed the same tables
 /// at the same time: unique violation (the catalogs' own unique indexes), duplicate table,
 /// undefined table, deadlock.
+#[cfg(feature = "postgres")]
 fn lost_race(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
@@ -308,9 +321,11 @@ fn lost_race(error: &sqlx::Error) -> bool {
 /// keyed by `bindery:schema` and the current schema (advisory locks are per database
 /// already), held until the transaction ends however it ends, waited for at most
 /// `lock_timeout`.
+#[cfg(feature = "postgres")]
 const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bindery:schema'), \
      hashtext(coalesce(current_schema(), '')))";
 
+#[cfg(feature = "postgres")]
 async fn postgres_attempt(
     pool: &sqlx::PgPool,
     lock_timeout_millis: u128,
@@ -332,6 +347,7 @@ async fn postgres_attempt(
 
 /// Inside a bind's transaction (its schema lock held): reads which tables exist, plans
 /// what `operation` changes, and runs it as one script.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 async fn plan_and_run<DB>(
     conn: &mut DB::Connection,
     dialect: Dialect,
@@ -356,6 +372,7 @@ where
 /// Runs every statement of `batch` on `conn` (inside the caller's transaction), as one
 /// script over the simple protocol (`raw_sql`): DDL through prepared statements is ten
 /// times slower, and sent one by one it spends about a quarter of its time on round trips.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 async fn run_script<DB>(conn: &mut DB::Connection, batch: &[Step]) -> Result<(), Failed>
 where
     DB: sqlx::Database,

@@ -41,7 +41,7 @@ pub struct Part {
 
 #[cfg(test)]
 mod tests {
-    use db::{Bind, Config, Db, Model};
+    use db::{Bind, Model};
 
     use super::{Part, RenamedBase, Widget};
 
@@ -61,8 +61,11 @@ mod tests {
         assert!(registry.validate().is_ok());
     }
 
+    #[cfg(feature = "sqlite")]
     #[tokio::test(flavor = "current_thread")]
     async fn models_round_trip_through_sqlite() {
+        use db::{Config, Db};
+
         let config = Config::new()
             .database_uri("sqlite://")
             .bind("renamed", "sqlite://");
