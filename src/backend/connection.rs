@@ -242,15 +242,22 @@ impl Connection {
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>> {
         let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
         tokio::spawn(async move {
+            // (Without a driver feature nothing after the match is reached.)
+            #[allow(unused_mut)]
             let mut conn = self;
-            let finished = match &mut conn {
-                Connection::Sqlite(c) => {
+            // A match on the place with `ref mut`: with no driver feature the enum has no
+            // variant, and a match on the place itself is then exhaustive with no arm.
+            let finished: bool = match conn {
+                #[cfg(feature = "sqlite")]
+                Connection::Sqlite(ref mut c) => {
                     stream::<Sqlite>(c, sql, params, &kinds, deadline, &tx).await
                 }
-                Connection::Postgres(c) => {
+                #[cfg(feature = "postgres")]
+                Connection::Postgres(ref mut c) => {
                     stream::<Postgres>(c, sql, params, &kinds, deadline, &tx).await
                 }
-                Connection::MySql(c) => {
+                #[cfg(feature = "mysql")]
+                Connection::MySql(ref mut c) => {
                     stream::<MySql>(c, sql, params, &kinds, deadline, &tx).await
                 }
             };
