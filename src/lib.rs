@@ -156,7 +156,7 @@ pub use error::{
     SchemaError,
 };
 pub use load::KEYS_PER_SELECT;
-pub use query::{Find, On, Page, Projected, Query, find};
+pub use query::{Find, Joined, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;
 pub use report::{BindReport, SchemaOperation, SchemaReport};
 pub use schema::Binds;

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::session::{Bulk, Session, Shape, decode};
 use crate::{
     Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, Select, SelectItem,
-    Value,
+    Value, ValueKind,
 };
 
 /// A query over model `M` built once, as a value, and run on any executor: a
@@ -360,6 +360,79 @@ async fn run_shape<M: Model>(
     match on {
         On::Session(session) => session.run_select(select, shape).await,
         On::Db(db) => db.run_select(select, shape).await,
+    }
+}
+
+/// Model `M`'s rows, each with the row of model `N` its foreign key (or link) points at,
+/// in one `INNER JOIN` on their shared bind: `find::<Line>().join::<Order>(l.order_id)`.
+/// Diesel's `inner_join`; SeaORM's `find_also_related`. Filters and order are `M`'s.
+#[must_use = "a query does nothing until `all` or `first` runs it"]
+pub struct Joined<M: Model, N: Model> {
+    find: Find<M>,
+    on: &'static str,
+    _other: std::marker::PhantomData<fn() -> N>,
+}
+
+impl<M: Model> Find<M> {
+    /// Each row with the row of `N` that `column` points at (a declared foreign key or
+    /// link of `M` to `N`); rows whose column points at nothing are left out. Both models
+    /// must live in one bind: a join across binds is refused when the query runs (one
+    /// statement runs on one database; `parents_of` loads across binds).
+    pub fn join<N: Model, T>(self, column: Column<M, T>) -> Joined<M, N> {
+        Joined {
+            find: self,
+            on: column.name(),
+            _other: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<M: Model, N: Model> Joined<M, N> {
+    /// Every joined pair, in the query's order.
+    pub async fn all<'a>(&self, on: impl Into<On<'a>>) -> Result<Vec<(M, N)>, Error> {
+        self.pairs(on.into(), &self.find.select).await
+    }
+
+    /// The first joined pair, if any.
+    pub async fn first<'a>(&self, on: impl Into<On<'a>>) -> Result<Option<(M, N)>, Error> {
+        let mut select = self.find.select.clone();
+        select.limit(1);
+        Ok(self.pairs(on.into(), &select).await?.pop())
+    }
+
+    async fn pairs(&self, on: On<'_>, select: &Select<M>) -> Result<Vec<(M, N)>, Error> {
+        let refuse = |reason| Error::Unsupported {
+            bind: M::TABLE.bind().into(),
+            model: M::TABLE.rust_type,
+            reason,
+        };
+        if M::TABLE.bind_key != N::TABLE.bind_key {
+            return Err(refuse(
+                "a join across binds: one statement runs on one database (load the other rows with parents_of)",
+            ));
+        }
+        if std::ptr::eq(M::TABLE, N::TABLE) {
+            return Err(refuse("a join of a table with itself"));
+        }
+        let Some(key) = M::TABLE.points_at(self.on, N::TABLE) else {
+            return Err(refuse(
+                "a join through a column that is not a declared foreign key or link to the other model",
+            ));
+        };
+        let kinds: Vec<ValueKind> = M::KINDS.iter().chain(N::KINDS).copied().collect();
+        let shape = Shape::Join {
+            other: N::TABLE,
+            on: self.on,
+            key,
+            kinds: &kinds,
+        };
+        let rows = run_shape(on, select, shape).await?;
+        rows.into_iter()
+            .map(|mut values| {
+                let other = values.split_off(M::KINDS.len());
+                Ok((decode::<M>(values)?, decode::<N>(other)?))
+            })
+            .collect()
     }
 }
 

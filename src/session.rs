@@ -288,6 +288,14 @@ pub(crate) enum Shape<'a, M> {
         distinct: bool,
         kinds: &'static [ValueKind],
     },
+    /// Each row with the row of `other` its column `on` points at (`key`), read as
+    /// `kinds` (the model's, then the other's).
+    Join {
+        other: &'static TableInfo,
+        on: &'static str,
+        key: &'static str,
+        kinds: &'a [ValueKind],
+    },
 }
 
 /// Refuses a filter whose subquery reads a table of another bind: one statement runs on
@@ -308,15 +316,21 @@ fn one_bind<M: Model>(select: &Select<M>) -> Result<(), Error> {
 }
 
 /// The statement of a rendered SELECT of model `M` on `bind`, its filter values checked.
-fn select_statement<M: Model>(
+fn select_statement<'a, M: Model>(
     select: &Select<M>,
     bind: BindHandle<'_>,
-    shape: Shape<'_, M>,
-) -> Result<Statement<'static>, Error> {
+    shape: Shape<'a, M>,
+) -> Result<Statement<'a>, Error> {
     one_bind(select)?;
     values::check_filter(select, bind.dialect())?;
     let dialect = bind.dialect();
-    let ((sql, params), kinds): (_, &'static [ValueKind]) = match shape {
+    let ((sql, params), kinds): (_, &'a [ValueKind]) = match shape {
+        Shape::Join {
+            other,
+            on,
+            key,
+            kinds,
+        } => (select.render_join(dialect, M::TABLE, other, on, key), kinds),
         Shape::Rows => (select.render(dialect, M::TABLE, false), M::KINDS),
         Shape::Count => (select.render(dialect, M::TABLE, true), &[ValueKind::BigInt]),
         Shape::Projection {

@@ -144,6 +144,34 @@ async fn a_page_with_its_users_and_lines_is_three_selects(db: &Db) {
         .unwrap_err();
     assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
     subqueries_stay_in_their_bind(db).await;
+    joins_stay_in_their_bind(db).await;
+}
+
+/// An INNER JOIN through a foreign key pairs each line with its order (the filter and
+/// order name `id`, which both tables have: they are the line's); across binds it is
+/// refused.
+async fn joins_stay_in_their_bind(db: &Db) {
+    let (o, l) = (Order::COLUMNS, Line::COLUMNS);
+    let pairs = find::<Line>()
+        .filter(l.qty.eq(2))
+        .filter(l.id.gt(0))
+        .order_by(l.id.asc())
+        .join::<Order, _>(l.order_id)
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(pairs.len(), 50);
+    assert!(
+        pairs
+            .iter()
+            .all(|(line, order)| line.order_id == order.id && line.qty == 2)
+    );
+    let across = find::<Order>()
+        .join::<User, _>(o.user_id)
+        .all(db)
+        .await
+        .unwrap_err();
+    assert!(matches!(across, Error::Unsupported { .. }), "{across:?}");
 }
 
 /// `IN (SELECT …)` of a model of the same bind runs; of another bind, it is refused.

@@ -12,6 +12,9 @@ pub struct SqlWriter {
     dialect: Dialect,
     sql: String,
     params: usize,
+    /// The table that column names are qualified with (`"t"."c"`), in a statement that
+    /// reads two tables (a join).
+    qualifier: Option<&'static str>,
 }
 
 impl SqlWriter {
@@ -21,6 +24,7 @@ impl SqlWriter {
             dialect,
             sql: String::with_capacity(128),
             params: 0,
+            qualifier: None,
         }
     }
 
@@ -34,6 +38,21 @@ impl SqlWriter {
     pub fn ident(&mut self, name: &str) -> &mut SqlWriter {
         self.sql.push_str(&self.dialect.quote(name));
         self
+    }
+
+    /// Appends a column name, quoted, and qualified with the table of
+    /// [`SqlWriter::qualify`] if there is one.
+    pub fn column(&mut self, name: &str) -> &mut SqlWriter {
+        if let Some(table) = self.qualifier {
+            self.ident(table).push(".");
+        }
+        self.ident(name)
+    }
+
+    /// Qualifies the column names written next with `table` (`None`: bare); returns the
+    /// qualifier it replaces.
+    pub fn qualify(&mut self, table: Option<&'static str>) -> Option<&'static str> {
+        std::mem::replace(&mut self.qualifier, table)
     }
 
     /// Appends the next placeholder.

@@ -483,18 +483,18 @@ impl SelectItem {
     pub(crate) fn write(self, w: &mut SqlWriter) {
         let dialect = w.dialect();
         let call = |w: &mut SqlWriter, function: &str, column: &str| {
-            w.push(function).push("(").ident(column).push(")");
+            w.push(function).push("(").column(column).push(")");
         };
         match self {
             SelectItem::Column(column) => {
-                w.ident(column);
+                w.column(column);
             }
             SelectItem::CountAll => {
                 w.push("COUNT(*)");
             }
             SelectItem::Count(column) => call(w, "COUNT", column),
             SelectItem::CountDistinct(column) => {
-                w.push("COUNT(DISTINCT ").ident(column).push(")");
+                w.push("COUNT(DISTINCT ").column(column).push(")");
             }
             SelectItem::SumInteger(column) => match dialect {
                 // NUMERIC on PostgreSQL for BIGINT, DECIMAL on MySQL for every integer.
@@ -765,7 +765,7 @@ impl<M> Select<M> {
             if i > 0 {
                 w.push(", ");
             }
-            w.ident(order.column)
+            w.column(order.column)
                 .push(if order.descending { " DESC" } else { " ASC" });
         }
     }
@@ -837,6 +837,43 @@ impl<M> Select<M> {
         (w.finish(), values)
     }
 
+    /// `SELECT t.*, o.* FROM t INNER JOIN o ON t.<on> = o.<key> WHERE … ORDER BY … LIMIT …`:
+    /// each row of `table` with the row of `other` its column `on` points at; the filter
+    /// and order are on `table`'s columns, qualified with its name.
+    pub fn render_join(
+        &self,
+        dialect: Dialect,
+        table: &'static TableInfo,
+        other: &'static TableInfo,
+        on: &str,
+        key: &str,
+    ) -> (String, Vec<Value>) {
+        let mut values = Vec::new();
+        let mut w = SqlWriter::new(dialect);
+        w.push("SELECT ");
+        let both = table.columns.iter().map(|c| (table.name, c.name));
+        let both = both.chain(other.columns.iter().map(|c| (other.name, c.name)));
+        for (i, (owner, column)) in both.enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(owner).push(".").ident(column);
+        }
+        w.push(" FROM ")
+            .ident(table.name)
+            .push(" INNER JOIN ")
+            .ident(other.name);
+        w.push(" ON ").ident(table.name).push(".").ident(on);
+        w.push(" = ").ident(other.name).push(".").ident(key);
+        w.qualify(Some(table.name));
+        self.write_where(&mut w, &mut values);
+        self.write_order(&mut w);
+        if self.is_paged() {
+            self.write_page(&mut w, &mut values);
+        }
+        (w.finish(), values)
+    }
+
     /// The statement and its parameters: the rows, or with `count`, how many there are.
     pub fn render(&self, dialect: Dialect, table: &TableInfo, count: bool) -> (String, Vec<Value>) {
         let mut values = Vec::new();
@@ -873,7 +910,7 @@ impl<M> Select<M> {
 fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
     match expr {
         Expr::Compare(column, op, value) => {
-            w.ident(column).push(op.sql()).param();
+            w.column(column).push(op.sql()).param();
             values.push(value.clone());
         }
         Expr::CompareItem(item, op, value) => {
@@ -882,20 +919,23 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
             values.push(value.clone());
         }
         Expr::InSubquery(column, sub) => {
-            w.ident(column).push(" IN (SELECT ");
+            w.column(column).push(" IN (SELECT ");
+            // Inside, names are the subquery's table's.
+            let outer = w.qualify(None);
             sub.item.write(w);
             w.push(" FROM ").ident(sub.table.name);
             if let Some(filter) = &sub.filter {
                 w.push(" WHERE ");
                 write_expr(w, filter, values);
             }
+            w.qualify(outer);
             w.push(")");
         }
         Expr::In(_, list) if list.is_empty() => {
             w.push("1 = 0");
         }
         Expr::In(column, list) => {
-            w.ident(column).push(" IN (");
+            w.column(column).push(" IN (");
             for (i, value) in list.iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
@@ -906,12 +946,12 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr, values: &mut Vec<Value>) {
             w.push(")");
         }
         Expr::Null(column, is_null) => {
-            w.ident(column)
+            w.column(column)
                 .push(if *is_null { " IS NULL" } else { " IS NOT NULL" });
         }
         Expr::Like(column, pattern) => {
             let dialect = w.dialect();
-            w.ident(column);
+            w.column(column);
             match dialect {
                 Dialect::Sqlite => w.push(" GLOB ").param(),
                 Dialect::Postgres => w.push(" LIKE ").param().push(" ESCAPE '!'"),
