@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::error::Error;
 use crate::query::{Find, On, run};
-use crate::session::decode;
+use crate::session::{decode, identity};
 use crate::{Column, Filter, Model, TableInfo, Value};
 
 /// The most keys one loader SELECT names (far below every dialect's parameter limit).
@@ -140,12 +140,4 @@ fn relation(
 
 fn position(table: &TableInfo, column: &str) -> Option<usize> {
     table.columns.iter().position(|c| c.name == column)
-}
-
-/// What makes two key values the same key: integers of any width compare by value.
-fn identity(value: &Value) -> String {
-    match value.as_i64() {
-        Some(n) => n.to_string(),
-        None => format!("{value:?}"),
-    }
 }

@@ -231,22 +231,7 @@ impl<M: Model> Find<M> {
     where
         M: Send + 'static,
     {
-        use futures_util::StreamExt as _;
-        let rows = db.stream_select(&self.select).await?;
-        let (bind, table) = (M::TABLE.bind(), M::TABLE.name);
-        let deadline = db
-            .engine(bind)
-            .map_or(crate::DEFAULT_STATEMENT_TIMEOUT, |e| e.statement_timeout());
-        Ok(
-            futures_util::stream::unfold(rows, move |mut rows| async move {
-                let row = rows.recv().await?;
-                let row = row
-                    .map_err(|fault| fault.into_error(bind.0, Some(table), deadline))
-                    .and_then(decode::<M>);
-                Some((row, rows))
-            })
-            .boxed(),
-        )
+        db.stream_select(&self.select).await
     }
 
     /// Whether any row matches (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 1)`: the

@@ -158,29 +158,40 @@ impl Db {
     }
 
     /// Starts a SELECT of model `M`'s rows on its own pooled connection, outside any
-    /// transaction, its rows sent through a bounded channel as they arrive (see
+    /// transaction: its rows, decoded, as they arrive through a bounded channel (see
     /// `Connection::stream`).
-    pub(crate) async fn stream_select<M: Model>(
+    pub(crate) async fn stream_select<M: Model + Send + 'static>(
         &self,
         select: &Select<M>,
-    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>>, Error> {
+    ) -> Result<futures_util::stream::BoxStream<'static, Result<M, Error>>, Error> {
+        use futures_util::StreamExt as _;
         let bind = self.resolve_table(M::TABLE)?;
         if self.is_closed() {
             return Err(Error::Closed {
                 bind: BindKey::from(bind.key()),
             });
         }
-        let Statement::Fetch { sql, params, .. } = select_statement(select, bind, Shape::Rows)?
-        else {
-            return Ok(tokio::sync::mpsc::channel(1).1); // never: rows are a Fetch
-        };
+        let (sql, params, kinds) = select_sql(select, bind, Shape::Rows)?;
+        let (table, deadline) = (M::TABLE.name, bind.deadline());
         let started = Instant::now();
         let conn = bind.writer().pool().acquire().await.map_err(|source| {
-            Fault::Database(source).into_error(bind.key(), Some(M::TABLE.name), bind.deadline())
+            Fault::Database(source).into_error(bind.key(), Some(table), deadline)
         })?;
         self.recorder()
             .record(bind.key(), &sql, params.len(), started.elapsed());
-        Ok(conn.stream(sql, params, M::KINDS.to_vec(), bind.deadline()))
+        let rows = conn.stream(sql.into(), params, kinds, deadline);
+        let key = M::TABLE.bind_key;
+        Ok(
+            futures_util::stream::unfold(rows, move |mut rows| async move {
+                let row = rows
+                    .recv()
+                    .await?
+                    .map_err(|fault| fault.into_error(key, Some(table), deadline))
+                    .and_then(decode::<M>);
+                Some((row, rows))
+            })
+            .boxed(),
+        )
     }
 
     /// Runs `statement` on `table`'s bind on its own pooled connection, outside any
@@ -321,6 +332,22 @@ fn select_statement<'a, M: Model>(
     bind: BindHandle<'_>,
     shape: Shape<'a, M>,
 ) -> Result<Statement<'a>, Error> {
+    let (sql, params, kinds) = select_sql(select, bind, shape)?;
+    Ok(Statement::Fetch {
+        sql: sql.into(),
+        params,
+        kinds,
+        at_most_one: false,
+    })
+}
+
+/// The text, parameters and column kinds of a SELECT of model `M` on `bind`, its filter
+/// values checked.
+fn select_sql<'a, M: Model>(
+    select: &Select<M>,
+    bind: BindHandle<'_>,
+    shape: Shape<'a, M>,
+) -> Result<(String, Vec<Value>, &'a [ValueKind]), Error> {
     one_bind(select)?;
     values::check_filter(select, bind.dialect())?;
     let dialect = bind.dialect();
@@ -355,12 +382,7 @@ fn select_statement<'a, M: Model>(
             )
         }
     };
-    Ok(Statement::Fetch {
-        sql: sql.into(),
-        params,
-        kinds,
-        at_most_one: false,
-    })
+    Ok((sql, params, kinds))
 }
 
 impl Session {
@@ -764,6 +786,15 @@ impl Drop for Session {
                 }
             }
         });
+    }
+}
+
+/// What makes two key values the same key (a loader's, an upsert's): integers of any
+/// width compare by value.
+pub(crate) fn identity(value: &Value) -> String {
+    match value.as_i64() {
+        Some(n) => n.to_string(),
+        None => format!("{value:?}"),
     }
 }
 

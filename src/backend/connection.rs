@@ -237,7 +237,7 @@ impl Connection {
         self,
         sql: Arc<str>,
         params: Vec<Value>,
-        kinds: Vec<ValueKind>,
+        kinds: &'static [ValueKind],
         deadline: Duration,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>> {
         let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
@@ -250,15 +250,15 @@ impl Connection {
             let finished: bool = match conn {
                 #[cfg(feature = "sqlite")]
                 Connection::Sqlite(ref mut c) => {
-                    stream::<Sqlite>(c, sql, params, &kinds, deadline, &tx).await
+                    stream::<Sqlite>(c, sql, params, kinds, deadline, &tx).await
                 }
                 #[cfg(feature = "postgres")]
                 Connection::Postgres(ref mut c) => {
-                    stream::<Postgres>(c, sql, params, &kinds, deadline, &tx).await
+                    stream::<Postgres>(c, sql, params, kinds, deadline, &tx).await
                 }
                 #[cfg(feature = "mysql")]
                 Connection::MySql(ref mut c) => {
-                    stream::<MySql>(c, sql, params, &kinds, deadline, &tx).await
+                    stream::<MySql>(c, sql, params, kinds, deadline, &tx).await
                 }
             };
             if !finished {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Session;
 use super::slots::Run;
-use super::values;
+use super::{identity, values};
 use crate::backend::Statement;
 use crate::error::Error;
 use crate::handle::BindHandle;
@@ -103,6 +103,31 @@ enum Keys {
     NotWanted,
 }
 
+/// Rows of `M` with their places, grouped by the columns they leave for the database to
+/// fill (each group is one statement's shape), groups in the order their first row
+/// comes; each group carries `on_conflict` for an upsert.
+fn group_by_left_out<M: Model>(
+    rows: impl IntoIterator<Item = (usize, Vec<Value>)>,
+    on_conflict: Option<&Upsert>,
+) -> Vec<(Pending, Vec<usize>)> {
+    let mut groups: Vec<(Pending, Vec<usize>)> = Vec::new();
+    for (at, values) in rows {
+        let left = left_out(M::TABLE, &values);
+        let group = match groups.iter().position(|(p, _)| p.left_out == left) {
+            Some(group) => group,
+            None => {
+                let mut pending = Pending::new::<M>(Some(left));
+                pending.on_conflict = on_conflict.cloned();
+                groups.push((pending, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        groups[group].0.push(values);
+        groups[group].1.push(at);
+    }
+    groups
+}
+
 impl Session {
     /// Queues `row` for insertion into its model's bind; sent in batches by `flush`,
     /// `commit`, or any read. A generated key is left to the database (use
@@ -154,23 +179,11 @@ impl Session {
     /// field's `None` first.
     pub async fn insert_all<M: Model>(&mut self, mut rows: Vec<M>) -> Result<Vec<M>, Error> {
         self.flush().await?;
-        // Rows that leave out the same columns go in one statement; groups in the order
-        // their first row comes.
-        let mut groups: Vec<(Pending, Vec<usize>)> = Vec::new();
-        for (at, row) in rows.iter_mut().enumerate() {
+        let values = rows.iter_mut().enumerate().map(|(at, row)| {
             row.fill_defaults();
-            let values = row.to_values();
-            let left = left_out(M::TABLE, &values);
-            let group = match groups.iter().position(|(p, _)| p.left_out == left) {
-                Some(group) => group,
-                None => {
-                    groups.push((Pending::new::<M>(Some(left)), Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            groups[group].0.push(values);
-            groups[group].1.push(at);
-        }
+            (at, row.to_values())
+        });
+        let groups = group_by_left_out::<M>(values, None);
         for (pending, members) in groups {
             let generated = generated_column(M::TABLE).filter(|g| pending.left_out.contains(g));
             let keys = self
@@ -238,32 +251,24 @@ impl Session {
                 row.into_values()
             })
             .collect();
+        let key_of = |values: &[Value]| -> String {
+            let key: Vec<String> = at
+                .iter()
+                .filter_map(|&c| values.get(c))
+                .map(identity)
+                .collect();
+            key.join("\u{1f}")
+        };
         for (i, values) in rows.iter().enumerate() {
-            let key: Vec<&Value> = at.iter().filter_map(|&c| values.get(c)).collect();
-            last.insert(format!("{key:?}"), i);
+            last.insert(key_of(values), i);
         }
-        let mut groups: Vec<Pending> = Vec::new();
-        for (i, values) in rows.into_iter().enumerate() {
-            let key: Vec<&Value> = at.iter().filter_map(|&c| values.get(c)).collect();
-            if last.get(&format!("{key:?}")) != Some(&i) {
-                continue;
-            }
-            let left = left_out(M::TABLE, &values);
-            let group = match groups.iter().position(|p| p.left_out == left) {
-                Some(group) => group,
-                None => {
-                    let mut pending = Pending::new::<M>(Some(left));
-                    pending.on_conflict = Some(Upsert {
-                        conflict: conflict.clone(),
-                        update: update.clone(),
-                    });
-                    groups.push(pending);
-                    groups.len() - 1
-                }
-            };
-            groups[group].push(values);
-        }
-        for pending in groups {
+        let kept = rows
+            .into_iter()
+            .enumerate()
+            .filter(|(i, values)| last.get(&key_of(values)) == Some(i));
+        let upsert = Upsert { conflict, update };
+        let groups = group_by_left_out::<M>(kept, Some(&upsert));
+        for (pending, _) in groups {
             self.insert_rows(pending, Keys::NotWanted, Run::InTransaction)
                 .await?;
         }
