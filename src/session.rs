@@ -12,9 +12,12 @@
 //! connection) can split a commit this way; there is no two-phase commit yet.
 //!
 //! On SQLite a session begins its transaction at its first write to the bind; reads
-//! before that run outside it, on a connection the session holds until then (or until it
-//! commits or rolls back), which then begins the transaction. A commit whose only work is one INSERT sends
-//! it alone, outside any transaction: one statement is atomic by itself.
+//! before that run outside it, on a connection the session holds for the bind, which then
+//! begins the transaction and, once it commits or rolls back, is held again for what
+//! follows, until the session is dropped (an in-process file: holding it costs no server
+//! anything, and handing it back at each commit cost a round trip to its worker thread).
+//! A commit whose only work is one INSERT sends it alone, outside any transaction: one
+//! statement is atomic by itself.
 //!
 //! # A failed statement needs a rollback, on every backend
 //!
@@ -573,8 +576,6 @@ impl Session {
     /// itself, it needs no BEGIN and no COMMIT.
     pub async fn commit(&mut self) -> Result<(), Error> {
         self.usable(None)?;
-        // Reads held no transaction: their connections simply go back to the pool.
-        self.release_reads();
         if self.open_binds().next().is_none() && self.is_one_statement()? {
             // The whole commit is one INSERT, atomic by itself: sent alone, it saves the
             // BEGIN and the COMMIT, two round trips of three. If it fails it wrote
@@ -609,6 +610,7 @@ impl Session {
                 .record(bind.key(), sql, 0, started.elapsed());
             let Err(fault) = result else {
                 committed.push(BindKey::from(bind.key()));
+                self.keep_after_transaction(bind, held);
                 continue;
             };
             // Whatever the server made of the COMMIT, closing the connection ends it.
@@ -639,7 +641,6 @@ impl Session {
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.clear();
         self.failed = None;
-        self.release_reads();
         let db = self.db.clone();
         let mut first_error = None;
         for (bind, mut held) in self.take_transactions(&db) {
@@ -647,8 +648,11 @@ impl Session {
             let result = held.conn.rollback(bind.deadline()).await;
             self.recorder()
                 .record(bind.key(), "ROLLBACK", 0, started.elapsed());
-            if let Err(fault) = result {
-                first_error.get_or_insert(fault.into_error(bind.key(), None, bind.deadline()));
+            match result {
+                Ok(()) => self.keep_after_transaction(bind, held),
+                Err(fault) => {
+                    first_error.get_or_insert(fault.into_error(bind.key(), None, bind.deadline()));
+                }
             }
         }
         first_error.map_or(Ok(()), Err)

@@ -30,9 +30,10 @@ pub(super) enum Run {
 pub(super) struct Slot {
     /// The connection the session's transaction on the bind is open on.
     tx: Option<Held>,
-    /// SQLite: a connection held for reads outside any transaction, so that a get costs
-    /// one statement and not a pool acquire as well; it begins the transaction when the
-    /// session first writes.
+    /// SQLite: a connection held outside any transaction, for reads and for a commit's
+    /// one INSERT sent alone, so that each costs one statement and not a pool acquire
+    /// and release as well; it begins the transaction when the session writes, and the
+    /// transaction's connection comes back here when it ends.
     read: Option<Held>,
 }
 
@@ -127,10 +128,13 @@ impl Session {
         taken
     }
 
-    /// Lets the read connections go back to the pool (they hold no transaction).
-    pub(super) fn release_reads(&mut self) {
-        for slot in &mut self.slots {
-            slot.read = None;
+    /// Keeps the connection of `bind`'s transaction, which has just ended (committed or
+    /// rolled back), for the session's next statements outside a transaction: on SQLite
+    /// when the pool has more than one connection (see [`Slot::read`]); elsewhere it goes
+    /// back to the pool.
+    pub(super) fn keep_after_transaction(&mut self, bind: BindHandle<'_>, held: Held) {
+        if bind.dialect() == Dialect::Sqlite && bind.writer().pool().max_connections() > 1 {
+            self.slot(bind).read = Some(held);
         }
     }
 
@@ -162,8 +166,13 @@ impl Session {
             // transaction begun by a read would hold a read lock that a later write could
             // not upgrade while another session writes; begun by a write, it waits its
             // turn instead.
-            Run::Read if bind.dialect() == Dialect::Sqlite && !self.has_tx(bind) => {
-                self.read_outside(bind, statement).await
+            //
+            // A statement sent alone on SQLite runs on that same held connection: handed
+            // back to the pool after each commit, sqlx would ping it on the way back (a
+            // round trip to its worker thread), and the next commit's acquire, racing that
+            // ping, would often open another connection with cold statements.
+            Run::Read | Run::Alone if bind.dialect() == Dialect::Sqlite && !self.has_tx(bind) => {
+                self.outside(bind, statement).await
             }
             Run::Alone => match bind.writer().pool().acquire().await {
                 Ok(mut conn) => conn.run(statement, deadline).await,
@@ -179,9 +188,9 @@ impl Session {
         self.settle(bind, table, outcome)
     }
 
-    /// A SQLite read outside any transaction, on the connection the session holds for
-    /// reads of `bind`.
-    async fn read_outside(
+    /// A SQLite statement outside any transaction (a read, or a commit's only INSERT), on
+    /// the connection the session holds for `bind` outside its transactions.
+    async fn outside(
         &mut self,
         bind: BindHandle<'_>,
         statement: Statement<'_>,
