@@ -71,19 +71,22 @@ impl Pending {
 
     /// Appends one row's values (every column's, in order), leaving out `left_out`.
     fn push(&mut self, values: Vec<Value>) {
-        if values.len() != self.table.columns.len() {
-            self.malformed.get_or_insert(values.len());
-        }
-        match self.left_out.as_slice() {
-            [] => self.values.extend(values),
-            // Skipped on the way in, rather than removed first (which shifts the rest).
-            left_out => self.values.extend(
-                values
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(i, _)| !left_out.contains(i))
-                    .map(|(_, v)| v),
-            ),
+        let start = self.values.len();
+        self.values.extend(values);
+        self.pushed(start);
+    }
+
+    /// Counts the row whose values (every column's, in order) were just appended at
+    /// `start`, removing those of the columns it leaves out.
+    fn pushed(&mut self, start: usize) {
+        let given = self.values.len() - start;
+        if given != self.table.columns.len() {
+            self.malformed.get_or_insert(given);
+        } else {
+            // Few and sorted: removed from the last, each shifts only the row's tail.
+            for &column in self.left_out.iter().rev() {
+                self.values.remove(start + column);
+            }
         }
         self.rows += 1;
     }
@@ -147,14 +150,20 @@ impl Session {
         self.pending[index].values.reserve(reserve);
         for mut row in rows {
             row.fill_defaults();
-            let values = row.into_values();
+            let pending = &mut self.pending[index];
+            let start = pending.values.len();
+            row.push_values(&mut pending.values);
             if varies {
-                let left = left_out(M::TABLE, &values);
-                if left != self.pending[index].left_out {
+                let left = left_out(M::TABLE, &pending.values[start..]);
+                if left != pending.left_out {
+                    // Rare: a row that leaves out other columns moves to their queue.
+                    let values = pending.values.split_off(start);
                     index = self.pending_for::<M>(Some(left));
+                    self.pending[index].push(values);
+                    continue;
                 }
             }
-            self.pending[index].push(values);
+            pending.pushed(start);
         }
     }
 

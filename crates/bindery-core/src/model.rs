@@ -43,6 +43,12 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The value of every column, moved out of the row (no copy of its strings).
     #[doc(hidden)]
     fn into_values(self) -> Vec<Value>;
+    /// The value of every column, moved out of the row onto the end of `out`: what
+    /// queued inserts store, without a vector per row.
+    #[doc(hidden)]
+    fn push_values(self, out: &mut Vec<Value>) {
+        out.extend(self.into_values());
+    }
     /// The model from the value of every column; skipped fields get their `Default`.
     #[doc(hidden)]
     fn from_values(values: Vec<Value>) -> Result<Self, RowError>;

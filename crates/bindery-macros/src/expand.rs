@@ -171,10 +171,13 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
         let (name, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as #private::SqlField>::to_value(&self.#name))
     });
-    let into_values = columns.iter().map(|f| {
-        let (name, ty) = (f.ident, f.ty);
-        quote_spanned!(ty.span()=> <#ty as #private::SqlField>::into_value(self.#name))
-    });
+    let into_values: Vec<TokenStream> = columns
+        .iter()
+        .map(|f| {
+            let (name, ty) = (f.ident, f.ty);
+            quote_spanned!(ty.span()=> <#ty as #private::SqlField>::into_value(self.#name))
+        })
+        .collect();
     let from_values = cont.fields.iter().map(|f| {
         let (name, column) = (f.ident, &f.column);
         if f.attrs.skip.is_some() {
@@ -245,6 +248,10 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
 
             fn into_values(self) -> ::std::vec::Vec<#private::Value> {
                 ::std::vec![#(#into_values),*]
+            }
+
+            fn push_values(self, out: &mut ::std::vec::Vec<#private::Value>) {
+                #(out.push(#into_values);)*
             }
 
             fn from_values(
