@@ -135,9 +135,10 @@ pub use bindery_core::{
     ForeignKey, FromValues, GeneratedKeyField, IdentifierError, IdentifierKind, IndexInfo,
     IntegerField, Link, LinkEdge, LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model,
     NonNullField, Operand, OrNull, Order, Problem, Projection, Registry, RegistryError, RowError,
-    SelectItem, Selectable, Selected, ServerDefault, Sql, SqlField, SqlType, Summable, TableInfo,
-    TextField, TimeField, TimestampField, ToParam, UnsetField, Value, ValueError, ValueKind,
-    check_identifier, check_table_name, count, creation_order, default_literal, registry,
+    SameBind, SelectItem, Selectable, Selected, ServerDefault, Sql, SqlField, SqlType, Summable,
+    TableInfo, TextField, TimeField, TimestampField, ToParam, UnsetField, Value, ValueError,
+    ValueKind, check_identifier, check_table_name, count, creation_order, default_literal,
+    registry,
 };
 use bindery_core::{
     ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,

@@ -5,8 +5,8 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::session::{Bulk, Session, Shape, decode};
 use crate::{
-    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, Select, SelectItem,
-    Value, ValueKind,
+    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, SameBind, Select,
+    SelectItem, Value, ValueKind,
 };
 
 /// A query over model `M` built once, as a value, and run on any executor: a
@@ -143,16 +143,27 @@ impl<M: Model> Find<M> {
 
     /// Keeps the rows whose `column` is among the values `sub` selects — one column of a
     /// model of the same bind, of the same type: `column IN (SELECT … FROM … WHERE …)`.
-    /// A subquery of another bind is refused when the query runs (`Error::Unsupported`):
-    /// one statement cannot read two databases; `parents_of` / `children_of` load across
+    /// A subquery of a model of another bind does not compile ([`SameBind`]): one
+    /// statement cannot read two databases; `parents_of` / `children_of` load across
     /// binds.
-    pub fn filter_in<T, N: Model>(
+    ///
+    /// ```compile_fail,E0277
+    /// # use bindery::{Model, find};
+    /// # #[derive(Model)] #[model(bind_key = "auth")]
+    /// # struct User { #[model(primary_key)] id: i64 }
+    /// # #[derive(Model)] #[model(bind_key = "shop")]
+    /// # struct Order { #[model(primary_key)] id: i64, user_id: i64 }
+    /// // error: bindery: the two models live on different binds, …
+    /// let users = find::<User>().select((User::COLUMNS.id,));
+    /// let orders = find::<Order>().filter_in(Order::COLUMNS.user_id, users);
+    /// ```
+    pub fn filter_in<T, N: Model + SameBind<M>>(
         mut self,
         column: Column<M, T>,
         sub: Projected<N, (Column<N, T>,)>,
     ) -> Self {
         let item = SelectItem::Column(sub.projection.0.name());
-        let filter = Filter::in_subquery(column.name(), N::TABLE, item, &sub.find.select);
+        let filter = Filter::in_subquery(column.name(), item, &sub.find.select);
         self.select.filter(filter);
         self
     }
@@ -361,9 +372,21 @@ pub struct Joined<M: Model, N: Model> {
 impl<M: Model> Find<M> {
     /// Each row with the row of `N` that `column` points at (a declared foreign key or
     /// link of `M` to `N`); rows whose column points at nothing are left out. Both models
-    /// must live in one bind: a join across binds is refused when the query runs (one
-    /// statement runs on one database; `parents_of` loads across binds).
-    pub fn join<N: Model, T>(self, column: Column<M, T>) -> Joined<M, N> {
+    /// must live in one bind ([`SameBind`]): a join across binds does not compile (one
+    /// statement runs on one database; `parents_of` loads across binds). A join of a
+    /// table with itself, or through a column that is no declared relation, is refused
+    /// when the query runs (`Error::Unsupported`).
+    ///
+    /// ```compile_fail,E0277
+    /// # use bindery::{Model, find};
+    /// # #[derive(Model)] #[model(bind_key = "auth")]
+    /// # struct User { #[model(primary_key)] id: i64 }
+    /// # #[derive(Model)] #[model(bind_key = "shop")]
+    /// # struct Order { #[model(primary_key)] id: i64, #[model(link = User)] user_id: i64 }
+    /// // error: bindery: the two models live on different binds, …
+    /// let pairs = find::<Order>().join::<User, _>(Order::COLUMNS.user_id);
+    /// ```
+    pub fn join<N: Model + SameBind<M>, T>(self, column: Column<M, T>) -> Joined<M, N> {
         Joined {
             find: self,
             on: column.name(),
@@ -391,6 +414,8 @@ impl<M: Model, N: Model> Joined<M, N> {
             model: M::TABLE.rust_type,
             reason,
         };
+        // `join` asked the compiler for one bind (`SameBind`), but of a hash of the keys:
+        // two keys that hash alike would pass it, so the keys themselves are compared too.
         if M::TABLE.bind_key != N::TABLE.bind_key {
             return Err(refuse(
                 "a join across binds: one statement runs on one database (load the other rows with parents_of)",

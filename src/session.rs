@@ -313,7 +313,9 @@ pub(crate) enum Shape<'a, M> {
 }
 
 /// Refuses a filter whose subquery reads a table of another bind: one statement runs on
-/// one database.
+/// one database. `Filter::in_subquery` already asks the compiler for one bind
+/// (`SameBind`), but of a hash of the keys; two keys that hash alike would pass it, so
+/// the keys themselves are compared here, for reads and bulk writes alike.
 fn one_bind<M: Model>(select: &Select<M>) -> Result<(), Error> {
     let tables = select
         .filter_of()

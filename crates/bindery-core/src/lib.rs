@@ -3,6 +3,7 @@
 //! This crate does no I/O. Applications depend on `bindery`, which re-exports all of it;
 //! the derives in `bindery-macros` write the [`TableInfo`] statics this crate collects.
 
+mod bind_tag;
 mod catalog;
 mod collect;
 mod const_check;
@@ -23,6 +24,7 @@ mod sql_type;
 mod table;
 mod value;
 
+pub use bind_tag::SameBind;
 pub use catalog::{LiveColumn, LiveTable};
 pub use ddl::{CollationError, Dialect, creation_order};
 pub use drift::Drift;
@@ -67,6 +69,7 @@ pub use value::{Value, ValueError, ValueKind};
 pub mod __private {
     pub use crate::__submit_linked as submit_linked;
     pub use crate::__submit_table as submit_table;
+    pub use crate::bind_tag::{BindTag, SameBindTag, bind_hash};
     pub use crate::collect::*;
     pub use crate::const_check::*;
     pub use crate::model::next_field;

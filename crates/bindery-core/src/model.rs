@@ -36,6 +36,11 @@ pub trait Model: Bind + Sized + Send + 'static {
     type Columns: 'static;
     /// The column handles.
     const COLUMNS: Self::Columns;
+    /// The bind this model lives on, as a type (`BindTag` of its bind key's hash): two
+    /// models on one bind have the same one, which is what [`SameBind`](crate::SameBind)
+    /// checks at compile time.
+    #[doc(hidden)]
+    type OnBind: 'static;
 
     /// The value of every column.
     #[doc(hidden)]

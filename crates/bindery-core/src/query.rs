@@ -6,7 +6,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::dml::{SqlWriter, select};
-use crate::{Dialect, Operand, TableInfo, Value};
+use crate::{Dialect, Model, Operand, SameBind, TableInfo, Value};
 
 /// Column `T` of model `M`: `User::COLUMNS.name` is a `Column<User, String>`.
 pub struct Column<M, T> {
@@ -336,18 +336,18 @@ impl<M> Filter<M> {
         Filter::new(Expr::CompareItem(item, op, value))
     }
 
-    /// `column IN (SELECT item FROM table WHERE <select's filter>)`.
+    /// `column IN (SELECT item FROM <N's table> WHERE <select's filter>)`. `N` must be on
+    /// `M`'s bind: the one way to build a subquery, so that no caller can forget it.
     #[doc(hidden)]
-    pub fn in_subquery<N>(
-        column: &'static str,
-        table: &'static TableInfo,
-        item: SelectItem,
-        select: &Select<N>,
-    ) -> Filter<M> {
+    pub fn in_subquery<N>(column: &'static str, item: SelectItem, select: &Select<N>) -> Filter<M>
+    where
+        M: Model,
+        N: SameBind<M>,
+    {
         Filter::new(Expr::InSubquery(
             column,
             Box::new(Subquery {
-                table,
+                table: N::TABLE,
                 item,
                 filter: select.filter.as_ref().map(|f| f.expr.clone()),
             }),

@@ -241,6 +241,11 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             type Key = #key_type;
             type Columns = __Columns;
             const COLUMNS: __Columns = __Columns { #(#column_values,)* };
+            // The key as the compiler resolved it (inherited through `parent =` too),
+            // hashed at compile time: what `SameBind` compares.
+            type OnBind = #private::BindTag<
+                { #private::bind_hash(<#ident as #private::Bind>::BIND_KEY) },
+            >;
 
             fn to_values(&self) -> ::std::vec::Vec<#private::Value> {
                 ::std::vec![#(#to_values),*]
