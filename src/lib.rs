@@ -141,9 +141,9 @@ pub use bindery_core::{
     registry,
 };
 use bindery_core::{
-    ByteLimits, Select, SqlWriter, StatementCache, Statements, batches_rows, generated_column,
-    insert_leaving_out, is_unique_key, left_out, next_batch, rows_per_insert_of, upsert_clause,
-    value_bytes,
+    ByteLimits, Select, SqlWriter, StatementCache, Statements, UpsertKey, batches_rows,
+    generated_column, insert_leaving_out, is_unique_key, left_out, next_batch, rows_per_insert_of,
+    upsert_clause, value_bytes,
 };
 pub use bindery_macros::{Base, Model};
 pub use config::{

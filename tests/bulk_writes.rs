@@ -164,7 +164,7 @@ async fn an_upsert_inserts_new_rows_and_updates_stored_ones(db: &Db) {
         with_note("ann", 41, "last"),
     ];
     let mut session = db.session();
-    session.upsert_all(rows, [c.name.into()]).await.unwrap();
+    let _ = session.upsert_all(rows, [c.name.into()]).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(
         people(db).await,
@@ -180,4 +180,55 @@ async fn an_upsert_inserts_new_rows_and_updates_stored_ones(db: &Db) {
         .await
         .unwrap_err();
     assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
+}
+
+on_every_backend!(an_upsert_hands_back_the_key_of_each_row);
+
+/// Each row comes back with the key of the row it inserted or updated: a stored row's
+/// own key, a fresh one for a new row, one key for two rows of one name. A name that differs from the stored one only in case is the
+/// same row where the column's collation says so (MariaDB's default) and a new one
+/// elsewhere: either way its key is that of a row of that name. RETURNING's order is not
+/// relied on.
+async fn an_upsert_hands_back_the_key_of_each_row(db: &Db) {
+    let mut session = db.session();
+    let stored = session
+        .insert_all(vec![member("ann", 31), member("bob", 17)])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let c = Member::COLUMNS;
+    let rows = vec![
+        member("cy", 20),
+        member("bob", 18),
+        member("dee", 40),
+        member("cy", 21),
+        member("ANN", 32),
+    ];
+    let mut session = db.session();
+    let upserted = session.upsert_all(rows, [c.name.into()]).await.unwrap();
+    session.commit().await.unwrap();
+    let all = find::<Member>().all(db).await.unwrap();
+    let key_of = |name: &str| all.iter().find(|m| m.name == name).map(|m| m.id);
+    assert_eq!(upserted[1].id, stored[1].id, "bob keeps his key");
+    assert_eq!(Some(upserted[0].id), key_of("cy"));
+    assert_eq!(
+        upserted[0].id, upserted[3].id,
+        "one key for both rows of cy"
+    );
+    assert_eq!(Some(upserted[2].id), key_of("dee"));
+    let ann = all.iter().find(|m| m.id == upserted[4].id).unwrap();
+    assert!(ann.name.eq_ignore_ascii_case("ann"), "{ann:?}");
+    assert_eq!(ann.age, 32);
+    // Many rows: each key is its own row's.
+    let many: Vec<Member> = (0..2_500).map(|i| member(&format!("m{i}"), i)).collect();
+    let mut session = db.session();
+    let upserted = session.upsert_all(many, [c.name.into()]).await.unwrap();
+    session.commit().await.unwrap();
+    let all = find::<Member>().all(db).await.unwrap();
+    for row in upserted.iter().step_by(97) {
+        assert_eq!(
+            Some(row.id),
+            all.iter().find(|m| m.name == row.name).map(|m| m.id)
+        );
+    }
 }

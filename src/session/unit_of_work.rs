@@ -1,6 +1,7 @@
 //! The unit of work: rows queued by `add`, sent by `flush` as one multi-row INSERT per
 //! table and batch; `insert_all` sends at once and hands the rows back with their keys.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Session;
@@ -10,9 +11,9 @@ use crate::backend::Statement;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::{
-    AnyColumn, ColumnInfo, Dialect, Model, SqlWriter, StatementCache, TableInfo, Value, ValueKind,
-    batches_rows, generated_column, insert_leaving_out, is_unique_key, left_out, next_batch,
-    rows_per_insert_of, upsert_clause,
+    AnyColumn, ColumnInfo, Dialect, Model, SqlWriter, StatementCache, TableInfo, UpsertKey, Value,
+    ValueKind, batches_rows, generated_column, insert_leaving_out, is_unique_key, left_out,
+    next_batch, rows_per_insert_of, upsert_clause,
 };
 
 /// The rows queued for one table that leave out the same columns, their values stored
@@ -48,6 +49,112 @@ struct Upsert {
     conflict: Vec<&'static str>,
     /// The columns the stored row takes from the new one.
     update: Vec<&'static str>,
+}
+
+/// How the rows an upsert's RETURNING lists are matched to the rows sent: by the values
+/// of the unique key they collided on.
+struct UpsertMatch {
+    /// What RETURNING lists: the generated key, then the conflict columns.
+    kinds: Vec<ValueKind>,
+    /// Where each conflict column's value sits among a sent row's values.
+    at: Vec<usize>,
+}
+
+impl UpsertMatch {
+    /// For rows of `table` that store `stored` columns and collide on `conflict`; refused
+    /// when the database fills a conflict column itself (nothing sent to match by).
+    fn new(
+        table: &'static TableInfo,
+        kinds: &[ValueKind],
+        stored: &[&ColumnInfo],
+        conflict: &[&'static str],
+    ) -> Result<UpsertMatch, Error> {
+        let generated = generated_column(table).map(|g| kinds[g]);
+        let mut matching = UpsertMatch {
+            kinds: generated.into_iter().collect(),
+            at: Vec::new(),
+        };
+        for name in conflict {
+            let (Some(at), Some(kind)) = (
+                stored.iter().position(|c| c.name == *name),
+                table
+                    .columns
+                    .iter()
+                    .position(|c| c.name == *name)
+                    .map(|i| kinds[i]),
+            ) else {
+                return Err(Error::Unsupported {
+                    bind: table.bind().into(),
+                    model: table.rust_type,
+                    reason: "an upsert of rows that leave a column of its unique key to the database",
+                });
+            };
+            matching.at.push(at);
+            matching.kinds.push(kind);
+        }
+        Ok(matching)
+    }
+
+    /// The unique key of each row of a batch (`width` values a row), before it is sent.
+    fn sent(&self, params: &[Value], width: usize) -> Vec<Vec<Value>> {
+        params
+            .chunks(width.max(1))
+            .map(|row| {
+                self.at
+                    .iter()
+                    .filter_map(|&i| row.get(i).cloned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The generated key of each sent row, in order, from what RETURNING listed. A key
+    /// that comes back other than sent (a case-insensitive collation keeps the stored
+    /// row's spelling; PAD SPACE ignores trailing blanks) is matched as the database
+    /// compared it.
+    fn keys(
+        &self,
+        table: &TableInfo,
+        returned: &[Vec<Value>],
+        sent: &[Vec<Value>],
+    ) -> Result<Vec<i64>, Error> {
+        let mut exact = HashMap::new();
+        let mut folded = HashMap::new();
+        for row in returned {
+            let (Some(key), Some(unique)) = (row.first().and_then(Value::as_i64), row.get(1..))
+            else {
+                continue;
+            };
+            exact.insert(unique_identity(unique, false), key);
+            folded.insert(unique_identity(unique, true), key);
+        }
+        sent.iter()
+            .map(|unique| {
+                exact
+                    .get(&unique_identity(unique, false))
+                    .or_else(|| folded.get(&unique_identity(unique, true)))
+                    .copied()
+                    .ok_or_else(|| Error::Decode {
+                        bind: table.bind().into(),
+                        model: table.rust_type,
+                        reason: "the upsert listed no key for one of its rows".into(),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The values of a unique key as one string; `folded`: text lowercased and without
+/// trailing blanks, as a case-insensitive PAD SPACE collation compares it.
+fn unique_identity(values: &[Value], folded: bool) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|value| match value {
+            Value::Text(text) if folded => text.trim_end_matches(' ').to_lowercase(),
+            other => identity(other),
+        })
+        .collect();
+    parts.join("\u{1f}")
 }
 
 impl Pending {
@@ -104,6 +211,15 @@ enum Keys {
     Wanted,
     /// Nothing: queued rows are not handed back, and RETURNING costs a row per row.
     NotWanted,
+}
+
+/// Stores the key the database generated for `row`.
+fn set_key<M: Model>(row: &mut M, key: i64) -> Result<(), Error> {
+    row.set_generated_key(key).map_err(|e| Error::Decode {
+        bind: M::TABLE.bind().into(),
+        model: M::TABLE.rust_type,
+        reason: format!("generated key: {e}"),
+    })
 }
 
 /// Rows of `M` with their places, grouped by the columns they leave for the database to
@@ -207,11 +323,7 @@ impl Session {
                     model: M::TABLE.rust_type,
                     reason: "a generated key without its row".into(),
                 })?;
-                row.set_generated_key(key).map_err(|e| Error::Decode {
-                    bind: M::TABLE.bind().into(),
-                    model: M::TABLE.rust_type,
-                    reason: format!("generated key: {e}"),
-                })?;
+                set_key(row, key)?;
             }
         }
         Ok(rows)
@@ -224,11 +336,16 @@ impl Session {
     /// UPDATE` on MySQL and MariaDB; sent now, in batches, in the session's transaction.
     /// Of rows with the same key in one call the last wins; a column a row leaves to the
     /// database (a `None` server default) is not updated.
+    ///
+    /// Returns the rows, each with the generated key of the row it inserted or updated
+    /// (two rows with one key get the same): from `RETURNING` on PostgreSQL, SQLite and
+    /// MariaDB, matched to the rows by their unique key; on MySQL, one row per statement
+    /// with `LAST_INSERT_ID(key)`.
     pub async fn upsert_all<M: Model>(
         &mut self,
-        rows: Vec<M>,
+        mut rows: Vec<M>,
         on: impl IntoIterator<Item = AnyColumn<M>>,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<M>, Error> {
         self.flush().await?;
         let conflict: Vec<&'static str> = on.into_iter().map(|c| c.name()).collect();
         if !is_unique_key(M::TABLE, &conflict) {
@@ -250,38 +367,47 @@ impl Session {
             .iter()
             .filter_map(|name| M::TABLE.columns.iter().position(|c| c.name == *name))
             .collect();
-        // One statement cannot touch a row twice (PostgreSQL refuses): the last row of
-        // each key stands for it, as if they had been sent one after the other.
-        let mut last: std::collections::HashMap<String, usize> = Default::default();
-        let rows: Vec<Vec<Value>> = rows
-            .into_iter()
-            .map(|mut row| {
-                row.fill_defaults();
-                row.into_values()
+        for row in &mut rows {
+            row.fill_defaults();
+        }
+        let values: Vec<Vec<Value>> = rows.iter().map(Model::to_values).collect();
+        let unique: Vec<String> = values
+            .iter()
+            .map(|values| {
+                let key: Vec<Value> = at.iter().filter_map(|&c| values.get(c).cloned()).collect();
+                unique_identity(&key, false)
             })
             .collect();
-        let key_of = |values: &[Value]| -> String {
-            let key: Vec<String> = at
-                .iter()
-                .filter_map(|&c| values.get(c))
-                .map(identity)
-                .collect();
-            key.join("\u{1f}")
-        };
-        for (i, values) in rows.iter().enumerate() {
-            last.insert(key_of(values), i);
+        // One statement cannot touch a row twice (PostgreSQL refuses): the last row of
+        // each key stands for it, as if they had been sent one after the other.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, key) in unique.iter().enumerate() {
+            last.insert(key, i);
         }
-        let kept = rows
+        let kept = values
             .into_iter()
             .enumerate()
-            .filter(|(i, values)| last.get(&key_of(values)) == Some(i));
+            .filter(|(i, _)| last.get(unique[*i].as_str()) == Some(i));
         let upsert = Upsert { conflict, update };
         let groups = group_by_left_out::<M>(kept, Some(&upsert));
-        for (pending, _) in groups {
-            self.insert_rows(pending, Keys::NotWanted, Run::InTransaction)
+        let mut key_of: HashMap<&str, i64> = HashMap::new();
+        for (pending, members) in groups {
+            let generated = generated_column(M::TABLE).filter(|g| pending.left_out.contains(g));
+            let keys = self
+                .insert_rows(pending, Keys::Wanted, Run::InTransaction)
                 .await?;
+            if generated.is_some() {
+                for (member, key) in members.into_iter().zip(keys) {
+                    key_of.insert(unique[member].as_str(), key);
+                }
+            }
         }
-        Ok(())
+        for (row, unique) in rows.iter_mut().zip(&unique) {
+            if let Some(&key) = key_of.get(unique.as_str()) {
+                set_key(row, key)?;
+            }
+        }
+        Ok(rows)
     }
 
     /// Inserts one row now and returns it with its generated key.
@@ -394,12 +520,27 @@ impl Session {
         };
         let cached =
             (usual && on_conflict.is_none()).then(|| statements.get(dialect, table, returning));
-        // An upsert updates, of the columns its rows give, those its conflict does not name.
+        // An upsert updates, of the columns its rows give, those its conflict does not
+        // name, and hands back the key of each row, new or stored.
+        let upsert_key = match generated {
+            None => UpsertKey::None,
+            Some(g) if returning => UpsertKey::Returning(table.columns[g].name),
+            Some(g) => UpsertKey::LastInsertId(table.columns[g].name),
+        };
         let upsert = on_conflict.map(|upsert| {
             let given = |name: &&str| stored_columns.iter().any(|c| c.name == *name);
             let update: Vec<&str> = upsert.update.iter().copied().filter(given).collect();
-            upsert_clause(dialect, &upsert.conflict, &update)
+            let clause = upsert_clause(dialect, &upsert.conflict, &update, upsert_key);
+            (clause, upsert.conflict)
         });
+        // RETURNING lists an upsert's rows in no promised order: each is matched to its
+        // row by the values it collided on.
+        let matching = match (&upsert, upsert_key) {
+            (Some((_, conflict)), UpsertKey::Returning(_)) => {
+                Some(UpsertMatch::new(table, kinds, &stored_columns, conflict)?)
+            }
+            _ => None,
+        };
         let key_kind = generated.map(|g| kinds[g]);
         let mut keys = Vec::with_capacity(if generated.is_some() { rows } else { 0 });
         // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
@@ -435,9 +576,11 @@ impl Session {
                 }
                 Some(cached) if batch_rows == 1 => cached.insert_one.clone(),
                 _ => {
+                    // An upsert's RETURNING comes after its clause, which writes it.
+                    let returning = returning && upsert.is_none();
                     let mut sql =
                         insert_leaving_out(dialect, table, &left_out, batch_rows, returning);
-                    if let Some(clause) = &upsert {
+                    if let Some((clause, _)) = &upsert {
                         sql.push_str(clause);
                     }
                     sql.into()
@@ -446,13 +589,19 @@ impl Session {
             let on = Some(table.name);
             match key_kind {
                 Some(kind) if returning => {
+                    let sent = matching.as_ref().map(|m| m.sent(&params, width));
+                    let key_only = [kind];
                     let statement = Statement::Fetch {
                         sql,
                         params,
-                        kinds: &[kind],
+                        kinds: matching.as_ref().map_or(&key_only[..], |m| &m.kinds),
                         at_most_one: false,
                     };
                     let returned = self.run(bind, on, statement, Run::InTransaction).await?;
+                    if let (Some(matching), Some(sent)) = (&matching, sent) {
+                        keys.extend(matching.keys(table, &returned.rows, &sent)?);
+                        continue;
+                    }
                     // Keys grow in insertion order within one statement on every backend,
                     // whatever order RETURNING lists them in.
                     let mut batch_keys: Vec<i64> = returned

@@ -378,13 +378,48 @@ pub fn is_unique_key(table: &TableInfo, columns: &[&str]) -> bool {
             .any(|i| i.unique && same(&mut i.columns.iter().copied()))
 }
 
+/// How an upsert hands back the key of each row it inserted or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertKey<'a> {
+    /// Nothing is handed back.
+    None,
+    /// `RETURNING key, conflict columns…` (PostgreSQL, SQLite, MariaDB): every row, new
+    /// or stored, is listed with the values it collided on, to be matched by them (the
+    /// order of RETURNING is not promised).
+    Returning(&'a str),
+    /// MySQL without RETURNING: `key = LAST_INSERT_ID(key)` among the assignments, so that
+    /// `LAST_INSERT_ID()` after a one-row statement is the stored row's key as well as a
+    /// new one's.
+    LastInsertId(&'a str),
+}
+
 /// What follows an INSERT's VALUES to make it an upsert: on a row that collides with
 /// `conflict` (a unique key), set `update` from the row that was to be inserted —
 /// `ON CONFLICT (…) DO UPDATE SET c = excluded.c` (PostgreSQL, SQLite 3.24+), or
-/// `ON DUPLICATE KEY UPDATE c = VALUES(c)` (MySQL, MariaDB). With nothing to update, the
-/// existing row is kept.
-pub fn upsert_clause(dialect: Dialect, conflict: &[&str], update: &[&str]) -> String {
+/// `ON DUPLICATE KEY UPDATE c = VALUES(c)` (MySQL, MariaDB) — and hand back `key`. With
+/// nothing to update, the existing row is kept (by a no-op assignment where the key must
+/// come back: `DO NOTHING` lists no row).
+pub fn upsert_clause(
+    dialect: Dialect,
+    conflict: &[&str],
+    update: &[&str],
+    key: UpsertKey<'_>,
+) -> String {
     let mut w = SqlWriter::new(dialect);
+    // A no-op assignment that keeps a stored row as it is.
+    let keep = &conflict[..conflict.len().min(1)];
+    let assign = |w: &mut SqlWriter, columns: &[&str], from: &str, close: &str| {
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(column)
+                .push(" = ")
+                .push(from)
+                .ident(column)
+                .push(close);
+        }
+    };
     match dialect {
         Dialect::Postgres | Dialect::Sqlite => {
             w.push(" ON CONFLICT (");
@@ -395,32 +430,40 @@ pub fn upsert_clause(dialect: Dialect, conflict: &[&str], update: &[&str]) -> St
                 w.ident(column);
             }
             w.push(")");
-            if update.is_empty() {
-                w.push(" DO NOTHING");
-            } else {
-                w.push(" DO UPDATE SET ");
-                for (i, column) in update.iter().enumerate() {
-                    if i > 0 {
-                        w.push(", ");
-                    }
-                    w.ident(column).push(" = excluded.").ident(column);
+            match (update.is_empty(), key) {
+                (true, UpsertKey::None) => {
+                    w.push(" DO NOTHING");
+                }
+                (true, _) => {
+                    w.push(" DO UPDATE SET ");
+                    assign(&mut w, keep, "excluded.", "");
+                }
+                (false, _) => {
+                    w.push(" DO UPDATE SET ");
+                    assign(&mut w, update, "excluded.", "");
                 }
             }
         }
         Dialect::MySql => {
             w.push(" ON DUPLICATE KEY UPDATE ");
-            // Nothing to update: a no-op assignment keeps the row (MySQL has no DO NOTHING).
-            let update = if update.is_empty() {
-                &conflict[..conflict.len().min(1)]
-            } else {
-                update
-            };
-            for (i, column) in update.iter().enumerate() {
-                if i > 0 {
+            match (update.is_empty(), key) {
+                (true, UpsertKey::LastInsertId(_)) => {}
+                // Nothing to update: a no-op assignment keeps the row (no DO NOTHING).
+                (true, _) => assign(&mut w, keep, "VALUES(", ")"),
+                (false, _) => assign(&mut w, update, "VALUES(", ")"),
+            }
+            if let UpsertKey::LastInsertId(key) = key {
+                if !update.is_empty() {
                     w.push(", ");
                 }
-                w.ident(column).push(" = VALUES(").ident(column).push(")");
+                w.ident(key).push(" = LAST_INSERT_ID(").ident(key).push(")");
             }
+        }
+    }
+    if let UpsertKey::Returning(key) = key {
+        w.push(" RETURNING ").ident(key);
+        for column in conflict {
+            w.push(", ").ident(column);
         }
     }
     w.finish()
@@ -566,21 +609,49 @@ mod tests {
 
     #[test]
     fn upserts_per_dialect() {
+        let none = UpsertKey::None;
         assert_eq!(
-            upsert_clause(Dialect::Postgres, &["name"], &["order"]),
+            upsert_clause(Dialect::Postgres, &["name"], &["order"], none),
             r#" ON CONFLICT ("name") DO UPDATE SET "order" = excluded."order""#
         );
         assert_eq!(
-            upsert_clause(Dialect::Sqlite, &["name"], &[]),
+            upsert_clause(Dialect::Sqlite, &["name"], &[], none),
             " ON CONFLICT (`name`) DO NOTHING"
         );
         assert_eq!(
-            upsert_clause(Dialect::MySql, &["name"], &["order"]),
+            upsert_clause(Dialect::MySql, &["name"], &["order"], none),
             " ON DUPLICATE KEY UPDATE `order` = VALUES(`order`)"
         );
         assert_eq!(
-            upsert_clause(Dialect::MySql, &["name"], &[]),
+            upsert_clause(Dialect::MySql, &["name"], &[], none),
             " ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)"
+        );
+    }
+
+    #[test]
+    fn upserts_that_hand_back_keys() {
+        let returning = UpsertKey::Returning("id");
+        assert_eq!(
+            upsert_clause(Dialect::Postgres, &["a", "b"], &["c"], returning),
+            r#" ON CONFLICT ("a", "b") DO UPDATE SET "c" = excluded."c" RETURNING "id", "a", "b""#
+        );
+        // DO NOTHING would list no stored row: a no-op assignment instead.
+        assert_eq!(
+            upsert_clause(Dialect::Sqlite, &["name"], &[], returning),
+            " ON CONFLICT (`name`) DO UPDATE SET `name` = excluded.`name` RETURNING `id`, `name`"
+        );
+        assert_eq!(
+            upsert_clause(Dialect::MySql, &["name"], &["c"], returning),
+            " ON DUPLICATE KEY UPDATE `c` = VALUES(`c`) RETURNING `id`, `name`"
+        );
+        let last = UpsertKey::LastInsertId("id");
+        assert_eq!(
+            upsert_clause(Dialect::MySql, &["name"], &["c"], last),
+            " ON DUPLICATE KEY UPDATE `c` = VALUES(`c`), `id` = LAST_INSERT_ID(`id`)"
+        );
+        assert_eq!(
+            upsert_clause(Dialect::MySql, &["name"], &[], last),
+            " ON DUPLICATE KEY UPDATE `id` = LAST_INSERT_ID(`id`)"
         );
         assert!(is_unique_key(&USER, &["id"]));
         assert!(!is_unique_key(&USER, &["name"]), "not unique");

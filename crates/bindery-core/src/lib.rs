@@ -33,9 +33,10 @@ pub use drift::Drift;
 pub use catalog::{mysql_type, postgres_type, server_default_of, sqlite_type, types_match};
 #[doc(hidden)]
 pub use dml::{
-    ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, VALUE_OVERHEAD,
-    batches_rows, generated_column, insert as insert_statement, insert_leaving_out, is_unique_key,
-    left_out, next_batch, rows_per_insert, rows_per_insert_of, upsert_clause, value_bytes,
+    ByteLimits, STATEMENT_HEADROOM, SqlWriter, StatementCache, Statements, UpsertKey,
+    VALUE_OVERHEAD, batches_rows, generated_column, insert as insert_statement, insert_leaving_out,
+    is_unique_key, left_out, next_batch, rows_per_insert, rows_per_insert_of, upsert_clause,
+    value_bytes,
 };
 #[doc(hidden)]
 pub use drift::drift_of;
