@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use bindery::{Db, Dialect, Error, Model, PoolOptions, Session, Value, find};
+use bindery::{Db, Dialect, Error, Model, On, PoolOptions, Session, Value, find};
 use common::{OnBackend, Server, count};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
@@ -57,6 +57,19 @@ fn readings(prefix: &str, range: std::ops::RangeInclusive<i32>) -> Vec<Reading> 
         .collect()
 }
 
+/// The labels of every reading, in `seq` order, streamed on `on`.
+async fn labels<'a>(on: impl Into<On<'a>>) -> Vec<String> {
+    find::<Reading>()
+        .order_by(Reading::COLUMNS.seq.asc())
+        .stream(on)
+        .await
+        .unwrap()
+        .map_ok(|reading| reading.label)
+        .try_collect()
+        .await
+        .unwrap()
+}
+
 /// `n` readings, committed.
 async fn committed(db: &Db, n: i32) {
     let mut session = db.session();
@@ -72,16 +85,7 @@ on_every_backend!(a_session_stream_sees_its_own_uncommitted_rows);
 async fn a_session_stream_sees_its_own_uncommitted_rows(db: &Db) {
     let mut session = db.session();
     session.add_all(readings("u", 1..=5));
-    let seen: Vec<Reading> = find::<Reading>()
-        .order_by(Reading::COLUMNS.seq.asc())
-        .stream(&mut session)
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    let labels: Vec<&str> = seen.iter().map(|r| r.label.as_str()).collect();
-    assert_eq!(labels, ["u1", "u2", "u3", "u4", "u5"]);
+    assert_eq!(labels(&mut session).await, ["u1", "u2", "u3", "u4", "u5"]);
     assert_eq!(
         find::<Reading>().count(db).await.unwrap(),
         0,
@@ -209,15 +213,7 @@ async fn a_failed_session_stream_needs_a_rollback(db: &Db) {
     session.rollback().await.unwrap();
     session.add(readings("kept", 1..=1).remove(0));
     session.commit().await.unwrap();
-    let labels: Vec<String> = find::<Reading>()
-        .stream(db)
-        .await
-        .unwrap()
-        .map_ok(|r| r.label)
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(labels, ["kept1"]);
+    assert_eq!(labels(db).await, ["kept1"]);
 }
 
 on_every_backend!(a_session_stream_past_the_deadline_is_cut_off: postgres, mariadb);
@@ -255,4 +251,24 @@ async fn a_session_stream_past_the_deadline_is_cut_off(db: &Db) {
     session.add(readings("next", 1..=1).remove(0));
     session.commit().await.unwrap();
     assert_eq!(count::<Reading>(db).await, 1);
+}
+
+/// In-memory SQLite has a pool of one connection, which a session does not hold for reads:
+/// a stream before the session writes reads on that connection and gives it back when
+/// dropped, so the session's transaction can begin on it; a stream in the transaction
+/// then reads there.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_streams_on_in_memory_sqlite() {
+    let db = Db::build(bindery::Config::new().bind("s", "sqlite::memory:")).unwrap();
+    db.create_all(bindery::Binds::All).await.unwrap();
+    committed(&db, 10).await;
+    let mut session = db.session();
+    let mut rows = find::<Reading>().stream(&mut session).await.unwrap();
+    assert!(rows.try_next().await.unwrap().is_some());
+    drop(rows);
+    session.add_all(readings("w", 1..=2));
+    assert_eq!(labels(&mut session).await.len(), 12);
+    session.commit().await.unwrap();
+    assert_eq!(count::<Reading>(&db).await, 12);
 }

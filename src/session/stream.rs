@@ -73,6 +73,7 @@ impl Session {
     ) -> Result<BoxStream<'a, Result<M, Error>>, Error> {
         let select = select.clone();
         let mut steps = generate(move |tx| async move {
+            // `Err(())` says only that the reader went away: no one is left to tell.
             let _ = self.produce(&select, &tx).await;
         });
         // The producer's first step says whether it started: its error is this call's.
@@ -94,7 +95,6 @@ impl Session {
     async fn produce<M: Model>(&mut self, select: &Select<M>, tx: &Sender<Step>) -> Result<(), ()> {
         let send = async |step| tx.send(step).await.map_err(drop);
         let table = Some(M::TABLE.name);
-        let started = Instant::now();
         let db = self.db.clone();
         let start = async {
             self.flush().await?;
@@ -107,6 +107,7 @@ impl Session {
             Ok(ready) => ready,
             Err(error) => return send(Step::Started(Err(error))).await,
         };
+        let started = Instant::now();
         let mut own = None;
         let conn = match self.read_on(bind, table, &mut own).await {
             Ok(conn) => conn,
