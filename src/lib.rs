@@ -107,7 +107,13 @@
 // so the code behind it is dead by design rather than by mistake.
 #![cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
-    allow(dead_code, unused_imports, unused_variables, unreachable_code)
+    allow(
+        dead_code,
+        unused_imports,
+        unused_variables,
+        unused_assignments,
+        unreachable_code
+    )
 )]
 
 mod backend;

@@ -218,11 +218,23 @@ impl<M: Model> Find<M> {
 }
 
 impl<M: Model> Find<M> {
-    /// Every matching row as a stream, read from the database as the stream is read (at
-    /// most a few hundred rows ahead): a table of any size in flat memory. It runs on a
-    /// pooled connection of its own, outside any transaction, which it holds until the
-    /// stream ends or is dropped. Each row must come within the bind's statement timeout
-    /// of the one before.
+    /// Every matching row as a stream, read from the database as the stream is read: a
+    /// table of any size in flat memory. Each row must come within the bind's statement
+    /// timeout.
+    ///
+    /// On a [`Db`] it runs on a pooled connection of its own, outside any transaction,
+    /// at most a few hundred rows ahead of the reader; it holds the connection until the
+    /// stream ends or is dropped, and closes it if a row fails or the stream is dropped
+    /// mid-way.
+    ///
+    /// On a [`Session`] it first flushes the session's pending inserts, then reads where
+    /// the session's other reads of the bind run (its transaction, so it sees the
+    /// session's own uncommitted writes; on SQLite, before the session writes there, the
+    /// connection it holds for reads), one row at a time. The stream borrows the session
+    /// until it is dropped. A row that fails or does not come in time ends the stream with
+    /// the error and leaves the session needing [`Session::rollback`], as any failed
+    /// statement does. Dropped mid-way, the stream leaves the transaction usable: the
+    /// rows it did not read are read off (and thrown away) before the next statement.
     ///
     /// ```no_run
     /// # use bindery::{Db, Error, Model};
@@ -233,16 +245,27 @@ impl<M: Model> Find<M> {
     /// while let Some(event) = events.try_next().await? {
     ///     // one row at a time
     /// }
+    /// let mut session = db.session();
+    /// session.add(Event { id: 0 });
+    /// let mut in_session = bindery::find::<Event>().stream(&mut session).await?;
+    /// while let Some(event) = in_session.try_next().await? {
+    ///     // the added event among them
+    /// }
+    /// drop(in_session);
+    /// session.commit().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn stream(
+    pub async fn stream<'a>(
         &self,
-        db: &Db,
-    ) -> Result<futures_util::stream::BoxStream<'static, Result<M, Error>>, Error>
+        on: impl Into<On<'a>>,
+    ) -> Result<futures_util::stream::BoxStream<'a, Result<M, Error>>, Error>
     where
-        M: Send + 'static,
+        M: Send + 'a,
     {
-        db.stream_select(&self.select).await
+        match on.into() {
+            On::Session(session) => session.stream_select(&self.select).await,
+            On::Db(db) => db.stream_select(&self.select).await,
+        }
     }
 
     /// Whether any row matches (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT 1)`: the

@@ -40,6 +40,7 @@
 //! session for ever.
 
 mod slots;
+mod stream;
 mod transaction;
 mod unit_of_work;
 mod values;
@@ -158,43 +159,6 @@ impl Db {
         let statement = select_statement(select, bind, shape)?;
         let answer = self.run_alone(bind, M::TABLE, statement).await?;
         Ok(answer.rows)
-    }
-
-    /// Starts a SELECT of model `M`'s rows on its own pooled connection, outside any
-    /// transaction: its rows, decoded, as they arrive through a bounded channel (see
-    /// `Connection::stream`).
-    pub(crate) async fn stream_select<M: Model + Send + 'static>(
-        &self,
-        select: &Select<M>,
-    ) -> Result<futures_util::stream::BoxStream<'static, Result<M, Error>>, Error> {
-        use futures_util::StreamExt as _;
-        let bind = self.resolve_table(M::TABLE)?;
-        if self.is_closed() {
-            return Err(Error::Closed {
-                bind: BindKey::from(bind.key()),
-            });
-        }
-        let (sql, params, kinds) = select_sql(select, bind, Shape::Rows)?;
-        let (table, deadline) = (M::TABLE.name, bind.deadline());
-        let started = Instant::now();
-        let conn = bind.writer().pool().acquire().await.map_err(|source| {
-            Fault::Database(source).into_error(bind.key(), Some(table), deadline)
-        })?;
-        self.recorder()
-            .record(bind.key(), &sql, params.len(), started.elapsed());
-        let rows = conn.stream(sql.into(), params, kinds, deadline);
-        let key = M::TABLE.bind_key;
-        Ok(
-            futures_util::stream::unfold(rows, move |mut rows| async move {
-                let row = rows
-                    .recv()
-                    .await?
-                    .map_err(|fault| fault.into_error(key, Some(table), deadline))
-                    .and_then(decode::<M>);
-                Some((row, rows))
-            })
-            .boxed(),
-        )
     }
 
     /// Runs `statement` on `table`'s bind on its own pooled connection, outside any

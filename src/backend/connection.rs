@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 #[cfg(feature = "mysql")]
 use sqlx::MySql;
 #[cfg(feature = "postgres")]
@@ -227,14 +229,40 @@ impl Connection {
 /// connection busy, few enough that memory stays flat whatever the table's size.
 const STREAM_AHEAD: usize = 256;
 
+/// The rows of a query, decoded, as they are read from the connection.
+type Rows<'c> = BoxStream<'c, Result<Vec<Value>, Fault>>;
+
 impl Connection {
-    /// Sends the rows of a query (`sql` with `params`, read as `kinds`) through a bounded
-    /// channel as they arrive, from a task that owns the connection: the reader holds at
-    /// most [`STREAM_AHEAD`] rows. Each row must arrive within `deadline` of the one
-    /// before; if it does not, or the reader goes away mid-stream, the connection is
-    /// closed rather than pooled with an unfinished answer.
+    /// The rows of a query (`sql` with `params`, read as `kinds`), lazily: each is read
+    /// from the database when the stream is polled for it, and must arrive within
+    /// `deadline` of the poll. The stream ends after its first fault. After
+    /// [`Fault::Deadline`] the caller closes the connection ([`Connection::discard`]):
+    /// the rest of the answer may never come. Dropped mid-way, the connection keeps the
+    /// unread rest, which sqlx reads off before its next statement.
+    pub(crate) fn rows<'c>(
+        &'c mut self,
+        sql: Arc<str>,
+        params: Vec<Value>,
+        kinds: &'c [ValueKind],
+        deadline: Duration,
+    ) -> Rows<'c> {
+        match *self {
+            #[cfg(feature = "sqlite")]
+            Connection::Sqlite(ref mut c) => rows::<Sqlite>(c, sql, params, kinds, deadline),
+            #[cfg(feature = "postgres")]
+            Connection::Postgres(ref mut c) => rows::<Postgres>(c, sql, params, kinds, deadline),
+            #[cfg(feature = "mysql")]
+            Connection::MySql(ref mut c) => rows::<MySql>(c, sql, params, kinds, deadline),
+        }
+    }
+
+    /// Sends the rows of a query (as [`Connection::rows`] reads them) through a bounded
+    /// channel, from a task that owns the connection: the reader holds at most
+    /// [`STREAM_AHEAD`] rows. If a row does not come in time, cannot be read, or the
+    /// reader goes away mid-stream, the connection is closed rather than pooled with an
+    /// unfinished answer.
     pub(crate) fn stream(
-        self,
+        mut self,
         sql: Arc<str>,
         params: Vec<Value>,
         kinds: &'static [ValueKind],
@@ -242,77 +270,56 @@ impl Connection {
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<Value>, Fault>> {
         let (tx, rx) = tokio::sync::mpsc::channel(STREAM_AHEAD);
         tokio::spawn(async move {
-            // (Without a driver feature nothing after the match is reached.)
-            #[allow(unused_mut)]
-            let mut conn = self;
-            // A match on the place with `ref mut`: with no driver feature the enum has no
-            // variant, and a match on the place itself is then exhaustive with no arm.
-            let finished: bool = match conn {
-                #[cfg(feature = "sqlite")]
-                Connection::Sqlite(ref mut c) => {
-                    stream::<Sqlite>(c, sql, params, kinds, deadline, &tx).await
-                }
-                #[cfg(feature = "postgres")]
-                Connection::Postgres(ref mut c) => {
-                    stream::<Postgres>(c, sql, params, kinds, deadline, &tx).await
-                }
-                #[cfg(feature = "mysql")]
-                Connection::MySql(ref mut c) => {
-                    stream::<MySql>(c, sql, params, kinds, deadline, &tx).await
+            let finished = {
+                let mut rows = self.rows(sql, params, kinds, deadline);
+                loop {
+                    let Some(row) = rows.next().await else {
+                        break true;
+                    };
+                    let failed = row.is_err();
+                    if tx.send(row).await.is_err() || failed {
+                        break false; // the reader is gone, or cannot use what comes next
+                    }
                 }
             };
             if !finished {
-                conn.discard();
+                self.discard();
             }
         });
         rx
     }
 }
 
-/// Reads the rows of a query one at a time into `tx`; whether the answer was read to its
-/// end (the connection can go back to the pool).
-async fn stream<DB: Backend>(
-    conn: &mut DB::Connection,
+/// [`Connection::rows`] on a connection of driver `DB`: the code every driver shares.
+fn rows<'c, DB: Backend>(
+    conn: &'c mut DB::Connection,
     sql: Arc<str>,
     params: Vec<Value>,
-    kinds: &[ValueKind],
+    kinds: &'c [ValueKind],
     deadline: Duration,
-    tx: &tokio::sync::mpsc::Sender<Result<Vec<Value>, Fault>>,
-) -> bool {
-    use futures_util::StreamExt as _;
+) -> Rows<'c> {
     let args = match DB::arguments(params) {
         Ok(args) => args,
         Err(e) => {
-            let _ = tx.send(Err(Fault::Database(sqlx::Error::Encode(e)))).await;
-            return true;
+            let fault = Fault::Database(sqlx::Error::Encode(e));
+            return futures_util::stream::once(async { Err(fault) }).boxed();
         }
     };
-    let query = sqlx::query_with(AssertSqlSafe(sql), args);
-    let mut rows = query.fetch(DB::executor(conn));
-    loop {
-        let row = match tokio::time::timeout(deadline, rows.next()).await {
-            Err(_) => {
-                let _ = tx.send(Err(Fault::Deadline)).await;
-                return false;
-            }
-            Ok(None) => return true,
-            Ok(Some(Err(e))) => {
-                let _ = tx.send(Err(Fault::Database(e))).await;
-                return false;
-            }
-            Ok(Some(Ok(row))) => row,
+    let fetched = sqlx::query_with(AssertSqlSafe(sql), args).fetch(DB::executor(conn));
+    futures_util::stream::unfold(Some(fetched), move |fetched| async move {
+        // `None` once a fault ended the stream.
+        let mut fetched = fetched?;
+        let row = match tokio::time::timeout(deadline, fetched.next()).await {
+            Err(_) => Err(Fault::Deadline),
+            Ok(None) => return None,
+            Ok(Some(row)) => row
+                .and_then(|row| decode_row::<DB>(&row, kinds))
+                .map_err(Fault::Database),
         };
-        let values = kinds
-            .iter()
-            .enumerate()
-            .map(|(i, kind)| DB::decode(&row, i, *kind))
-            .collect::<Result<Vec<Value>, sqlx::Error>>()
-            .map_err(Fault::Database);
-        let failed = values.is_err();
-        if tx.send(values).await.is_err() || failed {
-            return false; // the reader is gone, or cannot use what comes next
-        }
-    }
+        let next = row.is_ok().then_some(fetched);
+        Some((row, next))
+    })
+    .boxed()
 }
 
 /// Runs one statement on a connection of driver `DB`: the code every driver shares.
@@ -358,13 +365,7 @@ async fn run<DB: Backend>(
             };
             let rows = rows
                 .iter()
-                .map(|row| {
-                    kinds
-                        .iter()
-                        .enumerate()
-                        .map(|(i, kind)| DB::decode(row, i, *kind))
-                        .collect()
-                })
+                .map(|row| decode_row::<DB>(row, kinds))
                 .collect::<Result<Vec<Vec<Value>>, sqlx::Error>>()?;
             Ok(Answer {
                 affected: rows.len() as u64,
@@ -372,4 +373,13 @@ async fn run<DB: Backend>(
             })
         }
     }
+}
+
+/// A row of driver `DB` read as values of `kinds`, one per column in order.
+fn decode_row<DB: Backend>(row: &DB::Row, kinds: &[ValueKind]) -> Result<Vec<Value>, sqlx::Error> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| DB::decode(row, i, *kind))
+        .collect()
 }

@@ -161,24 +161,23 @@ impl Session {
         let (sql, count) = (statement.sql().clone(), statement.param_count());
         let started = Instant::now();
         let outcome = match run {
-            // SQLite: until a session writes to a bind, its reads run outside any
-            // transaction (as Python's sqlite3 module does under SQLAlchemy). A
-            // transaction begun by a read would hold a read lock that a later write could
-            // not upgrade while another session writes; begun by a write, it waits its
-            // turn instead.
-            //
-            // A statement sent alone on SQLite runs on that same held connection: handed
-            // back to the pool after each commit, sqlx would ping it on the way back (a
-            // round trip to its worker thread), and the next commit's acquire, racing that
-            // ping, would often open another connection with cold statements.
-            Run::Read | Run::Alone if bind.dialect() == Dialect::Sqlite && !self.has_tx(bind) => {
-                self.outside(bind, statement).await
+            // A statement sent alone on SQLite runs on the connection the session holds
+            // there for reads: handed back to the pool after each commit, sqlx would ping
+            // it on the way back (a round trip to its worker thread), and the next
+            // commit's acquire, racing that ping, would often open another connection
+            // with cold statements.
+            Run::Alone if bind.dialect() != Dialect::Sqlite || self.has_tx(bind) => {
+                match bind.writer().pool().acquire().await {
+                    Ok(mut conn) => conn.run(statement, deadline).await,
+                    Err(source) => Err(Fault::Database(source)),
+                }
             }
-            Run::Alone => match bind.writer().pool().acquire().await {
-                Ok(mut conn) => conn.run(statement, deadline).await,
-                Err(source) => Err(Fault::Database(source)),
-            },
-            Run::InTransaction | Run::Read => {
+            Run::Read | Run::Alone => {
+                let mut own = None;
+                let conn = self.read_on(bind, table, &mut own).await?;
+                conn.run(statement, deadline).await
+            }
+            Run::InTransaction => {
                 let conn = self.tx(bind, table).await?;
                 conn.run(statement, deadline).await
             }
@@ -188,34 +187,63 @@ impl Session {
         self.settle(bind, table, outcome)
     }
 
-    /// A SQLite statement outside any transaction (a read, or a commit's only INSERT), on
-    /// the connection the session holds for `bind` outside its transactions.
-    async fn outside(
-        &mut self,
+    /// The connection a read of `bind` runs on (`Run::Read`, and on SQLite a statement
+    /// sent alone), ready: the bind's
+    /// transaction, begun if needed, except on SQLite before the session writes to the
+    /// bind; then the connection the session holds for reads, or, for SQLite's in-memory
+    /// pool of one connection, a pooled one of the read's own, kept in `own`. Taken again
+    /// for the same read, it is the same connection, with no round trip.
+    pub(super) async fn read_on<'s>(
+        &'s mut self,
         bind: BindHandle<'_>,
-        statement: Statement<'_>,
-    ) -> Result<Answer, Fault> {
-        let pool = bind.writer().pool();
-        if pool.max_connections() <= 1 {
+        table: Option<&'static str>,
+        own: &'s mut Option<Connection>,
+    ) -> Result<&'s mut Connection, Error> {
+        // SQLite: until a session writes to a bind, its reads run outside any
+        // transaction (as Python's sqlite3 module does under SQLAlchemy). A
+        // transaction begun by a read would hold a read lock that a later write could
+        // not upgrade while another session writes; begun by a write, it waits its
+        // turn instead.
+        if bind.dialect() != Dialect::Sqlite || self.has_tx(bind) {
+            return self.tx(bind, table).await;
+        }
+        if bind.writer().pool().max_connections() <= 1 {
             // In-memory SQLite has one connection: held, it would leave every other
             // session waiting.
-            let mut conn = pool.acquire().await.map_err(Fault::Database)?;
-            return conn.run(statement, bind.deadline()).await;
+            let conn = match own.take() {
+                Some(conn) => conn,
+                None => self.acquire(bind, table).await?,
+            };
+            return Ok(own.insert(conn));
         }
-        let slot = self.slot(bind);
-        let held = match slot.read.take() {
-            Some(held) => slot.read.insert(held),
-            None => {
-                let conn = pool.acquire().await.map_err(Fault::Database)?;
-                slot.read.insert(Held::new(conn, bind))
-            }
-        };
-        let outcome = held.conn.run(statement, bind.deadline()).await;
-        if matches!(outcome, Err(Fault::Deadline)) {
-            // Cut off mid-statement: closed, never read on again.
-            slot.read = None;
+        let held = self.read_held(bind, table).await?;
+        Ok(&mut self.slot(bind).read.insert(held).conn)
+    }
+
+    /// The connection the session holds for reads of `bind`, taken out of its slot, or a
+    /// new one.
+    async fn read_held(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+    ) -> Result<Held, Error> {
+        match self.slot(bind).read.take() {
+            Some(held) => Ok(held),
+            None => Ok(Held::new(self.acquire(bind, table).await?, bind)),
         }
-        outcome
+    }
+
+    /// A pooled connection of `bind`, for a statement on `table`: failing to get one
+    /// fails the statement, as the database failing it would.
+    async fn acquire(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+    ) -> Result<Connection, Error> {
+        match bind.writer().pool().acquire().await {
+            Ok(conn) => Ok(conn),
+            Err(source) => self.settle(bind, table, Err(Fault::Database(source))),
+        }
     }
 
     /// The connection of `bind`, its transaction begun on first use (for a statement on
@@ -240,23 +268,7 @@ impl Session {
         let started = Instant::now();
         // A connection this session reads the bind on begins its transaction: a second
         // one would wait for a pool of one, and is not needed.
-        let acquired = match self.slot(bind).read.take() {
-            Some(held) => Ok(held),
-            None => bind
-                .writer()
-                .pool()
-                .acquire()
-                .await
-                .map(|conn| Held::new(conn, bind)),
-        };
-        let mut held = match acquired {
-            Ok(held) => held,
-            Err(source) => {
-                let fault = Fault::Database(source);
-                self.fail(bind, fault.cause());
-                return Err(fault.into_error(bind.key(), table, bind.deadline()));
-            }
-        };
+        let mut held = self.read_held(bind, table).await?;
         let (begin, _) = held.conn.begin_and_commit();
         if let Err(fault) = held.conn.control(begin, bind.deadline()).await {
             held.conn.discard();
@@ -269,7 +281,7 @@ impl Session {
     }
 
     /// The outcome of a statement on `bind`: a failure marks the session as needing a
-    /// rollback, and a passed deadline also drops the bind's connection (closed, since
+    /// rollback, and a passed deadline also drops the bind's connections (closed, since
     /// the statement cut off on it marked it so).
     pub(super) fn settle<T>(
         &mut self,
@@ -282,7 +294,9 @@ impl Session {
             Err(fault) => fault,
         };
         if matches!(fault, Fault::Deadline) {
-            self.slot(bind).tx = None;
+            // Cut off mid-statement: closed, never used again.
+            let slot = self.slot(bind);
+            (slot.tx, slot.read) = (None, None);
         }
         self.fail(bind, fault.cause());
         Err(fault.into_error(bind.key(), table, bind.deadline()))
