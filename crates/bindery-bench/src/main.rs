@@ -8,7 +8,10 @@
 //! M models round-robin over three binds (the default, `auth`, `shop`), each with the
 //! columns `id` (generated integer key), `name` VARCHAR(64), `qty` INTEGER, `price` DOUBLE,
 //! `note` VARCHAR(255) NULL. Phases: `create_all`; R rows into the first model of each bind
-//! (commit every 1,000); G gets by key spread at random over those three; `drop_all`.
+//! (commit every 1,000); the query phases (`queries.rs`, `raw/queries.rs`): 600 filtered
+//! projections of two columns over those three, 300 grouped aggregates and 100 loader pages
+//! across binds over users (`auth`) and orders (`shop`) made once per process
+//! (`fixture.rs`); G gets by key spread at random over the three; `drop_all`.
 //! `sqlite`: three SQLite files. `server`: the default bind and `auth` on PostgreSQL (two
 //! databases), `shop` on MariaDB; the bench creates and drops its own databases.
 //!
@@ -24,7 +27,9 @@
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
 //! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
 
+mod fixture;
 mod load;
+mod queries;
 mod raw;
 mod servers;
 mod workload;
@@ -147,6 +152,7 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
         };
         return load::run(&load, &bench, places, args.backend.name()).await;
     }
+    fixture::create(places).await?;
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
     for run in 0..args.runs {
@@ -186,6 +192,9 @@ fn ratios(bindery: &Metrics, raw: &Metrics) -> serde_json::Value {
         "insert_vs_raw_batched_held": round(bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan)),
         "insert_vs_raw_batched_pool": round(bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan)),
         "insert_vs_raw_per_row": round(bindery.insert_rows_per_s / raw.insert_rows_per_s),
+        "projection_vs_raw": round(bindery.projection_per_s / raw.projection_per_s),
+        "aggregate_vs_raw": round(bindery.aggregate_per_s / raw.aggregate_per_s),
+        "load_across_binds_vs_raw": round(bindery.load_pages_per_s / raw.load_pages_per_s),
     }})
 }
 
@@ -210,6 +219,9 @@ fn line_with(
         "insert_rows_per_s": round(metrics.insert_rows_per_s),
         "gets_per_s": round(metrics.gets_per_s),
         "drop_all_s": round(metrics.drop_all_s),
+        "projection_per_s": round(metrics.projection_per_s),
+        "aggregate_per_s": round(metrics.aggregate_per_s),
+        "load_pages_per_s": round(metrics.load_pages_per_s),
     });
     if let Some(batched) = metrics.insert_batched_rows_per_s {
         line["insert_batched_rows_per_s"] = json!(round(batched));

@@ -5,6 +5,8 @@
 //! figures bindery is held to; and on the pool, a connection acquired per statement (with
 //! sqlx's default ping before acquire on the servers), for comparison only.
 
+mod queries;
+
 use std::time::Instant;
 
 use bindery::sqlx::{
@@ -226,6 +228,11 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
     }
     let insert_batched_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
 
+    // The query phases, here while the first table of each bind holds exactly the rows
+    // bindery's hold when it runs them (the inserts below add more).
+    let names = [tables[0].name, tables[1].name, tables[2].name];
+    let rates = queries::run(&pools, names, bench.rows).await?;
+
     // The same multi-row INSERTs, a pool connection acquired per statement (for
     // comparison only; it meets the servers a little less busy than the floor does).
     let started = Instant::now();
@@ -322,6 +329,9 @@ pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, Strin
         gets_per_s,
         gets_pool_per_s: Some(gets_pool_per_s),
         drop_all_s,
+        projection_per_s: rates.projection,
+        aggregate_per_s: rates.aggregate,
+        load_pages_per_s: rates.load_pages,
     })
 }
 

@@ -79,6 +79,12 @@ pub(crate) struct Metrics {
     /// Raw only: the same gets, a pool connection acquired per query.
     pub(crate) gets_pool_per_s: Option<f64>,
     pub(crate) drop_all_s: f64,
+    /// Filtered projections of two columns per second (`fixture::PROJECTIONS` of them).
+    pub(crate) projection_per_s: f64,
+    /// Grouped aggregates per second.
+    pub(crate) aggregate_per_s: f64,
+    /// Loader pages per second: 50 orders with their users, 50 users with their orders.
+    pub(crate) load_pages_per_s: f64,
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -111,6 +117,9 @@ impl Metrics {
             gets_per_s: of(|m| m.gets_per_s),
             gets_pool_per_s: of_some(|m| m.gets_pool_per_s),
             drop_all_s: of(|m| m.drop_all_s),
+            projection_per_s: of(|m| m.projection_per_s),
+            aggregate_per_s: of(|m| m.aggregate_per_s),
+            load_pages_per_s: of(|m| m.load_pages_per_s),
         }
     }
 }
@@ -142,7 +151,8 @@ impl Bench {
         Bench { rows, gets, tables }
     }
 
-    fn config(places: &Places) -> Config {
+    /// The three binds, as both the workload's `Db` and the fixture's see them.
+    pub(crate) fn config(places: &Places) -> Config {
         let [default, auth, shop] = &places.urls;
         let config = Config::new()
             .database_uri(default)
@@ -191,6 +201,8 @@ impl Bench {
         self.insert::<T2>(&db).await.map_err(err)?;
         let insert_rows_per_s = (3 * self.rows) as f64 / started.elapsed().as_secs_f64();
 
+        let rates = crate::queries::projections(&db, self.rows).await?;
+
         let plan = self.get_plan();
         let started = Instant::now();
         let mut session = db.session();
@@ -221,6 +233,9 @@ impl Bench {
             gets_per_s,
             gets_pool_per_s: None,
             drop_all_s,
+            projection_per_s: rates.projection,
+            aggregate_per_s: rates.aggregate,
+            load_pages_per_s: rates.load_pages,
         })
     }
 
