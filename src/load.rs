@@ -49,13 +49,9 @@ impl<M: Model> Find<M> {
             .map(|value| value.filter(|v| !v.is_null()))
             .collect();
         let found = self.load(wanted.iter().flatten().cloned(), key, on).await?;
-        let key_at = position(M::TABLE, key);
         let by_key: HashMap<String, M> = found
             .into_iter()
-            .filter_map(|row| {
-                let value = key_at.and_then(|at| row.to_values().into_iter().nth(at))?;
-                Some((identity(&value), row))
-            })
+            .map(|(value, row)| (identity(&value), row))
             .collect();
         Ok(wanted
             .iter()
@@ -85,12 +81,9 @@ impl<M: Model> Find<M> {
         let found = self
             .load(keys.iter().flatten().cloned(), column.name(), on)
             .await?;
-        let at = position(M::TABLE, column.name());
         let mut groups: HashMap<String, Vec<M>> = HashMap::new();
-        for row in found {
-            if let Some(value) = at.and_then(|at| row.to_values().into_iter().nth(at)) {
-                groups.entry(identity(&value)).or_default().push(row);
-            }
+        for (value, row) in found {
+            groups.entry(identity(&value)).or_default().push(row);
         }
         Ok(keys
             .iter()
@@ -102,15 +95,18 @@ impl<M: Model> Find<M> {
             .collect())
     }
 
-    /// The rows of this query whose `column` is one of `keys`, distinct keys in batches.
+    /// The rows of this query whose `column` is one of `keys`, distinct keys in batches,
+    /// each with its value of `column` (taken as read, before the row is decoded: no copy
+    /// of the row to find it).
     async fn load<'a>(
         &self,
         keys: impl Iterator<Item = Value>,
         column: &'static str,
         on: impl Into<On<'a>>,
-    ) -> Result<Vec<M>, Error> {
+    ) -> Result<Vec<(Value, M)>, Error> {
         let mut seen = std::collections::HashSet::new();
         let keys: Vec<Value> = keys.filter(|k| seen.insert(identity(k))).collect();
+        let at = position(M::TABLE, column);
         let mut on = on.into();
         let mut rows = Vec::new();
         for chunk in keys.chunks(KEYS_PER_SELECT) {
@@ -118,7 +114,10 @@ impl<M: Model> Find<M> {
             select.filter(Filter::column_in(column, chunk.to_vec()));
             let found = run(on.reborrow(), &select, false).await?;
             for values in found {
-                rows.push(decode::<M>(values)?);
+                let Some(value) = at.and_then(|at| values.get(at).cloned()) else {
+                    continue;
+                };
+                rows.push((value, decode::<M>(values)?));
             }
         }
         Ok(rows)
