@@ -403,3 +403,74 @@ fn embedded_migrations_match_the_folder() {
     );
     assert_eq!(default.checksum.len(), 64);
 }
+
+/// `migrate new|up|status|down` on a SQLite bind, and `create-all` warning about a bind
+/// that has migrations.
+#[cfg(all(feature = "cli", feature = "sqlite"))]
+#[test]
+fn the_command_line_writes_applies_and_reverts() {
+    static NOTE: bindery::TableInfo = bindery::TableInfo {
+        bind_key: Some("a"),
+        columns: &[bindery::ColumnInfo {
+            primary_key: true,
+            ..bindery::ColumnInfo::new("id", bindery::SqlType::Integer)
+        }],
+        ..bindery::TableInfo::new("note", "t::Note")
+    };
+    let dir = ScratchDir::new("cli");
+    let registry = Registry::from_tables([&NOTE]);
+    let migrations = dir.path().join("migrations");
+    let url = format!("a=sqlite:///{}", dir.path().join("a.db").display());
+    let run = |args: &[&str]| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let flags = [
+            "--bind",
+            url.as_str(),
+            "--migrations",
+            migrations.to_str().unwrap(),
+        ];
+        let all = ["app"].iter().chain(args).chain(&flags);
+        let code = bindery::cli::run_with_registry(&registry, all, &mut out, &mut err);
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (text(out), text(err), code)
+    };
+    let (out, _, _) = run(&["migrate", "new", "create_t", "--bind", "a"]);
+    assert!(out.contains("0001_create_t.up.sql") && out.contains("0001_create_t.down.sql"));
+    let (out, _, _) = run(&["migrate", "new", "add_u", "--bind", "a"]);
+    assert!(out.contains("0002_add_u.up.sql"), "{out}");
+    let folder = migrations.join("a");
+    std::fs::write(
+        folder.join("0001_create_t.up.sql"),
+        "CREATE TABLE t (id INTEGER);",
+    )
+    .unwrap();
+    std::fs::write(folder.join("0001_create_t.down.sql"), "DROP TABLE t;").unwrap();
+    std::fs::write(
+        folder.join("0002_add_u.up.sql"),
+        "CREATE TABLE u (id INTEGER);",
+    )
+    .unwrap();
+    std::fs::write(folder.join("0002_add_u.down.sql"), "DROP TABLE u;").unwrap();
+
+    let (out, err, code) = run(&["migrate", "up", "--bind", "a", "--to", "1"]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    assert!(
+        out.contains("bind \"a\" (SQLite): applied 1 [1 create_t]"),
+        "{out}"
+    );
+    let (out, _, _) = run(&["migrate", "up"]);
+    assert!(out.contains("applied 1 [2 add_u]"), "{out}");
+    let (out, _, _) = run(&["migrate", "status"]);
+    assert!(
+        out.contains("create_t") && !out.contains("pending"),
+        "{out}"
+    );
+    let (out, _, _) = run(&["migrate", "down", "--to", "0"]);
+    assert!(out.contains("reverted 2 [2 add_u, 1 create_t]"), "{out}");
+    let (out, _, _) = run(&["migrate", "status"]);
+    assert_eq!(out.matches("pending").count(), 2, "{out}");
+
+    let (_, err, code) = run(&["create-all"]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    assert!(err.contains("warning: bind \"a\" has migrations"), "{err}");
+}
