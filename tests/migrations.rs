@@ -233,6 +233,10 @@ async fn a_failing_migration_is_rolled_back_or_recorded(f: &Fixture) {
     let status = db.migrations_status("a").await.unwrap();
     let state = status.binds[0].migrations[1].state;
     let message = error.to_string();
+    assert!(
+        message.contains("bind \"a\": migration 2 (broken) failed at statement 3 of its up script"),
+        "{message}"
+    );
     if f.server == Some(Server::MySql) {
         // DDL commits itself: the two CREATEs stay, and the record says so.
         assert!(!rolled_back, "{message}");

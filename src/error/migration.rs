@@ -40,9 +40,9 @@ pub enum MigrationError {
         /// Whether the bind is as it was before the migration: always on PostgreSQL and
         /// SQLite (one transaction); on MySQL only when its first statement failed.
         rolled_back: bool,
-        /// Why.
+        /// What the database reported.
         #[source]
-        source: Box<crate::Error>,
+        source: sqlx::Error,
     },
     /// `migrate_to` was given a version no migration of the bind has.
     #[error("{bind}: no migration has version {version}")]

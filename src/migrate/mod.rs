@@ -71,7 +71,7 @@ impl StepFailure {
                 rolled_back,
                 source,
             } => MigrationError::Failed {
-                source: Box::new(Error::database(engine.bind(), source)),
+                source,
                 bind,
                 version,
                 name,
