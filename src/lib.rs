@@ -167,6 +167,7 @@ pub use error::{
     MigrateError, MigrationError, MigrationFilesError, SchemaError,
 };
 pub use load::KEYS_PER_SELECT;
+pub use migrate::Resolution;
 pub use migrations::Migrator;
 pub use query::{Find, Joined, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;

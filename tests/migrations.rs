@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use bindery::{
     Binds, Config, Db, Error, MigrationError, MigrationState, Migrator, PlanProblem, Registry,
+    Resolution,
 };
 use common::{ScratchDb, ScratchDir, Server};
 
@@ -266,6 +267,45 @@ async fn a_failing_migration_is_rolled_back_or_recorded(f: &Fixture) {
     }
 }
 
+on_every_backend!(a_dirty_migration_is_resolved_by_hand);
+async fn a_dirty_migration_is_resolved_by_hand(f: &Fixture) {
+    f.write(
+        "a",
+        "1_ok.up.sql",
+        "CREATE TABLE ok1 (id INTEGER PRIMARY KEY);",
+    );
+    let broken = "CREATE TABLE f2 (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);";
+    f.write("a", "2_broken.up.sql", broken);
+    let db = f.db();
+    db.migrate("a").await.unwrap_err();
+    let not_dirty = |result: Result<(), Error>| {
+        matches!(result, Err(Error::Migrate(e))
+            if matches!(e.failures[..], [MigrationError::NotDirty { version: 2, .. }]))
+    };
+    if f.server != Some(Server::MySql) {
+        // Rolled back: nothing is dirty, so nothing to resolve.
+        let result = db.resolve_migration("a", 2, Resolution::Undone).await;
+        assert!(not_dirty(result));
+        return;
+    }
+    // Undo by hand what ran, mark it undone, fix the script, and go on.
+    let mut session = db.session();
+    session.execute("a", "DROP TABLE f2", vec![]).await.unwrap();
+    session.commit().await.unwrap();
+    db.resolve_migration("a", 2, Resolution::Undone)
+        .await
+        .unwrap();
+    let result = db.resolve_migration("a", 2, Resolution::Undone).await;
+    assert!(not_dirty(result));
+    f.write(
+        "a",
+        "2_broken.up.sql",
+        "CREATE TABLE f2 (id INTEGER PRIMARY KEY);",
+    );
+    let report = f.db().migrate("a").await.unwrap();
+    assert_eq!(versions_of(&report, "a"), [2], "{report}");
+}
+
 on_every_backend!(two_processes_migrate_one_bind_once);
 async fn two_processes_migrate_one_bind_once(f: &Fixture) {
     // Migration 1 holds the lock about a second, so the other process waits for it.
@@ -473,6 +513,11 @@ fn the_command_line_writes_applies_and_reverts() {
     assert!(out.contains("reverted 2 [2 add_u, 1 create_t]"), "{out}");
     let (out, _, _) = run(&["migrate", "status"]);
     assert_eq!(out.matches("pending").count(), 2, "{out}");
+
+    let (_, err, _) = run(&["migrate", "resolve", "1", "--undone"]);
+    assert!(err.contains("select that bind with --bind KEY"), "{err}");
+    let (_, err, _) = run(&["migrate", "resolve", "1", "--applied", "--bind", "a"]);
+    assert!(err.contains("migration 1 is not dirty"), "{err}");
 
     let (_, err, code) = run(&["create-all"]);
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::commands::write_out;
-use crate::{BindKey, Binds, Db, Error, bind_folder, parse_migration_file_name};
+use crate::{BindKey, Binds, Db, Error, Resolution, bind_folder, parse_migration_file_name};
 
 /// What `migrate` does.
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +34,19 @@ pub(super) enum Action {
         #[command(flatten)]
         shared: super::Shared,
     },
+    /// Mark a dirty migration (stopped part-way on MySQL) resolved by hand, on one bind.
+    Resolve {
+        /// The dirty migration's version.
+        version: u64,
+        /// Its script was finished by hand: it counts as applied.
+        #[arg(long, conflicts_with = "undone", required_unless_present = "undone")]
+        applied: bool,
+        /// What its script did was undone by hand: it counts as not applied.
+        #[arg(long)]
+        undone: bool,
+        #[command(flatten)]
+        shared: super::Shared,
+    },
     /// Write an empty up and down script with the next version, in each selected bind's
     /// folder (the default bind's without `--bind`).
     New {
@@ -50,6 +63,7 @@ impl Action {
             Action::Status { shared }
             | Action::Up { shared, .. }
             | Action::Down { shared, .. }
+            | Action::Resolve { shared, .. }
             | Action::New { shared, .. } => shared,
         }
     }
@@ -74,14 +88,22 @@ pub(super) async fn run(
         Action::Up { to: None, .. } => db.migrate(binds).await,
         Action::Up {
             to: Some(version), ..
-        } => match binds {
-            Binds::Only(keys) if keys.len() == 1 => db.migrate_to(&keys[0], version).await,
-            _ => {
-                return Err(
-                    "--to names a version of one bind: select that bind with --bind KEY".to_owned(),
-                );
-            }
-        },
+        } => db.migrate_to(one_bind(&binds, "--to")?, version).await,
+        Action::Resolve {
+            version, applied, ..
+        } => {
+            let resolution = if applied {
+                Resolution::Applied
+            } else {
+                Resolution::Undone
+            };
+            let bind = one_bind(&binds, "resolve")?;
+            db.resolve_migration(bind, version, resolution)
+                .await
+                .map_err(|e| e.to_string())?;
+            write_out(out, &format!("{bind}: migration {version} resolved\n"))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Action::Down { to, .. } => db.migrate_down(binds, to).await,
         Action::New { .. } => return Ok(ExitCode::SUCCESS),
     };
@@ -96,6 +118,16 @@ pub(super) async fn run(
             Err(error.to_string())
         }
         Err(error) => Err(error.to_string()),
+    }
+}
+
+/// The one bind a version belongs to: versions are per bind.
+fn one_bind<'b>(binds: &'b Binds, what: &str) -> Result<&'b BindKey, String> {
+    match binds {
+        Binds::Only(keys) if keys.len() == 1 => Ok(&keys[0]),
+        _ => Err(format!(
+            "{what} names a version of one bind: select that bind with --bind KEY"
+        )),
     }
 }
 

@@ -52,6 +52,14 @@ pub enum MigrationError {
         /// The version asked for.
         version: u64,
     },
+    /// `resolve_migration` was asked to resolve a migration that is not dirty.
+    #[error("{bind}: migration {version} is not dirty: there is nothing to resolve")]
+    NotDirty {
+        /// The bind.
+        bind: BindKey,
+        /// The version asked for.
+        version: u64,
+    },
     /// The bind's run took longer than its budget (lock wait and statement timeouts).
     #[error(
         "{bind}: the migration run got no answer within {} ms; a migration under way may or may not have finished (on PostgreSQL and SQLite it rolls back)",
@@ -74,9 +82,9 @@ fn aftermath(rolled_back: bool, statement: usize, version: u64) -> String {
     } else {
         format!(
             "MySQL/MariaDB commits each DDL statement, so the {} statement(s) before it stay \
-             applied, and migration {version} is recorded as dirty: undo them (or finish the \
-             rest) by hand, then delete its row from bindery_migrations (or set its dirty \
-             column to 0)",
+             applied, and migration {version} is recorded as dirty: undo them by hand and run \
+             `migrate resolve {version} --undone`, or finish the rest by hand and run \
+             `migrate resolve {version} --applied` (Db::resolve_migration)",
             statement.saturating_sub(1)
         )
     }
@@ -89,6 +97,7 @@ impl MigrationError {
             MigrationError::Refused { bind, .. }
             | MigrationError::Failed { bind, .. }
             | MigrationError::NoSuchVersion { bind, .. }
+            | MigrationError::NotDirty { bind, .. }
             | MigrationError::Deadline { bind, .. } => Some(bind),
             MigrationError::Database(_) => None,
         }

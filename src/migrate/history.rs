@@ -165,17 +165,49 @@ pub(crate) fn delete(migration: &Migration) -> Sql {
         .value(version(migration))
 }
 
+/// Marks a dirty migration resolved by hand: the row made clean (`applied`), or deleted
+/// (it is undone). Only a dirty row: one statement, so that it needs no lock.
+pub(crate) fn resolve(version: u64, applied: bool) -> Sql {
+    let version = i64::try_from(version).unwrap_or(i64::MAX);
+    let sql = if applied {
+        Sql::new("UPDATE ")
+            .ident(TABLE)
+            .text(" SET ")
+            .ident("dirty")
+            .text(" = 0, ")
+            .ident("statements_done")
+            .text(" = 0")
+    } else {
+        Sql::new("DELETE FROM ").ident(TABLE)
+    };
+    sql.text(" WHERE ")
+        .ident("version")
+        .text(" = ")
+        .value(version)
+        .text(" AND ")
+        .ident("dirty")
+        .text(" <> 0")
+}
+
 /// Runs `sql` with its values bound.
 pub(crate) async fn execute<DB: Backend>(
     conn: &mut DB::Connection,
     sql: &Sql,
 ) -> Result<(), sqlx::Error> {
+    execute_counting::<DB>(conn, sql).await.map(drop)
+}
+
+/// Runs `sql` with its values bound: how many rows it changed.
+pub(crate) async fn execute_counting<DB: Backend>(
+    conn: &mut DB::Connection,
+    sql: &Sql,
+) -> Result<u64, sqlx::Error> {
     let (text, params) = sql.render(DB::DIALECT);
     let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;
-    sqlx::query_with(AssertSqlSafe(text), args)
+    let done = sqlx::query_with(AssertSqlSafe(text), args)
         .execute(DB::executor(conn))
-        .await
-        .map(drop)
+        .await?;
+    Ok(DB::rows_affected(&done))
 }
 
 /// The version as the table stores it: file names hold at most `i64::MAX`.

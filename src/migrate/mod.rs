@@ -86,6 +86,18 @@ impl StepFailure {
     }
 }
 
+/// How a dirty migration (one that stopped part-way on MySQL) was resolved by hand, for
+/// [`Db::resolve_migration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Its script was finished by hand: the migration counts as applied (an up that
+    /// stopped), or as still applied (a down that stopped, whose statements were undone).
+    Applied,
+    /// What its script did was undone by hand (an up that stopped), or the rest of its
+    /// down script was run by hand: the migration counts as not applied.
+    Undone,
+}
+
 /// What one step did: the migration it ran, which way, and how long its script took.
 pub(crate) type Ran = Option<(u64, String, Duration)>;
 
@@ -175,6 +187,46 @@ impl Db {
             .into_iter()
             .collect::<Result<_, _>>()?;
         Ok(MigrationsStatus { binds })
+    }
+
+    /// Marks migration `version` of bind `bind`, dirty since its script stopped part-way
+    /// (MySQL commits each DDL statement), as resolved by hand: [`Resolution::Applied`]
+    /// once the rest of the script was run by hand, [`Resolution::Undone`] once what ran
+    /// was undone. Refused ([`MigrationError::NotDirty`]) for a migration that is not
+    /// dirty: a clean history is changed only by running migrations.
+    pub async fn resolve_migration(
+        &self,
+        bind: impl AsBindKey,
+        version: u64,
+        resolution: Resolution,
+    ) -> Result<(), Error> {
+        let key = BindKey::from(bind.as_bind_key());
+        let engine = self.engine(key.as_deref())?;
+        let sql = history::resolve(version, resolution == Resolution::Applied);
+        let deadline = engine.statement_timeout();
+        let run = async {
+            match *engine.pool() {
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(ref pool) => resolve_on(pool, &sql).await,
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(ref pool) => resolve_on(pool, &sql).await,
+                #[cfg(feature = "mysql")]
+                Pool::MySql(ref pool) => resolve_on(pool, &sql).await,
+            }
+        };
+        let changed = tokio::time::timeout(deadline * 2, run)
+            .await
+            .unwrap_or_else(|_| Err(crate::backend::deadline_passed(deadline * 2)))
+            .map_err(|e| Error::database(engine.bind(), e))?;
+        if changed == 0 {
+            return Err(MigrateError {
+                failures: vec![MigrationError::NotDirty { bind: key, version }],
+                completed: MigrateReport::default(),
+            }
+            .into());
+        }
+        tracing::info!(bind = %engine.bind(), version, ?resolution, "migration resolved");
+        Ok(())
     }
 
     /// The migrations this `Db` runs: the configuration's, or the `migrations/` folder.
@@ -404,6 +456,17 @@ async fn run_script<DB: Backend>(
             Err(error) => return Err((completed + 1, error)),
         }
     }
+}
+
+/// Runs a resolving statement on a pooled connection: how many rows it changed (none
+/// when there is no history table, or no such dirty row).
+async fn resolve_on<DB: Backend>(
+    pool: &sqlx::Pool<DB>,
+    sql: &crate::Sql,
+) -> Result<u64, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    ensure_history::<DB>(&mut conn).await?;
+    history::execute_counting::<DB>(&mut conn, sql).await
 }
 
 /// The bind's history, read on a pooled connection; empty when it has no history table.

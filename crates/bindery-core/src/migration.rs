@@ -176,8 +176,9 @@ impl core::fmt::Display for PlanProblem {
                 f,
                 "migration {version} ({name}) is dirty: an earlier run of its {direction} script \
                  stopped after {done} statement(s), which MySQL/MariaDB committed; nothing more \
-                 runs until it is resolved: undo those statements (or finish the rest) by hand, \
-                 then delete its row from bindery_migrations (or set its dirty column to 0)"
+                 runs until it is resolved: undo those statements by hand and run `migrate \
+                 resolve {version} --undone`, or finish the script by hand and run `migrate \
+                 resolve {version} --applied` (Db::resolve_migration)"
             ),
             PlanProblem::Gap {
                 version,
