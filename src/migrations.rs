@@ -152,6 +152,11 @@ impl Migrator {
         self.binds.get(bind_folder(key)).map_or(&[], Vec::as_slice)
     }
 
+    /// The bind folders that hold migrations (`default` for the default bind).
+    pub fn bind_folders(&self) -> impl Iterator<Item = &str> {
+        self.binds.keys().map(String::as_str)
+    }
+
     /// Whether bind `key` has any migration.
     pub fn has_migrations(&self, key: Option<&str>) -> bool {
         !self.migrations(key).is_empty()

@@ -496,8 +496,14 @@ fn the_command_line_writes_applies_and_reverts() {
     .unwrap();
     std::fs::write(folder.join("0002_add_u.down.sql"), "DROP TABLE u;").unwrap();
 
+    std::fs::create_dir_all(migrations.join("typo")).unwrap();
+    std::fs::write(migrations.join("typo/1_x.up.sql"), "SELECT 1;").unwrap();
     let (out, err, code) = run(&["migrate", "up", "--bind", "a", "--to", "1"]);
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    assert!(
+        err.contains("folder \"typo\" names no configured bind"),
+        "{err}"
+    );
     assert!(
         out.contains("bind \"a\" (SQLite): applied 1 [1 create_t]"),
         "{out}"

@@ -75,7 +75,9 @@ pub(super) async fn run(
     action: &Action,
     binds: Binds,
     out: &mut (impl Write + ?Sized),
+    err: &mut (impl Write + ?Sized),
 ) -> Result<ExitCode, String> {
+    unknown_folder_warnings(db, err);
     let report = match *action {
         Action::Status { .. } => {
             let status = db
@@ -118,6 +120,24 @@ pub(super) async fn run(
             Err(error.to_string())
         }
         Err(error) => Err(error.to_string()),
+    }
+}
+
+/// A folder of migrations whose name is no configured bind (a typo, `shpo/`) would never
+/// run: said on the error stream.
+fn unknown_folder_warnings(db: &Db, err: &mut (impl Write + ?Sized)) {
+    let Some(migrator) = db.config().get_migrations() else {
+        return;
+    };
+    for folder in migrator.bind_folders() {
+        let configured = db.engines().iter().any(|e| bind_folder(e.key()) == folder);
+        if !configured {
+            let _ = writeln!(
+                err,
+                "warning: the migrations folder {folder:?} names no configured bind: its \
+                 migrations do not run"
+            );
+        }
     }
 }
 

@@ -440,7 +440,7 @@ where
         Command::DropAll { yes, .. } => commands::drop_all(&db, binds, yes, out).await,
         Command::Check { .. } => commands::check(&db, binds, out).await,
         Command::Binds { .. } => commands::binds(&db, out).await,
-        Command::Migrate { action } => migrate::run(&db, &action, binds, out).await,
+        Command::Migrate { action } => migrate::run(&db, &action, binds, out, err).await,
     }
 }
 
