@@ -5,6 +5,10 @@ use core::fmt;
 
 use std::path::PathBuf;
 
+mod migration;
+
+pub use migration::{MigrateError, MigrationError, MigrationFilesError};
+
 use crate::report::{SchemaOperation, SchemaReport};
 use crate::url::UrlError;
 use crate::{BindKey, BindName, Problem};
@@ -160,6 +164,12 @@ pub enum Error {
     /// `create_all` or `drop_all` failed on one or more binds.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// Migrations failed or were refused on one or more binds.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// A migrations folder or file cannot be read as migrations.
+    #[error(transparent)]
+    MigrationFiles(#[from] MigrationFilesError),
     /// An earlier statement of this session failed, so its transactions can no longer
     /// commit what the application believes it wrote: call [`Session::rollback`] before
     /// using the session again (SQLAlchemy's `PendingRollbackError`). The same on every

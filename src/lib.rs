@@ -127,6 +127,8 @@ mod engine;
 mod error;
 mod handle;
 mod load;
+mod migrate;
+mod migrations;
 mod query;
 mod record;
 mod report;
@@ -147,11 +149,13 @@ pub use bindery_core::{
     registry,
 };
 use bindery_core::{
-    ByteLimits, Select, SqlWriter, StatementCache, Statements, UpsertKey, batches_rows,
-    generated_column, insert_leaving_out, is_unique_key, left_out, next_batch, rows_per_insert_of,
-    upsert_clause, value_bytes,
+    ByteLimits, Goal, Select, SqlWriter, StatementCache, Statements, Step, UpsertKey, batches_rows,
+    bind_folder, generated_column, insert_leaving_out, is_unique_key, left_out, next_batch,
+    next_step, parse_migration_file_name, rows_per_insert_of, split_statements, upsert_clause,
+    value_bytes,
 };
-pub use bindery_macros::{Base, Model};
+pub use bindery_core::{Direction, HistoryRow, HistoryState, Migration, PlanProblem};
+pub use bindery_macros::{Base, Model, migrations};
 pub use config::{
     BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
 };
@@ -160,12 +164,17 @@ pub use drift::{BindDrift, DriftReport, ReflectedBind};
 pub use engine::Engine;
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
-    SchemaError,
+    MigrateError, MigrationError, MigrationFilesError, SchemaError,
 };
 pub use load::KEYS_PER_SELECT;
+pub use migrate::Resolution;
+pub use migrations::Migrator;
 pub use query::{Find, Joined, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;
-pub use report::{BindReport, SchemaOperation, SchemaReport};
+pub use report::{
+    BindMigrated, BindMigrations, BindReport, MigrateReport, MigrationRun, MigrationState,
+    MigrationStatus, MigrationsStatus, SchemaOperation, SchemaReport,
+};
 pub use schema::Binds;
 pub use session::Session;
 pub use url::{DatabaseUrl, UrlError};

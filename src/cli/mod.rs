@@ -19,6 +19,11 @@
 //! app drop-all [--bind KEY]… [--yes]
 //! app check [--bind KEY]…
 //! app binds
+//! app migrate status [--bind KEY]… [--migrations DIR]
+//! app migrate up [--to VERSION] [--bind KEY]…
+//! app migrate down [--to VERSION] [--bind KEY]…
+//! app migrate resolve VERSION --applied|--undone --bind KEY
+//! app migrate new NAME [--bind KEY]…
 //! ```
 //!
 //! Configuration comes from `--config FILE` (TOML), then the environment
@@ -37,6 +42,7 @@
 
 mod args;
 mod commands;
+mod migrate;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -50,7 +56,7 @@ use self::commands::write_out;
 use crate::{BindKey, Db, Registry};
 
 #[derive(Debug, Parser)]
-#[command(about = "The databases of this application: dump, create, drop, check, binds")]
+#[command(about = "The databases of this application: dump, create, drop, check, binds, migrate")]
 struct Cli {
     #[command(flatten)]
     shared: Shared,
@@ -71,6 +77,9 @@ struct Shared {
     /// KEY=URL configures a bind; KEY alone selects one (`default`: the default bind).
     #[arg(long = "bind", value_name = "KEY[=URL]")]
     binds: Vec<String>,
+    /// The migrations folder: one subfolder per bind (default `migrations`).
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
 }
 
 impl Shared {
@@ -79,7 +88,15 @@ impl Shared {
         self.config = later.config.clone().or(self.config);
         self.database_uri = later.database_uri.clone().or(self.database_uri);
         self.binds.extend(later.binds.iter().cloned());
+        self.migrations = later.migrations.clone().or(self.migrations);
         self
+    }
+
+    /// The migrations folder.
+    fn migrations_dir(&self) -> PathBuf {
+        self.migrations
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("migrations"))
     }
 }
 
@@ -119,6 +136,11 @@ enum Command {
         #[command(flatten)]
         shared: Shared,
     },
+    /// Versioned migrations per bind: status, up, down, new.
+    Migrate {
+        #[command(subcommand)]
+        action: migrate::Action,
+    },
 }
 
 impl Command {
@@ -129,6 +151,7 @@ impl Command {
             | Command::DropAll { shared, .. }
             | Command::Check { shared }
             | Command::Binds { shared } => shared,
+            Command::Migrate { action } => action.shared(),
         }
     }
 }
@@ -373,21 +396,33 @@ where
     let shared = cli.shared.clone().and(cli.command.shared());
     let (configured, selected) = split_binds(&shared.binds)?;
     let registry = models.registry();
-    if !matches!(cli.command, Command::Binds { .. }) {
+    // Migrations are SQL files: they need no model.
+    if !matches!(cli.command, Command::Binds { .. } | Command::Migrate { .. }) {
         check_models(registry)?;
+    }
+    if let Command::Migrate {
+        action: migrate::Action::New { name, .. },
+    } = &cli.command
+    {
+        return migrate::new(&shared.migrations_dir(), name, &selected, out);
     }
     if let Command::Dump { format, .. } = &cli.command {
         let binds = (!selected.is_empty()).then_some(selected.as_slice());
         write_out(out, &dump(registry, binds, *format))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let config = args::config(
+    let mut config = args::config(
         registry,
         shared.config.as_deref(),
         shared.database_uri.as_deref(),
         &configured,
         err,
     )?;
+    if matches!(cli.command, Command::Migrate { .. }) {
+        let migrator =
+            crate::Migrator::from_dir(shared.migrations_dir()).map_err(|e| e.to_string())?;
+        config = config.migrations(migrator);
+    }
     let db = match models {
         Models::Program => Db::build(config),
         Models::Given(registry) => {
@@ -398,10 +433,14 @@ where
     let binds = selection(&selected);
     match cli.command {
         Command::Dump { .. } => Ok(ExitCode::SUCCESS),
-        Command::CreateAll { dry_run, .. } => commands::create_all(&db, binds, dry_run, out).await,
+        Command::CreateAll { dry_run, .. } => {
+            migrate::create_all_warnings(&db, &shared.migrations_dir(), &binds, err);
+            commands::create_all(&db, binds, dry_run, out).await
+        }
         Command::DropAll { yes, .. } => commands::drop_all(&db, binds, yes, out).await,
         Command::Check { .. } => commands::check(&db, binds, out).await,
         Command::Binds { .. } => commands::binds(&db, out).await,
+        Command::Migrate { action } => migrate::run(&db, &action, binds, out, err).await,
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::AsBindKey;
 use crate::error::{ConfigError, ConfigProblem};
+use crate::migrations::Migrator;
 use crate::url::DatabaseUrl;
 
 pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
@@ -54,6 +55,7 @@ pub struct Config {
     record_queries: Option<bool>,
     echo: Option<bool>,
     ddl_lock_timeout: Option<Duration>,
+    migrations: Option<Migrator>,
     problems: Vec<ConfigProblem>,
     /// Binds whose URL was refused (`None`: the default bind): they are reported once,
     /// by their URL problem, not again as missing.
@@ -71,6 +73,7 @@ impl fmt::Debug for Config {
             .field("record_queries", &self.record_queries)
             .field("echo", &self.echo)
             .field("ddl_lock_timeout", &self.ddl_lock_timeout)
+            .field("migrations", &self.migrations)
             .field("problems", &self.problems)
             .field("refused", &self.refused)
             .finish()
@@ -202,6 +205,20 @@ impl Config {
         self.ddl_lock_timeout.unwrap_or(Duration::from_secs(10))
     }
 
+    /// The versioned migrations `Db::migrate` runs: embedded with
+    /// [`bindery::migrations!`](crate::migrations!) or read with
+    /// [`Migrator::from_dir`]. Without them, `Db::migrate` reads the folder
+    /// `migrations/` of the working directory when it runs.
+    pub fn migrations(mut self, migrations: Migrator) -> Config {
+        self.migrations = Some(migrations);
+        self
+    }
+
+    /// The migrations set with [`Config::migrations`].
+    pub fn get_migrations(&self) -> Option<&Migrator> {
+        self.migrations.as_ref()
+    }
+
     /// Whether statements are recorded.
     pub fn get_record_queries(&self) -> bool {
         self.record_queries.unwrap_or(false)
@@ -254,6 +271,7 @@ impl Config {
         }
         self.record_queries = other.record_queries.or(self.record_queries);
         self.ddl_lock_timeout = other.ddl_lock_timeout.or(self.ddl_lock_timeout);
+        self.migrations = other.migrations.or(self.migrations);
         self.echo = other.echo.or(self.echo);
         self.problems.extend(other.problems);
         self.refused.extend(other.refused);

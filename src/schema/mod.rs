@@ -10,7 +10,7 @@ use crate::report::{BindReport, SchemaOperation, SchemaReport};
 use crate::{BindKey, Dialect, TableInfo, creation_order};
 
 #[cfg(feature = "mysql")]
-mod mysql;
+pub(crate) mod mysql;
 
 /// Which binds an operation covers: Flask's `bind_key` argument.
 ///
@@ -317,12 +317,13 @@ fn lost_race(error: &sqlx::Error) -> bool {
         .is_some_and(|code| matches!(&*code, "23505" | "42P07" | "42P01" | "40P01"))
 }
 
-/// The advisory lock that serialises bindery's schema runs on one PostgreSQL schema:
+/// The advisory lock that serialises bindery's schema runs (and migration steps) on one
+/// PostgreSQL schema:
 /// keyed by `bindery:schema` and the current schema (advisory locks are per database
 /// already), held until the transaction ends however it ends, waited for at most
 /// `lock_timeout`.
 #[cfg(feature = "postgres")]
-const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bindery:schema'), \
+pub(crate) const POSTGRES_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('bindery:schema'), \
      hashtext(coalesce(current_schema(), '')))";
 
 #[cfg(feature = "postgres")]

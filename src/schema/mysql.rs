@@ -20,9 +20,9 @@ use crate::{Dialect, TableInfo};
 /// disk is the limit and the extra connections only cost their handshake.
 const MAX_CONNECTIONS: usize = 4;
 
-/// The bind's schema lock: a user lock named after the database (user locks are
+/// The bind's schema lock (migration steps take it too): a user lock named after the database (user locks are
 /// server-wide), hashed so that the name stays within the 64 characters MySQL allows.
-const LOCK_NAME: &str = "CONCAT('bindery:schema:', SHA1(COALESCE(DATABASE(), '')))";
+pub(crate) const LOCK_NAME: &str = "CONCAT('bindery:schema:', SHA1(COALESCE(DATABASE(), '')))";
 
 /// `1050 Table '…' already exists`.
 const TABLE_EXISTS: u16 = 1050;
@@ -81,7 +81,10 @@ pub(super) async fn run(
 }
 
 /// Waits for the bind's schema lock, at most `timeout_seconds`.
-async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<(), sqlx::Error> {
+pub(crate) async fn lock(
+    conn: &mut MySqlConnection,
+    timeout_seconds: u128,
+) -> Result<(), sqlx::Error> {
     let timeout = i64::try_from(timeout_seconds).unwrap_or(i64::MAX);
     let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT GET_LOCK({LOCK_NAME}, ?)"
@@ -94,8 +97,8 @@ async fn lock(conn: &mut MySqlConnection, timeout_seconds: u128) -> Result<(), s
         _ => Err(sqlx::Error::Io(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!(
-                "another create_all or drop_all held this database's schema lock \
-                 ({timeout} s ddl_lock_timeout)"
+                "another create_all, drop_all or migration held this database's schema \
+                 lock ({timeout} s ddl_lock_timeout)"
             ),
         ))),
     }

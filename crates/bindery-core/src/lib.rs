@@ -14,6 +14,8 @@ mod dump;
 mod field;
 mod field_kinds;
 mod ident;
+mod migration;
+mod migration_file;
 mod model;
 mod problem;
 mod projection;
@@ -48,6 +50,12 @@ pub use field_kinds::{
     TimeField, TimestampField, UnsetField, default_literal,
 };
 pub use ident::{IdentifierError, MAX_IDENTIFIER_LEN, check_identifier, check_table_name};
+pub use migration::{
+    Goal, HistoryRow, HistoryState, Migration, PlanProblem, Step, next_step, split_statements,
+};
+pub use migration_file::{
+    Direction, FileNameError, MigrationFileName, bind_folder, parse_migration_file_name,
+};
 pub use model::{Bind, FromValues, Model, RowError};
 pub use problem::{
     IdentifierKind, Problem, RegistryError, UnindexableColumn, collation_problems,

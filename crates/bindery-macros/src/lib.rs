@@ -15,6 +15,11 @@ mod expand;
 // Its items are `pub` for `bindery-core`'s API, not for this crate.
 #[allow(unreachable_pub)]
 mod ident;
+// The migration file names of `bindery-core`, compiled here from the same file (a
+// symlink, as `ident.rs` is), so that the macro refuses the names `from_dir` refuses.
+#[allow(unreachable_pub, dead_code)]
+mod migration_file;
+mod migrations;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
@@ -36,6 +41,18 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_base(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input, Derive::Base)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Embeds the migration files of every bind at compile time: `bindery::migrations!("migrations")`
+/// reads `<crate>/migrations/<bind>/<version>_<name>.{up,down}.sql` (the default bind's
+/// under `default/`) and is a `bindery::Migrator`. A `.sql` file whose name is not a
+/// migration's is a compile error.
+#[proc_macro]
+pub fn migrations(input: TokenStream) -> TokenStream {
+    let dir = parse_macro_input!(input as syn::LitStr);
+    migrations::expand(&dir)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -1,0 +1,1 @@
+../../bindery-core/src/migration_file.rs

@@ -1,0 +1,1 @@
+CREATE INDEX item_id ON item (id);
