@@ -28,7 +28,9 @@
 //! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
 
 mod fixture;
+mod interleave;
 mod load;
+mod phases;
 mod queries;
 mod raw;
 mod servers;
@@ -39,7 +41,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::workload::{Bench, Metrics};
+use crate::workload::{Bench, Metrics, median};
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -155,47 +157,72 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
     fixture::create(places).await?;
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
+    let mut ratio_runs = Vec::new();
     for run in 0..args.runs {
-        // Whichever goes first meets cold caches and pools: the two take turns.
-        let (bindery, raw) = if run % 2 == 0 {
-            let bindery = bench.run_bindery(places).await?;
-            (bindery, raw::run(&bench, places).await?)
-        } else {
-            let raw = raw::run(&bench, places).await?;
-            (bench.run_bindery(places).await?, raw)
-        };
+        let (bindery, raw) = phases::run(&bench, places, run).await?;
         println!("{}", line("bindery", args, &bindery));
         println!("{}", line("raw-sqlx", args, &raw));
+        ratio_runs.push(ratios(&bindery, &raw));
         bindery_runs.push(bindery);
         raw_runs.push(raw);
     }
-    let bindery = Metrics::median(&bindery_runs);
-    let raw = Metrics::median(&raw_runs);
     if args.runs > 1 {
+        let bindery = Metrics::median(&bindery_runs);
+        let raw = Metrics::median(&raw_runs);
         println!("{}", line_with("bindery", args, &bindery, Some(args.runs)));
         println!("{}", line_with("raw-sqlx", args, &raw, Some(args.runs)));
     }
-    println!("{}", ratios(&bindery, &raw));
+    let mut line = serde_json::Map::new();
+    for (i, (key, _)) in ratio_runs[0].iter().enumerate() {
+        let of_runs: Vec<f64> = ratio_runs.iter().map(|r| r[i].1).collect();
+        let low = of_runs.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = of_runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        line.insert((*key).to_owned(), json!(round(median(of_runs))));
+        line.insert(format!("{key}_range"), json!([round(low), round(high)]));
+    }
+    println!("{}", json!({ "ratios": line }));
     Ok(())
 }
 
-/// Bindery's figures over raw sqlx's: against the floors (a connection per bind held
-/// for the phase), and, labelled `_pool`, against the variants acquiring a pool connection
-/// per statement.
-fn ratios(bindery: &Metrics, raw: &Metrics) -> serde_json::Value {
+/// One run's ratios, bindery's figure over raw sqlx's: against the floors (a connection
+/// per bind held for the phase), and, labelled `_pool`, against the variants acquiring a
+/// pool connection per statement. The ratios line gives, for each, the median over the
+/// runs and (`_range`) the lowest and highest.
+fn ratios(bindery: &Metrics, raw: &Metrics) -> Vec<(&'static str, f64)> {
     let nan = f64::NAN;
-    json!({"ratios": {
-        "create_all_s": round(bindery.create_all_s / raw.create_all_s),
-        "drop_all_s": round(bindery.drop_all_s / raw.drop_all_s),
-        "gets_vs_raw_held": round(bindery.gets_per_s / raw.gets_per_s),
-        "gets_vs_raw_pool": round(bindery.gets_per_s / raw.gets_pool_per_s.unwrap_or(nan)),
-        "insert_vs_raw_batched_held": round(bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan)),
-        "insert_vs_raw_batched_pool": round(bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan)),
-        "insert_vs_raw_per_row": round(bindery.insert_rows_per_s / raw.insert_rows_per_s),
-        "projection_vs_raw": round(bindery.projection_per_s / raw.projection_per_s),
-        "aggregate_vs_raw": round(bindery.aggregate_per_s / raw.aggregate_per_s),
-        "load_across_binds_vs_raw": round(bindery.load_pages_per_s / raw.load_pages_per_s),
-    }})
+    vec![
+        ("create_all_s", bindery.create_all_s / raw.create_all_s),
+        ("drop_all_s", bindery.drop_all_s / raw.drop_all_s),
+        ("gets_vs_raw_held", bindery.gets_per_s / raw.gets_per_s),
+        (
+            "gets_vs_raw_pool",
+            bindery.gets_per_s / raw.gets_pool_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_batched_held",
+            bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_batched_pool",
+            bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_per_row",
+            bindery.insert_rows_per_s / raw.insert_rows_per_s,
+        ),
+        (
+            "projection_vs_raw",
+            bindery.projection_per_s / raw.projection_per_s,
+        ),
+        (
+            "aggregate_vs_raw",
+            bindery.aggregate_per_s / raw.aggregate_per_s,
+        ),
+        (
+            "load_across_binds_vs_raw",
+            bindery.load_pages_per_s / raw.load_pages_per_s,
+        ),
+    ]
 }
 
 fn line(implementation: &str, args: &Args, metrics: &Metrics) -> serde_json::Value {
