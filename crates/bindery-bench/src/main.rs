@@ -15,13 +15,23 @@
 //! `sqlite`: three SQLite files. `server`: the default bind and `auth` on PostgreSQL (two
 //! databases), `shop` on MariaDB; the bench creates and drops its own databases.
 //!
-//! The two implementations take turns going first, run by run. Prints one JSON line per
-//! implementation and run (bindery's first), then (with `--runs N > 1`) the
-//! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
-//! times). Raw sqlx's `gets_per_s` and `insert_batched_rows_per_s` run on one connection
-//! per bind acquired once for the phase, as a session holds one: the floors. Its
-//! `gets_pool_per_s` and `insert_batched_pool_rows_per_s` acquire a pool connection per
-//! statement instead, for comparison.
+//! Every timed phase runs in small blocks, bindery's and raw sqlx's taking turns
+//! (`interleave.rs`): inserts one 1,000-row commit a block, gets 500, projections 50,
+//! aggregates 25, loader pages 10; the side going first swaps from pair to pair. Each side's
+//! figure is its work over the sum of its own blocks' times, so both meet the same state
+//! of the machine within milliseconds. Raw sqlx works on its own copies of the tables
+//! (`raw_bench_t…`, its hand-written DDL) in the same databases; both read the same users
+//! and orders. `create_all` and `drop_all` are one call each: one side's, then the
+//! other's, the first taking turns from run to run.
+//!
+//! Prints one JSON line per implementation and run (bindery's first), then (with
+//! `--runs N > 1`) the medians of each figure, then one line of ratios (bindery / raw;
+//! higher is better for rates, lower for times): each ratio taken per run, then their
+//! median, and as `…_range` their lowest and highest. Raw sqlx's `gets_per_s` and
+//! `insert_batched_rows_per_s` run on one connection per bind acquired once for the
+//! phase, as a session holds one: the floors. Its `gets_pool_per_s`,
+//! `insert_batched_pool_rows_per_s` and per-row `insert_rows_per_s` (a pool connection
+//! per statement, for comparison only) run on their own after the interleaved reads.
 //!
 //! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
