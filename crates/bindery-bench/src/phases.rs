@@ -28,51 +28,27 @@ async fn phases(
     raw: &Raw,
     turn: usize,
 ) -> Result<(Metrics, Metrics), String> {
+    // Phase `$phase` of both sides, in `$blocks` blocks.
+    macro_rules! interleaved {
+        ($blocks:expr, $phase:ident($($arg:expr),*)) => {
+            interleave(turn, $blocks, bindery.$phase($($arg),*), raw.$phase($($arg),*)).await?
+        };
+    }
     // One call each: not split into blocks, but one after the other, the first taking
     // turns from run to run.
-    let create_all = interleave(turn, 1, bindery.create_all(), raw.create_all()).await?;
+    let create_all = interleaved!(1, create_all());
     let rows = 3 * bench.rows;
-    let insert = interleave(
-        turn,
-        insert_blocks(bench.rows),
-        bindery.inserts(),
-        raw.inserts(),
-    )
-    .await?;
-    let projection = interleave(
-        turn,
-        blocks(PROJECTIONS, PROJECTIONS_BLOCK),
-        bindery.projections(),
-        raw.projections(),
-    )
-    .await?;
-    let aggregate = interleave(
-        turn,
-        blocks(AGGREGATES, AGGREGATES_BLOCK),
-        bindery.aggregates(),
-        raw.aggregates(),
-    )
-    .await?;
-    let load = interleave(
-        turn,
-        blocks(PAGES, PAGES_BLOCK),
-        bindery.loads(),
-        raw.loads(),
-    )
-    .await?;
+    let insert = interleaved!(insert_blocks(bench.rows), inserts());
+    let projection = interleaved!(blocks(PROJECTIONS, PROJECTIONS_BLOCK), projections());
+    let aggregate = interleaved!(blocks(AGGREGATES, AGGREGATES_BLOCK), aggregates());
+    let load = interleaved!(blocks(PAGES, PAGES_BLOCK), loads());
     let plan = bench.get_plan();
-    let gets = interleave(
-        turn,
-        blocks(plan.len(), GETS_BLOCK),
-        bindery.gets(&plan),
-        raw.gets(&plan),
-    )
-    .await?;
+    let gets = interleaved!(blocks(plan.len(), GETS_BLOCK), gets(&plan));
     // Raw sqlx's variants for comparison, on their own (after the reads: they add rows).
     let gets_pool = raw.gets_pool(&plan).await?;
     let insert_batched_pool = raw.inserts_pool().await?;
     let insert_per_row = raw.inserts_per_row().await?;
-    let drop_all = interleave(turn, 1, bindery.drop_all(), raw.drop_all()).await?;
+    let drop_all = interleaved!(1, drop_all());
 
     let per_s = |work: usize, seconds: f64| work as f64 / seconds;
     let bindery = Metrics {
