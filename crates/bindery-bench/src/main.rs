@@ -15,20 +15,32 @@
 //! `sqlite`: three SQLite files. `server`: the default bind and `auth` on PostgreSQL (two
 //! databases), `shop` on MariaDB; the bench creates and drops its own databases.
 //!
-//! The two implementations take turns going first, run by run. Prints one JSON line per
-//! implementation and run (bindery's first), then (with `--runs N > 1`) the
-//! medians, then one line of ratios (bindery / raw; higher is better for rates, lower for
-//! times). Raw sqlx's `gets_per_s` and `insert_batched_rows_per_s` run on one connection
-//! per bind acquired once for the phase, as a session holds one: the floors. Its
-//! `gets_pool_per_s` and `insert_batched_pool_rows_per_s` acquire a pool connection per
-//! statement instead, for comparison.
+//! Every timed phase runs in small blocks, bindery's and raw sqlx's taking turns
+//! (`interleave.rs`): inserts one 1,000-row commit a block, gets 500, projections 50,
+//! aggregates 25, loader pages 10; the side going first swaps from pair to pair. Each side's
+//! figure is its work over the sum of its own blocks' times, so both meet the same state
+//! of the machine within milliseconds. Raw sqlx works on its own copies of the tables
+//! (`raw_bench_t…`, its hand-written DDL) in the same databases; both read the same users
+//! and orders. `create_all` and `drop_all` are one call each: one side's, then the
+//! other's, the first taking turns from run to run.
+//!
+//! Prints one JSON line per implementation and run (bindery's first), then (with
+//! `--runs N > 1`) the medians of each figure, then one line of ratios (bindery / raw;
+//! higher is better for rates, lower for times): each ratio taken per run, then their
+//! median, and as `…_range` their lowest and highest. Raw sqlx's `gets_per_s` and
+//! `insert_batched_rows_per_s` run on one connection per bind acquired once for the
+//! phase, as a session holds one: the floors. Its `gets_pool_per_s`,
+//! `insert_batched_pool_rows_per_s` and per-row `insert_rows_per_s` (a pool connection
+//! per statement, for comparison only) run on their own after the interleaved reads.
 //!
 //! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
 //! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
 
 mod fixture;
+mod interleave;
 mod load;
+mod phases;
 mod queries;
 mod raw;
 mod servers;
@@ -39,7 +51,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::workload::{Bench, Metrics};
+use crate::workload::{Bench, Metrics, median};
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -155,47 +167,72 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
     fixture::create(places).await?;
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
+    let mut ratio_runs = Vec::new();
     for run in 0..args.runs {
-        // Whichever goes first meets cold caches and pools: the two take turns.
-        let (bindery, raw) = if run % 2 == 0 {
-            let bindery = bench.run_bindery(places).await?;
-            (bindery, raw::run(&bench, places).await?)
-        } else {
-            let raw = raw::run(&bench, places).await?;
-            (bench.run_bindery(places).await?, raw)
-        };
+        let (bindery, raw) = phases::run(&bench, places, run).await?;
         println!("{}", line("bindery", args, &bindery));
         println!("{}", line("raw-sqlx", args, &raw));
+        ratio_runs.push(ratios(&bindery, &raw));
         bindery_runs.push(bindery);
         raw_runs.push(raw);
     }
-    let bindery = Metrics::median(&bindery_runs);
-    let raw = Metrics::median(&raw_runs);
     if args.runs > 1 {
+        let bindery = Metrics::median(&bindery_runs);
+        let raw = Metrics::median(&raw_runs);
         println!("{}", line_with("bindery", args, &bindery, Some(args.runs)));
         println!("{}", line_with("raw-sqlx", args, &raw, Some(args.runs)));
     }
-    println!("{}", ratios(&bindery, &raw));
+    let mut line = serde_json::Map::new();
+    for (i, (key, _)) in ratio_runs[0].iter().enumerate() {
+        let of_runs: Vec<f64> = ratio_runs.iter().map(|r| r[i].1).collect();
+        let low = of_runs.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = of_runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        line.insert((*key).to_owned(), json!(round(median(of_runs))));
+        line.insert(format!("{key}_range"), json!([round(low), round(high)]));
+    }
+    println!("{}", json!({ "ratios": line }));
     Ok(())
 }
 
-/// Bindery's figures over raw sqlx's: against the floors (a connection per bind held
-/// for the phase), and, labelled `_pool`, against the variants acquiring a pool connection
-/// per statement.
-fn ratios(bindery: &Metrics, raw: &Metrics) -> serde_json::Value {
+/// One run's ratios, bindery's figure over raw sqlx's: against the floors (a connection
+/// per bind held for the phase), and, labelled `_pool`, against the variants acquiring a
+/// pool connection per statement. The ratios line gives, for each, the median over the
+/// runs and (`_range`) the lowest and highest.
+fn ratios(bindery: &Metrics, raw: &Metrics) -> Vec<(&'static str, f64)> {
     let nan = f64::NAN;
-    json!({"ratios": {
-        "create_all_s": round(bindery.create_all_s / raw.create_all_s),
-        "drop_all_s": round(bindery.drop_all_s / raw.drop_all_s),
-        "gets_vs_raw_held": round(bindery.gets_per_s / raw.gets_per_s),
-        "gets_vs_raw_pool": round(bindery.gets_per_s / raw.gets_pool_per_s.unwrap_or(nan)),
-        "insert_vs_raw_batched_held": round(bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan)),
-        "insert_vs_raw_batched_pool": round(bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan)),
-        "insert_vs_raw_per_row": round(bindery.insert_rows_per_s / raw.insert_rows_per_s),
-        "projection_vs_raw": round(bindery.projection_per_s / raw.projection_per_s),
-        "aggregate_vs_raw": round(bindery.aggregate_per_s / raw.aggregate_per_s),
-        "load_across_binds_vs_raw": round(bindery.load_pages_per_s / raw.load_pages_per_s),
-    }})
+    vec![
+        ("create_all_s", bindery.create_all_s / raw.create_all_s),
+        ("drop_all_s", bindery.drop_all_s / raw.drop_all_s),
+        ("gets_vs_raw_held", bindery.gets_per_s / raw.gets_per_s),
+        (
+            "gets_vs_raw_pool",
+            bindery.gets_per_s / raw.gets_pool_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_batched_held",
+            bindery.insert_rows_per_s / raw.insert_batched_rows_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_batched_pool",
+            bindery.insert_rows_per_s / raw.insert_batched_pool_rows_per_s.unwrap_or(nan),
+        ),
+        (
+            "insert_vs_raw_per_row",
+            bindery.insert_rows_per_s / raw.insert_rows_per_s,
+        ),
+        (
+            "projection_vs_raw",
+            bindery.projection_per_s / raw.projection_per_s,
+        ),
+        (
+            "aggregate_vs_raw",
+            bindery.aggregate_per_s / raw.aggregate_per_s,
+        ),
+        (
+            "load_across_binds_vs_raw",
+            bindery.load_pages_per_s / raw.load_pages_per_s,
+        ),
+    ]
 }
 
 fn line(implementation: &str, args: &Args, metrics: &Metrics) -> serde_json::Value {

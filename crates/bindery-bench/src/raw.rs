@@ -1,4 +1,5 @@
-//! The floor: the same workload written by hand with raw sqlx, pools picked by hand.
+//! The floor: the same workload written by hand with raw sqlx, pools picked by hand, on
+//! its own copy of the tables (`raw_bench_t…`) in the same databases as bindery's.
 //!
 //! Two floors for gets and for multi-row inserts: on one connection per bind acquired
 //! once for the loop (what a bindery session does: it holds one connection per bind), the
@@ -15,8 +16,10 @@ use bindery::sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode},
 };
 
+use crate::interleave::{Block, GETS_BLOCK};
+use crate::queries::check;
 use crate::servers::Places;
-use crate::workload::{BINDS, Bench, COMMIT_EVERY, Metrics, row};
+use crate::workload::{BINDS, Bench, COMMIT_EVERY, insert_blocks, insert_rows, row};
 
 /// One pool per bind, by hand.
 enum RawPool {
@@ -158,184 +161,244 @@ macro_rules! per_row {
     };
 }
 
-/// Multi-row `INSERT … VALUES` of 1,000 rows, each its own statement.
-macro_rules! batched {
-    ($executor:expr, $full:expr, $make:expr, $rows:expr) => {
-        async {
-            let mut start = 0;
-            while start < $rows {
-                let end = (start + COMMIT_EVERY).min($rows);
-                let sql = if end - start == COMMIT_EVERY {
-                    $full.clone()
-                } else {
-                    $make(end - start)
-                };
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for i in start..end {
-                    let r = row(i);
-                    query = query.bind(r.name).bind(r.qty).bind(r.price).bind(r.note);
-                }
-                query.execute($executor).await?;
-                start = end;
-            }
-            Ok::<(), sqlx::Error>(())
+/// One multi-row `INSERT … VALUES` statement (`sql`) of the rows `items`.
+macro_rules! batch {
+    ($executor:expr, $sql:expr, $items:expr) => {{
+        let mut query = sqlx::query(sqlx::AssertSqlSafe($sql));
+        for i in $items {
+            let r = row(i);
+            query = query.bind(r.name).bind(r.qty).bind(r.price).bind(r.note);
         }
-        .await
-    };
+        query.execute($executor).await.map(drop)
+    }};
 }
 
-pub(crate) async fn run(bench: &Bench, places: &Places) -> Result<Metrics, String> {
-    let pools = [
-        RawPool::new(&places.urls[0], places)?,
-        RawPool::new(&places.urls[1], places)?,
-        RawPool::new(&places.urls[2], places)?,
-    ];
-    let pool_of = |table: &TableRef| &pools[table.bind];
-    let tables: Vec<TableRef> = bench
-        .tables
-        .iter()
-        .map(|t| TableRef {
-            name: t.name,
-            bind: BINDS.iter().position(|b| *b == t.bind_key).unwrap_or(0),
+fn err(e: sqlx::Error) -> String {
+    e.to_string()
+}
+
+/// Raw sqlx's side of the workload: a pool per bind, and its own copy of every table,
+/// named `raw_bench_t…`, in the same databases as bindery's.
+pub(crate) struct Raw {
+    pools: [RawPool; 3],
+    tables: Vec<TableRef>,
+    rows: usize,
+}
+
+impl Raw {
+    pub(crate) fn new(bench: &Bench, places: &Places) -> Result<Raw, String> {
+        let pools = [
+            RawPool::new(&places.urls[0], places)?,
+            RawPool::new(&places.urls[1], places)?,
+            RawPool::new(&places.urls[2], places)?,
+        ];
+        let tables = bench
+            .tables
+            .iter()
+            .map(|t| TableRef {
+                name: format!("raw_{}", t.name),
+                bind: BINDS.iter().position(|b| *b == t.bind_key).unwrap_or(0),
+            })
+            .collect();
+        Ok(Raw {
+            pools,
+            tables,
+            rows: bench.rows,
         })
-        .collect();
-    let err = |e: sqlx::Error| e.to_string();
-
-    // DDL with raw_sql, one statement per table, sequentially.
-    let started = Instant::now();
-    for table in &tables {
-        let pool = pool_of(table);
-        pool.raw(pool.create_table(table.name)).await.map_err(err)?;
     }
-    let create_all_s = started.elapsed().as_secs_f64();
 
-    // Multi-row INSERT … VALUES of 1,000 rows, each statement on its own (autocommit, as
-    // bindery sends a commit of one statement), on one connection per table held for its
-    // statements: the floor. Run right after create_all, into the same empty tables as
-    // bindery's inserts: the servers are still busy with the tables just created, which
-    // later phases would not meet.
-    let started = Instant::now();
-    for table in &tables[..3] {
-        let pool = pool_of(table);
-        let full = pool.insert(table.name, COMMIT_EVERY);
-        let make = |rows: usize| pool.insert(table.name, rows);
-        match pool.acquire().await.map_err(err)? {
-            RawConn::Sqlite(mut c) => batched!(&mut *c, full, make, bench.rows),
-            RawConn::Postgres(mut c) => batched!(&mut *c, full, make, bench.rows),
-            RawConn::MySql(mut c) => batched!(&mut *c, full, make, bench.rows),
+    fn pool_of(&self, table: &TableRef) -> &RawPool {
+        &self.pools[table.bind]
+    }
+
+    /// DDL with raw_sql, one `CREATE TABLE` per table, sequentially.
+    pub(crate) fn create_all(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        async |_| {
+            for table in &self.tables {
+                let pool = self.pool_of(table);
+                pool.raw(pool.create_table(&table.name))
+                    .await
+                    .map_err(err)?;
+            }
+            Ok(())
         }
-        .map_err(err)?;
     }
-    let insert_batched_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
 
-    // The query phases, here while the first table of each bind holds exactly the rows
-    // bindery's hold when it runs them (the inserts below add more).
-    let names = [tables[0].name, tables[1].name, tables[2].name];
-    let rates = queries::run(&pools, names, bench.rows).await?;
-
-    // The same multi-row INSERTs, a pool connection acquired per statement (for
-    // comparison only; it meets the servers a little less busy than the floor does).
-    let started = Instant::now();
-    for table in &tables[..3] {
-        let pool = pool_of(table);
-        let full = pool.insert(table.name, COMMIT_EVERY);
-        let make = |rows: usize| pool.insert(table.name, rows);
-        match pool {
-            RawPool::Sqlite(p) => batched!(p, full, make, bench.rows),
-            RawPool::Postgres(p) => batched!(p, full, make, bench.rows),
-            RawPool::MySql(p) => batched!(p, full, make, bench.rows),
+    /// `DROP TABLE`, one per table, sequentially.
+    pub(crate) fn drop_all(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        async |_| {
+            for table in self.tables.iter().rev() {
+                let pool = self.pool_of(table);
+                pool.raw(format!("DROP TABLE {}", pool.quote(&table.name)))
+                    .await
+                    .map_err(err)?;
+            }
+            Ok(())
         }
-        .map_err(err)?;
-    }
-    let insert_batched_pool_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
-
-    // Per-row prepared inserts into the first table of each bind.
-    let started = Instant::now();
-    for table in &tables[..3] {
-        let pool = pool_of(table);
-        let sql = pool.insert(table.name, 1);
-        match pool {
-            RawPool::Sqlite(p) => per_row!(p, sql, bench.rows),
-            RawPool::Postgres(p) => per_row!(p, sql, bench.rows),
-            RawPool::MySql(p) => per_row!(p, sql, bench.rows),
-        }
-        .map_err(err)?;
-    }
-    let insert_rows_per_s = (3 * bench.rows) as f64 / started.elapsed().as_secs_f64();
-
-    // Gets with query_as: first on one connection per bind acquired once for the loop
-    // (the floor), then acquiring a pool connection per query.
-    let selects: Vec<String> = tables[..3]
-        .iter()
-        .map(|t| pool_of(t).select(t.name))
-        .collect();
-    let plan = bench.get_plan();
-    let started = Instant::now();
-    let mut held = Vec::with_capacity(3);
-    for table in &tables[..3] {
-        held.push(pool_of(table).acquire().await.map_err(err)?);
-    }
-    let mut found = 0;
-    for &(model, id) in &plan {
-        let sql = sqlx::AssertSqlSafe(selects[model].clone());
-        let got: Got = match &mut held[model] {
-            RawConn::Sqlite(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
-            RawConn::Postgres(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
-            RawConn::MySql(c) => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await,
-        }
-        .map_err(err)?;
-        found += usize::from(got.is_some());
-    }
-    drop(held);
-    let gets_per_s = bench.gets as f64 / started.elapsed().as_secs_f64();
-    if found != bench.gets {
-        return Err(format!("raw sqlx found {found} of {} rows", bench.gets));
     }
 
-    let started = Instant::now();
-    let mut found = 0;
-    for &(model, id) in &plan {
-        let sql = sqlx::AssertSqlSafe(selects[model].clone());
-        let got: Got = match pool_of(&tables[model]) {
-            RawPool::Sqlite(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
-            RawPool::Postgres(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
-            RawPool::MySql(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
-        }
-        .map_err(err)?;
-        found += usize::from(got.is_some());
-    }
-    let gets_pool_per_s = bench.gets as f64 / started.elapsed().as_secs_f64();
-    if found != bench.gets {
-        return Err(format!("raw sqlx found {found} of {} rows", bench.gets));
-    }
-
-    // DROP TABLE, one per table, sequentially.
-    let started = Instant::now();
-    for table in tables.iter().rev() {
-        let pool = pool_of(table);
-        pool.raw(format!("DROP TABLE {}", pool.quote(table.name)))
-            .await
+    /// The floor: a multi-row `INSERT … VALUES` of 1,000 rows per block, each statement on
+    /// its own (autocommit, as bindery sends a commit of one statement), on one connection
+    /// per table acquired at its first block and held for its statements (its text built
+    /// then, once).
+    pub(crate) fn inserts(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        let mut held: Option<(RawConn, String)> = None;
+        async move |block| {
+            let (table, items) = insert_rows(block, self.rows);
+            let (table, pool) = (&self.tables[table], self.pool_of(&self.tables[table]));
+            if items.start == 0 {
+                held = None;
+            }
+            if held.is_none() {
+                let conn = pool.acquire().await.map_err(err)?;
+                held = Some((conn, pool.insert(&table.name, COMMIT_EVERY)));
+            }
+            let Some((conn, full)) = &mut held else {
+                return Err("no connection held".to_owned());
+            };
+            let sql = if items.len() == COMMIT_EVERY {
+                full.clone()
+            } else {
+                pool.insert(&table.name, items.len())
+            };
+            match conn {
+                RawConn::Sqlite(c) => batch!(&mut **c, sql, items),
+                RawConn::Postgres(c) => batch!(&mut **c, sql, items),
+                RawConn::MySql(c) => batch!(&mut **c, sql, items),
+            }
             .map_err(err)?;
+            if block.last {
+                held = None;
+            }
+            Ok(())
+        }
     }
-    let drop_all_s = started.elapsed().as_secs_f64();
-    for pool in &pools {
-        pool.close().await;
+
+    /// For comparison only, not interleaved: the same multi-row INSERTs, a pool
+    /// connection acquired per statement, into the same tables (run after the reads);
+    /// rows per second.
+    pub(crate) async fn inserts_pool(&self) -> Result<f64, String> {
+        let started = Instant::now();
+        let full: Vec<String> = self.tables[..3]
+            .iter()
+            .map(|t| self.pool_of(t).insert(&t.name, COMMIT_EVERY))
+            .collect();
+        for index in 0..insert_blocks(self.rows) {
+            let block = Block {
+                index,
+                first: false,
+                last: false,
+            };
+            let (t, items) = insert_rows(block, self.rows);
+            let (table, pool) = (&self.tables[t], self.pool_of(&self.tables[t]));
+            let sql = if items.len() == COMMIT_EVERY {
+                full[t].clone()
+            } else {
+                pool.insert(&table.name, items.len())
+            };
+            match pool {
+                RawPool::Sqlite(p) => batch!(p, sql, items),
+                RawPool::Postgres(p) => batch!(p, sql, items),
+                RawPool::MySql(p) => batch!(p, sql, items),
+            }
+            .map_err(err)?;
+        }
+        Ok((3 * self.rows) as f64 / started.elapsed().as_secs_f64())
     }
-    Ok(Metrics {
-        create_all_s,
-        insert_rows_per_s,
-        insert_batched_rows_per_s: Some(insert_batched_rows_per_s),
-        insert_batched_pool_rows_per_s: Some(insert_batched_pool_rows_per_s),
-        gets_per_s,
-        gets_pool_per_s: Some(gets_pool_per_s),
-        drop_all_s,
-        projection_per_s: rates.projection,
-        aggregate_per_s: rates.aggregate,
-        load_pages_per_s: rates.load_pages,
-    })
+
+    /// For comparison only, not interleaved: per-row prepared inserts in transactions of
+    /// 1,000 rows into the first table of each bind (run last); rows per second.
+    pub(crate) async fn inserts_per_row(&self) -> Result<f64, String> {
+        let started = Instant::now();
+        for table in &self.tables[..3] {
+            let pool = self.pool_of(table);
+            let sql = pool.insert(&table.name, 1);
+            match pool {
+                RawPool::Sqlite(p) => per_row!(p, sql, self.rows),
+                RawPool::Postgres(p) => per_row!(p, sql, self.rows),
+                RawPool::MySql(p) => per_row!(p, sql, self.rows),
+            }
+            .map_err(err)?;
+        }
+        Ok((3 * self.rows) as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// The statements of the gets, one per bind's first table.
+    fn selects(&self) -> Vec<String> {
+        self.tables[..3]
+            .iter()
+            .map(|t| self.pool_of(t).select(&t.name))
+            .collect()
+    }
+
+    /// The floor: gets with `query_as`, on one connection per bind acquired at the first
+    /// block and held to the last.
+    pub(crate) fn gets(
+        &self,
+        plan: &[(usize, i32)],
+    ) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        let selects = self.selects();
+        let mut held = Vec::with_capacity(3);
+        let mut found = 0;
+        async move |block| {
+            if block.first {
+                for table in &self.tables[..3] {
+                    held.push(self.pool_of(table).acquire().await.map_err(err)?);
+                }
+            }
+            for &(model, id) in &plan[block.items(GETS_BLOCK, plan.len())] {
+                let sql = sqlx::AssertSqlSafe(selects[model].clone());
+                let got: Got = match &mut held[model] {
+                    RawConn::Sqlite(c) => {
+                        sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await
+                    }
+                    RawConn::Postgres(c) => {
+                        sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await
+                    }
+                    RawConn::MySql(c) => {
+                        sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await
+                    }
+                }
+                .map_err(err)?;
+                found += usize::from(got.is_some());
+            }
+            if block.last {
+                held.clear();
+                check("rows raw sqlx's gets found", found, plan.len())?;
+            }
+            Ok(())
+        }
+    }
+
+    /// For comparison only, not interleaved: the same gets, a pool connection acquired
+    /// per query; gets per second.
+    pub(crate) async fn gets_pool(&self, plan: &[(usize, i32)]) -> Result<f64, String> {
+        let selects = self.selects();
+        let started = Instant::now();
+        let mut found = 0;
+        for &(model, id) in plan {
+            let sql = sqlx::AssertSqlSafe(selects[model].clone());
+            let got: Got = match self.pool_of(&self.tables[model]) {
+                RawPool::Sqlite(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
+                RawPool::Postgres(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
+                RawPool::MySql(p) => sqlx::query_as(sql).bind(id).fetch_optional(p).await,
+            }
+            .map_err(err)?;
+            found += usize::from(got.is_some());
+        }
+        let rate = plan.len() as f64 / started.elapsed().as_secs_f64();
+        check("rows raw sqlx's pooled gets found", found, plan.len())?;
+        Ok(rate)
+    }
+
+    pub(crate) async fn close(self) {
+        for pool in &self.pools {
+            pool.close().await;
+        }
+    }
 }
 
 struct TableRef {
-    name: &'static str,
+    name: String,
     bind: usize,
 }

@@ -1,10 +1,12 @@
 //! The workload and bindery's side of it: three derived models (the first of each bind)
 //! and M−3 more tables of the same shape, generated at run time.
 
-use std::time::Instant;
+use std::ops::Range;
 
-use bindery::{Binds, Config, Db, Model, Registry, TableInfo};
+use bindery::{Binds, Config, Db, Model, Registry, Session, TableInfo};
 
+use crate::interleave::{Block, GETS_BLOCK};
+use crate::queries::check;
 use crate::servers::Places;
 
 /// The rows inserted per commit, as the workload asks.
@@ -87,7 +89,7 @@ pub(crate) struct Metrics {
     pub(crate) load_pages_per_s: f64,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n == 0 {
@@ -181,74 +183,108 @@ impl Bench {
             })
             .collect()
     }
+}
 
-    pub(crate) async fn run_bindery(
-        &self,
-        places: &Places,
-    ) -> Result<crate::workload::Metrics, String> {
-        let registry = Registry::from_tables(self.tables.iter().copied());
-        let db =
-            Db::build_with_registry(Bench::config(places), registry).map_err(|e| e.to_string())?;
-        let err = |e: bindery::Error| e.to_string();
+/// The blocks of the insert phase: one commit of 1,000 rows each, table after table.
+pub(crate) fn insert_blocks(rows: usize) -> usize {
+    3 * rows.div_ceil(COMMIT_EVERY)
+}
 
-        let started = Instant::now();
-        db.create_all(Binds::All).await.map_err(err)?;
-        let create_all_s = started.elapsed().as_secs_f64();
+/// Which of the first three tables insert block `block` fills, and with which rows.
+pub(crate) fn insert_rows(block: Block, rows: usize) -> (usize, Range<usize>) {
+    let per_table = rows.div_ceil(COMMIT_EVERY);
+    let chunk = Block {
+        index: block.index % per_table,
+        ..block
+    };
+    (block.index / per_table, chunk.items(COMMIT_EVERY, rows))
+}
 
-        let started = Instant::now();
-        self.insert::<T0>(&db).await.map_err(err)?;
-        self.insert::<T1>(&db).await.map_err(err)?;
-        self.insert::<T2>(&db).await.map_err(err)?;
-        let insert_rows_per_s = (3 * self.rows) as f64 / started.elapsed().as_secs_f64();
+/// Bindery's side of the workload: a `Db` over the three binds and all M tables.
+pub(crate) struct Bindery {
+    pub(crate) db: Db,
+    pub(crate) rows: usize,
+}
 
-        let rates = crate::queries::projections(&db, self.rows).await?;
+pub(crate) fn err(e: bindery::Error) -> String {
+    e.to_string()
+}
 
-        let plan = self.get_plan();
-        let started = Instant::now();
-        let mut session = db.session();
-        let mut found = 0;
-        for (model, id) in plan {
-            let hit = match model {
-                0 => session.get::<T0>(id).await.map_err(err)?.is_some(),
-                1 => session.get::<T1>(id).await.map_err(err)?.is_some(),
-                _ => session.get::<T2>(id).await.map_err(err)?.is_some(),
-            };
-            found += usize::from(hit);
-        }
-        session.commit().await.map_err(err)?;
-        let gets_per_s = self.gets as f64 / started.elapsed().as_secs_f64();
-        if found != self.gets {
-            return Err(format!("bindery found {found} of {} rows", self.gets));
-        }
-
-        let started = Instant::now();
-        db.drop_all(Binds::All).await.map_err(err)?;
-        let drop_all_s = started.elapsed().as_secs_f64();
-        db.close().await;
-        Ok(Metrics {
-            create_all_s,
-            insert_rows_per_s,
-            insert_batched_rows_per_s: None,
-            insert_batched_pool_rows_per_s: None,
-            gets_per_s,
-            gets_pool_per_s: None,
-            drop_all_s,
-            projection_per_s: rates.projection,
-            aggregate_per_s: rates.aggregate,
-            load_pages_per_s: rates.load_pages,
+impl Bindery {
+    pub(crate) fn new(bench: &Bench, places: &Places) -> Result<Bindery, String> {
+        let registry = Registry::from_tables(bench.tables.iter().copied());
+        let db = Db::build_with_registry(Bench::config(places), registry).map_err(err)?;
+        Ok(Bindery {
+            db,
+            rows: bench.rows,
         })
     }
 
-    /// R rows into `M` through one session: `add_all`, commit every 1,000 rows.
-    async fn insert<M: Model + From<Row>>(&self, db: &Db) -> Result<(), bindery::Error> {
-        let mut session = db.session();
-        let mut start = 0;
-        while start < self.rows {
-            let end = (start + COMMIT_EVERY).min(self.rows);
-            session.add_all((start..end).map(|i| M::from(row(i))));
-            session.commit().await?;
-            start = end;
-        }
-        Ok(())
+    pub(crate) fn create_all(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        async |_| self.db.create_all(Binds::All).await.map(drop).map_err(err)
     }
+
+    pub(crate) fn drop_all(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        async |_| self.db.drop_all(Binds::All).await.map(drop).map_err(err)
+    }
+
+    /// R rows into the first model of each bind, one session per model: `add_all` of
+    /// 1,000 rows and `commit` per block.
+    pub(crate) fn inserts(&self) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        let mut session: Option<Session> = None;
+        async move |block| {
+            let (table, rows) = insert_rows(block, self.rows);
+            if rows.start == 0 {
+                session = None;
+            }
+            let s = session.get_or_insert_with(|| self.db.session());
+            match table {
+                0 => insert::<T0>(s, rows).await,
+                1 => insert::<T1>(s, rows).await,
+                _ => insert::<T2>(s, rows).await,
+            }
+            .map_err(err)?;
+            if block.last {
+                session = None;
+            }
+            Ok(())
+        }
+    }
+
+    /// `plan`'s gets in one session, `GETS_BLOCK` a block, then `commit`.
+    pub(crate) fn gets(
+        &self,
+        plan: &[(usize, i32)],
+    ) -> impl AsyncFnMut(Block) -> Result<(), String> {
+        let mut session = self.db.session();
+        let mut found = 0;
+        async move |block| {
+            for &(model, id) in &plan[block.items(GETS_BLOCK, plan.len())] {
+                let hit = match model {
+                    0 => session.get::<T0>(id).await.map_err(err)?.is_some(),
+                    1 => session.get::<T1>(id).await.map_err(err)?.is_some(),
+                    _ => session.get::<T2>(id).await.map_err(err)?.is_some(),
+                };
+                found += usize::from(hit);
+            }
+            if block.last {
+                session.commit().await.map_err(err)?;
+                check("rows bindery's gets found", found, plan.len())?;
+            }
+            Ok(())
+        }
+    }
+
+    pub(crate) async fn close(self) {
+        self.db.close().await;
+    }
+}
+
+/// `rows` into `M` through `session`: `add_all`, then `commit`.
+async fn insert<M: Model + From<Row>>(
+    session: &mut Session,
+    rows: Range<usize>,
+) -> Result<(), bindery::Error> {
+    session.add_all(rows.map(|i| M::from(row(i))));
+    session.commit().await
 }
