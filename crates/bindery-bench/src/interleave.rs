@@ -40,11 +40,16 @@ impl Block {
     }
 }
 
-/// Each side's time, in seconds, summed over its blocks.
-#[derive(Debug, Clone, Copy)]
+/// Each side's time, in seconds, summed over its blocks, and each pair's ratio.
+#[derive(Debug, Clone)]
 pub(crate) struct Times {
     pub(crate) bindery: f64,
     pub(crate) raw: f64,
+    /// For each pair of blocks (the same work on each side, run milliseconds apart), raw
+    /// sqlx's time over bindery's: bindery's rate over raw's. A stretch in which the
+    /// scheduler slows one side's threads for a while moves these pairs only, where it
+    /// moves the sums: their median is the steadier figure on a shared machine.
+    pub(crate) pairs: Vec<f64>,
 }
 
 /// Runs `blocks` blocks of each side, alternating: bindery's block `b` and raw sqlx's
@@ -60,6 +65,7 @@ pub(crate) async fn interleave(
     let mut times = Times {
         bindery: 0.0,
         raw: 0.0,
+        pairs: Vec::with_capacity(blocks),
     };
     for index in 0..blocks {
         let block = Block {
@@ -68,16 +74,20 @@ pub(crate) async fn interleave(
             last: index + 1 == blocks,
         };
         let bindery_first = (index + turn).is_multiple_of(2);
+        let (mut bindery_s, mut raw_s) = (0.0, 0.0);
         for bindery_now in [bindery_first, !bindery_first] {
             let started = Instant::now();
             if bindery_now {
                 bindery(block).await?;
-                times.bindery += started.elapsed().as_secs_f64();
+                bindery_s = started.elapsed().as_secs_f64();
             } else {
                 raw(block).await?;
-                times.raw += started.elapsed().as_secs_f64();
+                raw_s = started.elapsed().as_secs_f64();
             }
         }
+        times.bindery += bindery_s;
+        times.raw += raw_s;
+        times.pairs.push(raw_s / bindery_s);
     }
     Ok(times)
 }

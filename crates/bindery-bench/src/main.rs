@@ -27,7 +27,10 @@
 //! Prints one JSON line per implementation and run (bindery's first), then (with
 //! `--runs N > 1`) the medians of each figure, then one line of ratios (bindery / raw;
 //! higher is better for rates, lower for times): each ratio taken per run, then their
-//! median, and as `…_range` their lowest and highest. Raw sqlx's `gets_per_s` and
+//! median, and as `…_range` their lowest and highest; and, as `…_paired`, the median
+//! over every pair of blocks of every run of bindery's rate over raw's in that pair (a
+//! slow stretch of one side's threads moves a few pairs, not the median). Raw sqlx's
+//! `gets_per_s` and
 //! `insert_batched_rows_per_s` run on one connection per bind acquired once for the
 //! phase, as a session holds one: the floors. Its `gets_pool_per_s`,
 //! `insert_batched_pool_rows_per_s` and per-row `insert_rows_per_s` (a pool connection
@@ -168,8 +171,15 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
     let mut bindery_runs = Vec::new();
     let mut raw_runs = Vec::new();
     let mut ratio_runs = Vec::new();
+    let mut pairs: Vec<(&'static str, Vec<f64>)> = Vec::new();
     for run in 0..args.runs {
-        let (bindery, raw) = phases::run(&bench, places, run).await?;
+        let (bindery, raw, run_pairs) = phases::run(&bench, places, run).await?;
+        for (key, ratios) in run_pairs {
+            match pairs.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, all)) => all.extend(ratios),
+                None => pairs.push((key, ratios)),
+            }
+        }
         println!("{}", line("bindery", args, &bindery));
         println!("{}", line("raw-sqlx", args, &raw));
         ratio_runs.push(ratios(&bindery, &raw));
@@ -189,6 +199,10 @@ async fn run_all(args: &Args, places: &servers::Places) -> Result<(), String> {
         let high = of_runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         line.insert((*key).to_owned(), json!(round(median(of_runs))));
         line.insert(format!("{key}_range"), json!([round(low), round(high)]));
+    }
+    // Over every pair of blocks of every run: the median of bindery's rate over raw's.
+    for (key, ratios) in pairs {
+        line.insert(format!("{key}_paired"), json!(round(median(ratios))));
     }
     println!("{}", json!({ "ratios": line }));
     Ok(())

@@ -8,12 +8,16 @@ use crate::raw::Raw;
 use crate::servers::Places;
 use crate::workload::{Bench, Bindery, Metrics, insert_blocks};
 
-/// Run `turn` (from 0): bindery's figures and raw sqlx's.
+/// Each interleaved phase's pair ratios (see [`crate::interleave::Times::pairs`]), under
+/// the key of the ratio it stands beside.
+pub(crate) type Pairs = Vec<(&'static str, Vec<f64>)>;
+
+/// Run `turn` (from 0): bindery's figures, raw sqlx's, and the pairs of blocks.
 pub(crate) async fn run(
     bench: &Bench,
     places: &Places,
     turn: usize,
-) -> Result<(Metrics, Metrics), String> {
+) -> Result<(Metrics, Metrics, Pairs), String> {
     let bindery = Bindery::new(bench, places)?;
     let raw = Raw::new(bench, places)?;
     let result = phases(bench, &bindery, &raw, turn).await;
@@ -27,7 +31,7 @@ async fn phases(
     bindery: &Bindery,
     raw: &Raw,
     turn: usize,
-) -> Result<(Metrics, Metrics), String> {
+) -> Result<(Metrics, Metrics, Pairs), String> {
     // Phase `$phase` of both sides, in `$blocks` blocks.
     macro_rules! interleaved {
         ($blocks:expr, $phase:ident($($arg:expr),*)) => {
@@ -75,5 +79,12 @@ async fn phases(
         aggregate_per_s: per_s(AGGREGATES, aggregate.raw),
         load_pages_per_s: per_s(PAGES, load.raw),
     };
-    Ok((bindery, raw))
+    let pairs = vec![
+        ("insert_vs_raw_batched_held", insert.pairs),
+        ("gets_vs_raw_held", gets.pairs),
+        ("projection_vs_raw", projection.pairs),
+        ("aggregate_vs_raw", aggregate.pairs),
+        ("load_across_binds_vs_raw", load.pairs),
+    ];
+    Ok((bindery, raw, pairs))
 }
