@@ -352,21 +352,25 @@ async fn run<DB: Backend>(
         } => {
             let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;
             let query = sqlx::query_with(AssertSqlSafe(sql), args);
-            let rows: Vec<DB::Row> = if at_most_one {
+            let rows = if at_most_one {
                 // SQLite's worker then stops at the first row and answers at once,
                 // instead of stepping on to the end and sending that separately.
-                query
-                    .fetch_optional(DB::executor(conn))
-                    .await?
-                    .into_iter()
-                    .collect()
+                match query.fetch_optional(DB::executor(conn)).await? {
+                    Some(row) => vec![decode_row::<DB>(&row, kinds)?],
+                    None => Vec::new(),
+                }
             } else {
-                query.fetch_all(DB::executor(conn)).await?
+                // Each row decoded as it arrives and its driver row dropped at once, as
+                // `query_as` does: holding every driver row until the last came kept a
+                // copy of each value alive and cost allocations a row.
+                use futures_util::TryStreamExt as _;
+                let mut fetched = query.fetch(DB::executor(conn));
+                let mut rows = Vec::new();
+                while let Some(row) = fetched.try_next().await? {
+                    rows.push(decode_row::<DB>(&row, kinds)?);
+                }
+                rows
             };
-            let rows = rows
-                .iter()
-                .map(|row| decode_row::<DB>(row, kinds))
-                .collect::<Result<Vec<Vec<Value>>, sqlx::Error>>()?;
             Ok(Answer {
                 affected: rows.len() as u64,
                 rows,
