@@ -153,7 +153,8 @@ use bindery_core::{
 };
 pub use bindery_macros::{Base, Model};
 pub use config::{
-    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions,
+    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions, TlsMode,
+    TlsOptions,
 };
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, DriftReport, ReflectedBind};
