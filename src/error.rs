@@ -625,8 +625,9 @@ pub enum ConfigProblem {
     TlsOff {
         /// The config key (`binds.shop.tls.mode`), which names the bind.
         key: String,
-        /// The mode asked for.
-        mode: crate::TlsMode,
+        /// The mode asked for, as `TlsMode` prints it (`verify-full`); text, so that this
+        /// module imports nothing of `config`, which imports it.
+        mode: String,
     },
     /// A file that cannot be read.
     #[error("cannot read {}: {reason}", path.display())]

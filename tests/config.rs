@@ -824,7 +824,7 @@ fn tls_mode_without_the_feature_is_refused() -> TestResult {
         error.problems(),
         [ConfigProblem::TlsOff {
             key: "binds.shop (URL option `sslmode`)".into(),
-            mode: bindery::TlsMode::VerifyFull,
+            mode: "verify-full".into(),
         }]
     );
     assert!(

@@ -164,7 +164,7 @@ impl TlsOptions {
             if let Some(mode) = self.mode.filter(|mode| mode.needs_tls()) {
                 problems.push(ConfigProblem::TlsOff {
                     key: name("mode", given.mode.is_some()),
-                    mode,
+                    mode: mode.to_string(),
                 });
             }
             return;
