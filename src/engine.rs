@@ -57,7 +57,9 @@ where
     match tokio::time::timeout(deadline, work(&mut conn)).await {
         Ok(result) => result.map_err(Fault::Database),
         Err(_) => {
-            conn.close_on_drop();
+            // Out of the pool and its socket dropped, not closed gracefully: over TLS,
+            // sqlx's close waits for the server (see `backend::Owned`).
+            drop(conn.detach());
             Err(Fault::Deadline)
         }
     }
