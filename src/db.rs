@@ -130,6 +130,7 @@ impl Db {
             match Engine::new(
                 key.map(str::to_owned),
                 url.clone(),
+                config.tls_for(key),
                 &config.pool_for(key),
                 config.get_sqlite_base_dir(),
             ) {

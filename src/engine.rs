@@ -22,7 +22,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::backend::{Fault, Pool};
-use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
+use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions, TlsOptions};
 use crate::url::DatabaseUrl;
 use crate::{BindName, Dialect};
 
@@ -57,7 +57,9 @@ where
     match tokio::time::timeout(deadline, work(&mut conn)).await {
         Ok(result) => result.map_err(Fault::Database),
         Err(_) => {
-            conn.close_on_drop();
+            // Out of the pool and its socket dropped, not closed gracefully: over TLS,
+            // sqlx's close waits for the server (see `backend::Owned`).
+            drop(conn.detach());
             Err(Fault::Deadline)
         }
     }
@@ -89,6 +91,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Engine {
     key: Option<String>,
     url: DatabaseUrl,
+    /// The TLS settings in force (the URL's, with the configuration's over them).
+    tls: TlsOptions,
     pool: Pool,
     /// The longest one statement, COMMIT or ROLLBACK may take on this bind.
     statement_timeout: Duration,
@@ -105,6 +109,7 @@ impl fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("bind", &self.key)
             .field("url", &self.url)
+            .field("tls", &self.tls)
             .field("dialect", &self.pool.dialect())
             .finish_non_exhaustive()
     }
@@ -161,6 +166,7 @@ impl Engine {
     pub(crate) fn new(
         key: Option<String>,
         url: DatabaseUrl,
+        tls: TlsOptions,
         pool: &PoolOptions,
         sqlite_base: &Path,
     ) -> Result<Engine, EngineError> {
@@ -183,6 +189,7 @@ impl Engine {
                     }
                     None => PgConnectOptions::new(),
                 };
+                let options = lay_tls(options, &tls);
                 // Sent in the startup packet: bounding lock waits costs no round trip.
                 let options = options.options([("lock_timeout", format!("{lock_millis}ms"))]);
                 Pool::Postgres(
@@ -197,7 +204,7 @@ impl Engine {
                     }
                     None => MySqlConnectOptions::new(),
                 };
-                let options = options.charset("utf8mb4");
+                let options = lay_tls(options, &tls).charset("utf8mb4");
                 // InnoDB counts its row-lock wait in whole seconds.
                 let set = format!(
                     "SET SESSION innodb_lock_wait_timeout = {}",
@@ -223,6 +230,7 @@ impl Engine {
         Ok(Engine {
             key,
             url,
+            tls,
             pool,
             statement_timeout,
             session_holds: Arc::new(AtomicUsize::new(0)),
@@ -297,6 +305,68 @@ impl Engine {
         &self.url
     }
 
+    /// The TLS settings in force: the URL's, with the configuration's over them. They
+    /// print as the mode and the paths.
+    pub fn tls(&self) -> &TlsOptions {
+        &self.tls
+    }
+
+    /// Whether a connection of this bind is encrypted, asked of the server on a pooled
+    /// connection (PostgreSQL's `pg_stat_ssl`, MySQL's `Ssl_cipher`); SQLite never is.
+    pub async fn encrypted(&self) -> Result<bool, crate::Error> {
+        let outcome: Result<bool, sqlx::Error> = match self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => Ok(false),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(ref pool) => {
+                bounded(pool, self.statement_timeout, |conn| {
+                    Box::pin(async move {
+                        sqlx::query_scalar::<_, bool>(
+                            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                        )
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map(|ssl| ssl.unwrap_or(false))
+                    })
+                })
+                .await
+            }
+            #[cfg(feature = "mysql")]
+            Pool::MySql(ref pool) => {
+                bounded(pool, self.statement_timeout, |conn| {
+                    Box::pin(async move {
+                        let row: Option<(String, String)> =
+                            sqlx::query_as("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                        Ok(row.is_some_and(|(_, cipher)| !cipher.is_empty()))
+                    })
+                })
+                .await
+            }
+        };
+        outcome.map_err(|source| self.explain(crate::Error::database(self.bind(), source)))
+    }
+
+    /// `error` with what this bind's settings tell of it: a MySQL `1045 Access denied`
+    /// on a bind that did not ask for TLS may be a server that requires secure transport
+    /// (MariaDB's `require_secure_transport` answers a plain connection so, not with a
+    /// TLS error).
+    pub(crate) fn explain(&self, error: crate::Error) -> crate::Error {
+        let asked = self.tls.mode.is_some_and(crate::TlsMode::needs_tls);
+        match error {
+            crate::Error::Database { bind, source }
+                if !asked && self.dialect() == Dialect::MySql && is_access_denied(&source) =>
+            {
+                crate::Error::TlsMayBeRequired { bind, source }
+            }
+            crate::Error::Database { bind, source } if is_untrusted_certificate(&source) => {
+                crate::Error::UntrustedCertificate { bind, source }
+            }
+            other => other,
+        }
+    }
+
     /// The dialect.
     pub fn dialect(&self) -> Dialect {
         self.pool.dialect()
@@ -335,9 +405,106 @@ impl Engine {
             Ok(mut conn) => conn.control("SELECT 1", deadline).await,
             Err(source) => Err(Fault::Database(source)),
         };
-        outcome.map_err(|fault| fault.into_error(self.key(), None, deadline))?;
+        outcome.map_err(|fault| self.explain(fault.into_error(self.key(), None, deadline)))?;
         Ok(started.elapsed())
     }
+}
+
+/// Whether `source` is rustls refusing the server's certificate (`invalid peer
+/// certificate: UnknownIssuer`, `NotValidForName`, …): sqlx hands it on as I/O or TLS.
+fn is_untrusted_certificate(source: &sqlx::Error) -> bool {
+    matches!(source, sqlx::Error::Io(_) | sqlx::Error::Tls(_))
+        && source.to_string().contains("invalid peer certificate")
+}
+
+/// Whether `source` is MySQL's `1045 Access denied`.
+fn is_access_denied(source: &sqlx::Error) -> bool {
+    #[cfg(feature = "mysql")]
+    if let sqlx::Error::Database(db) = source {
+        return db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|my| my.number() == 1045);
+    }
+    #[cfg(not(feature = "mysql"))]
+    let _ = source;
+    false
+}
+
+/// What [`lay_tls`] sets, on either server's connect options: sqlx names the setters
+/// alike but they share no trait.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+trait TlsTarget: Sized {
+    fn mode(self, mode: crate::TlsMode) -> Self;
+    fn ca(self, path: &Path) -> Self;
+    fn cert(self, path: &Path) -> Self;
+    fn key(self, path: &Path) -> Self;
+}
+
+#[cfg(feature = "postgres")]
+impl TlsTarget for PgConnectOptions {
+    fn mode(self, mode: crate::TlsMode) -> Self {
+        use crate::TlsMode;
+        use sqlx::postgres::PgSslMode;
+        self.ssl_mode(match mode {
+            TlsMode::Disable => PgSslMode::Disable,
+            TlsMode::Prefer => PgSslMode::Prefer,
+            TlsMode::Require => PgSslMode::Require,
+            TlsMode::VerifyCa => PgSslMode::VerifyCa,
+            TlsMode::VerifyFull => PgSslMode::VerifyFull,
+        })
+    }
+    fn ca(self, path: &Path) -> Self {
+        self.ssl_root_cert(path)
+    }
+    fn cert(self, path: &Path) -> Self {
+        self.ssl_client_cert(path)
+    }
+    fn key(self, path: &Path) -> Self {
+        self.ssl_client_key(path)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl TlsTarget for MySqlConnectOptions {
+    fn mode(self, mode: crate::TlsMode) -> Self {
+        use crate::TlsMode;
+        use sqlx::mysql::MySqlSslMode;
+        self.ssl_mode(match mode {
+            TlsMode::Disable => MySqlSslMode::Disabled,
+            TlsMode::Prefer => MySqlSslMode::Preferred,
+            TlsMode::Require => MySqlSslMode::Required,
+            TlsMode::VerifyCa => MySqlSslMode::VerifyCa,
+            TlsMode::VerifyFull => MySqlSslMode::VerifyIdentity,
+        })
+    }
+    fn ca(self, path: &Path) -> Self {
+        self.ssl_ca(path)
+    }
+    fn cert(self, path: &Path) -> Self {
+        self.ssl_client_cert(path)
+    }
+    fn key(self, path: &Path) -> Self {
+        self.ssl_client_key(path)
+    }
+}
+
+/// `tls` laid over a server's connect options, which hold the URL's own `sslmode`, …
+/// already: what the configuration sets wins.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn lay_tls<O: TlsTarget>(mut options: O, tls: &TlsOptions) -> O {
+    if let Some(mode) = tls.mode {
+        options = options.mode(mode);
+    }
+    if let Some(ca) = &tls.ca {
+        options = options.ca(ca);
+    }
+    if let Some(cert) = &tls.cert {
+        options = options.cert(cert);
+    }
+    if let Some(key) = &tls.key {
+        options = options.key(key);
+    }
+    options
 }
 
 fn pool_options<DB: sqlx::Database>(

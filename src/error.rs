@@ -56,6 +56,31 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A MySQL/MariaDB server refused the connection with `1045 Access denied`, and the
+    /// bind did not ask for TLS: a server that requires secure transport
+    /// (`require_secure_transport`) answers a plain connection so.
+    #[error(
+        "{bind}: {source}; TLS may be required: the server may refuse connections without it (require_secure_transport), and this bind did not ask for TLS (set `ssl-mode=REQUIRED` or `VERIFY_IDENTITY` in the URL, or `tls.mode`)"
+    )]
+    TlsMayBeRequired {
+        /// The bind.
+        bind: BindKey,
+        /// What sqlx reported.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The TLS handshake refused the server's certificate: not signed by a CA the bind
+    /// trusts, or not naming the host (verify-full).
+    #[error(
+        "{bind}: {source}; the server's TLS certificate is not trusted: check the bind's CA file (`tls.ca`, `sslrootcert`, `ssl-ca`) and, for verify-full, that the certificate names the host connected to"
+    )]
+    UntrustedCertificate {
+        /// The bind.
+        bind: BindKey,
+        /// What sqlx reported.
+        #[source]
+        source: sqlx::Error,
+    },
     /// No connection to a bind came within its acquire timeout: the database is down,
     /// unreachable, or every connection is busy.
     #[error(
@@ -594,6 +619,25 @@ pub enum ConfigProblem {
         line: Option<usize>,
         /// What the TOML parser said (never the line itself).
         reason: String,
+    },
+    /// A TLS file (CA, client certificate or key) of a bind that cannot be opened.
+    #[error("`{key}`: cannot read {}: {reason}", path.display())]
+    TlsFile {
+        /// The config key (`binds.shop.tls.ca`), which names the bind.
+        key: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A bind asks for TLS, but this build of bindery has no TLS: enable its `tls` feature.
+    #[error("`{key}` is {mode}, which needs TLS, but bindery was built without its `tls` feature")]
+    TlsOff {
+        /// The config key (`binds.shop.tls.mode`), which names the bind.
+        key: String,
+        /// The mode asked for, as `TlsMode` prints it (`verify-full`); text, so that this
+        /// module imports nothing of `config`, which imports it.
+        mode: String,
     },
     /// A file that cannot be read.
     #[error("cannot read {}: {reason}", path.display())]

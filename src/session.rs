@@ -182,7 +182,10 @@ impl Db {
         };
         self.recorder()
             .record(bind.key(), &sql, count_params, started.elapsed());
-        outcome.map_err(|fault| fault.into_error(bind.key(), Some(table.name), bind.deadline()))
+        outcome.map_err(|fault| {
+            bind.writer()
+                .explain(fault.into_error(bind.key(), Some(table.name), bind.deadline()))
+        })
     }
 }
 

@@ -284,7 +284,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         texts(&error),
         [
-            "unknown key `colour`; expected one of: database_uri, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
+            "unknown key `colour`; expected one of: database_uri, database_tls, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
         ]
     );
     let error = toml_err(
@@ -295,7 +295,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         found,
         [
-            "unknown key `binds.shop.max_conections`; expected one of: url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
+            "unknown key `binds.shop.max_conections`; expected one of: url, tls, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
             "unknown key `pool.max_conections`; expected one of: max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
         ]
     );
@@ -610,4 +610,228 @@ fn a_bind_clashing_with_the_shared_pool_is_named() {
             reason: "5 is more than max_connections (2)".into(),
         }]
     );
+}
+
+// ---------------------------------------------------------------- TLS
+
+/// A folder of this test's own with a CA, a certificate and a key file (whose contents
+/// stand for key material), removed at the end.
+#[cfg(feature = "tls")]
+struct TlsFiles(std::path::PathBuf);
+
+#[cfg(feature = "tls")]
+impl TlsFiles {
+    fn new(tag: &str) -> Result<TlsFiles, std::io::Error> {
+        let dir = std::env::temp_dir().join(format!("bt_config_{tag}_{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        for (name, text) in [
+            ("ca.crt", "CA"),
+            ("app.crt", "CERT"),
+            ("app.key", KEY_MATERIAL),
+        ] {
+            std::fs::write(dir.join(name), text)?;
+        }
+        Ok(TlsFiles(dir))
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(feature = "tls")]
+const KEY_MATERIAL: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7secret\n-----END PRIVATE KEY-----\n";
+
+/// The same settings from TOML, from the environment and from the URL's options: one
+/// `TlsOptions` in force, shown as its mode and paths.
+#[cfg(feature = "tls")]
+#[test]
+fn tls_from_toml_env_and_url_is_one_setting() -> TestResult {
+    let files = TlsFiles::new("tls_sources")?;
+    let (ca, cert, key) = (
+        files.path("ca.crt"),
+        files.path("app.crt"),
+        files.path("app.key"),
+    );
+    let expected = format!("verify-full ca={ca} cert={cert} key={key}");
+    let toml = format!(
+        "[binds.shop]\nurl = \"mysql://app:hunter2@db/shop\"\n\
+         [binds.shop.tls]\nmode = \"VERIFY_IDENTITY\"\nca = \"{ca}\"\ncert = \"{cert}\"\nkey = \"{key}\"\n"
+    );
+    let from_toml = Config::from_toml(&toml)?;
+    let from_env = Config::from_env_vars([
+        ("BINDERY_BIND_SHOP_TLS_KEY", key.clone()),
+        ("BINDERY_BIND_SHOP_TLS_MODE", "verify-full".to_owned()),
+        (
+            "BINDERY_BIND_SHOP",
+            "mysql://app:hunter2@db/shop".to_owned(),
+        ),
+        ("BINDERY_BIND_SHOP_TLS_CA", ca.clone()),
+        ("BINDERY_BIND_SHOP_TLS_CERT", cert.clone()),
+    ])?;
+    let url = format!(
+        "mysql://app:hunter2@db/shop?ssl-mode=verify_identity&ssl-ca={ca}&ssl-cert={cert}&ssl-key={key}"
+    );
+    let from_url = Config::new().bind("shop", &url);
+    for config in [&from_toml, &from_env, &from_url] {
+        assert_eq!(config.tls_for("shop").to_string(), expected, "{config:?}");
+        config.validate()?;
+        let debug = format!("{config:?}");
+        hides(&debug, &["hunter2", "secret", "MIIE"]);
+    }
+    // The configuration's settings lie over the URL's.
+    let over = from_url.tls(
+        Some("shop"),
+        bindery::TlsOptions {
+            mode: Some(bindery::TlsMode::Require),
+            ..bindery::TlsOptions::default()
+        },
+    );
+    assert!(
+        over.tls_for("shop").to_string().starts_with("require ca="),
+        "{over:?}"
+    );
+    // The default bind: `[database_tls]`, BINDERY_DATABASE_TLS_*.
+    let default = Config::from_env_vars([
+        ("BINDERY_DATABASE_URI", "postgres://u@h/app"),
+        ("BINDERY_DATABASE_TLS_MODE", "require"),
+    ])?;
+    assert_eq!(default.tls_for(None).to_string(), "require");
+    let default = Config::from_toml(
+        "database_uri = \"postgres://u@h/app\"\n[database_tls]\nmode = \"verify-ca\"\n",
+    )?;
+    assert_eq!(default.tls_for(None).to_string(), "verify-ca");
+    Ok(())
+}
+
+/// An unknown mode or entry is refused by the key that holds it.
+#[test]
+fn tls_unknown_mode_or_entry_names_the_key() -> TestResult {
+    let error = toml_err(
+        "[binds.shop]\nurl = \"mysql://h/db\"\n[binds.shop.tls]\nmode = \"sometimes\"\nkeyfile = \"x\"\n",
+    );
+    // TOML tables come in key order.
+    let shown = texts(&error);
+    assert!(
+        shown[1].starts_with("`binds.shop.tls.mode` is not a TLS mode; expected disable, prefer"),
+        "{shown:?}"
+    );
+    assert!(
+        shown[0].starts_with(
+            "unknown key `binds.shop.tls.keyfile`; expected one of: mode, ca, cert, key"
+        ),
+        "{shown:?}"
+    );
+    let error = Config::from_env_vars([("BINDERY_BIND_SHOP_TLS_MODE", "sometimes")])
+        .err()
+        .ok_or("accepted")?;
+    assert!(
+        texts(&error)[0].starts_with("`BINDERY_BIND_SHOP_TLS_MODE` is not a TLS mode"),
+        "{error}"
+    );
+    Ok(())
+}
+
+/// At `Db::build`, a TLS file that cannot be read is a typed problem naming the bind's
+/// key: the TLS table's, or the URL option's when the URL gave it. Files are only
+/// opened there: their contents never reach an error.
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn tls_unreadable_file_fails_db_build() -> TestResult {
+    let files = TlsFiles::new("tls_missing")?;
+    let config = Config::new()
+        .bind(
+            "shop",
+            "mysql://app:hunter2@db/shop?ssl-ca=/nonexistent/ca.crt",
+        )
+        .bind("auth", "postgres://u:hunter2@h/auth")
+        .tls(
+            Some("auth"),
+            bindery::TlsOptions {
+                mode: Some(bindery::TlsMode::VerifyFull),
+                ca: Some("/nonexistent/auth-ca.crt".into()),
+                cert: Some(files.path("app.crt").into()),
+                key: Some(files.path("app.key").into()),
+            },
+        );
+    let Err(Error::Build(error)) = Db::build(config) else {
+        panic!("a missing CA file built")
+    };
+    let keys: Vec<&str> = error
+        .problems()
+        .iter()
+        .filter_map(|problem| match problem {
+            BuildProblem::Config(ConfigProblem::TlsFile { key, .. }) => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        ["binds.auth.tls.ca", "binds.shop (URL option `ssl-ca`)"],
+        "{error}"
+    );
+    let shown = format!("{error} {error:?}");
+    println!("{error}");
+    assert!(shown.contains("/nonexistent/auth-ca.crt"), "{shown}");
+    hides(&shown, &["hunter2", "secret", "MIIE"]);
+    Ok(())
+}
+
+/// TLS settings for a bind with no URL, or for a SQLite bind, are refused.
+#[test]
+fn tls_without_a_server_bind_is_refused() -> TestResult {
+    let config = Config::new()
+        .bind("files", "sqlite:///x.db")
+        .tls(
+            Some("files"),
+            bindery::TlsOptions {
+                mode: Some(bindery::TlsMode::Require),
+                ..Default::default()
+            },
+        )
+        .tls(
+            Some("nowhere"),
+            bindery::TlsOptions {
+                mode: Some(bindery::TlsMode::Require),
+                ..Default::default()
+            },
+        );
+    let shown = texts(&config.validate().err().ok_or("accepted")?);
+    assert_eq!(
+        shown,
+        [
+            "`binds.files.tls` is set, but the bind is SQLite, which has no TLS",
+            "`binds.nowhere.tls` sets TLS for a bind that has no URL",
+        ]
+    );
+    Ok(())
+}
+
+/// Without the `tls` feature, a mode that needs TLS is a typed problem saying so.
+#[cfg(not(feature = "tls"))]
+#[test]
+fn tls_mode_without_the_feature_is_refused() -> TestResult {
+    let config = Config::new().bind("shop", "postgres://u@h/shop?sslmode=verify-full");
+    let error = config.validate().err().ok_or("accepted")?;
+    assert_eq!(
+        error.problems(),
+        [ConfigProblem::TlsOff {
+            key: "binds.shop (URL option `sslmode`)".into(),
+            mode: "verify-full".into(),
+        }]
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("built without its `tls` feature"),
+        "{error}"
+    );
+    Ok(())
 }

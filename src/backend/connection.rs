@@ -25,11 +25,61 @@ use crate::{BindKey, BindName, Error, Value, ValueKind};
 /// be closed instead of going back to the pool in an unknown state.
 pub(crate) enum Connection {
     #[cfg(feature = "sqlite")]
-    Sqlite(PoolConnection<Sqlite>),
+    Sqlite(Owned<Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(PoolConnection<Postgres>),
+    Postgres(Owned<Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(PoolConnection<MySql>),
+    MySql(Owned<MySql>),
+}
+
+/// A pooled connection that, once discarded, is dropped without sqlx's graceful close.
+/// Over TLS that close waits for the server to send something (sqlx's rustls socket
+/// reads before it writes when it has nothing queued), so a connection cut off
+/// mid-statement would hold its pool slot until the server finished, or for ever if it
+/// hangs. Detached and dropped, its socket closes at once, which ends the server's
+/// session and its transaction all the same.
+pub(crate) struct Owned<DB: sqlx::Database> {
+    /// `Some` until it is dropped.
+    conn: Option<PoolConnection<DB>>,
+    discarded: bool,
+}
+
+impl<DB: sqlx::Database> Owned<DB> {
+    fn new(conn: PoolConnection<DB>) -> Self {
+        Owned {
+            conn: Some(conn),
+            discarded: false,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Owned<DB> {
+    type Target = PoolConnection<DB>;
+
+    fn deref(&self) -> &PoolConnection<DB> {
+        match self.conn {
+            Some(ref conn) => conn,
+            None => unreachable!("a connection is taken only when it is dropped"),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Owned<DB> {
+    fn deref_mut(&mut self) -> &mut PoolConnection<DB> {
+        match self.conn {
+            Some(ref mut conn) => conn,
+            None => unreachable!("a connection is taken only when it is dropped"),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Owned<DB> {
+    fn drop(&mut self) {
+        if let (true, Some(conn)) = (self.discarded, self.conn.take()) {
+            // Out of the pool (its slot freed now), then closed by dropping its socket.
+            drop(conn.detach());
+        }
+    }
 }
 
 /// A statement for [`Connection::run`].
@@ -141,11 +191,11 @@ impl Pool {
     pub(crate) async fn acquire(&self) -> Result<Connection, sqlx::Error> {
         Ok(match *self {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(ref pool) => Connection::Sqlite(pool.acquire().await?),
+            Pool::Sqlite(ref pool) => Connection::Sqlite(Owned::new(pool.acquire().await?)),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(ref pool) => Connection::Postgres(pool.acquire().await?),
+            Pool::Postgres(ref pool) => Connection::Postgres(Owned::new(pool.acquire().await?)),
             #[cfg(feature = "mysql")]
-            Pool::MySql(ref pool) => Connection::MySql(pool.acquire().await?),
+            Pool::MySql(ref pool) => Connection::MySql(Owned::new(pool.acquire().await?)),
         })
     }
 }
@@ -163,16 +213,17 @@ impl Connection {
         }
     }
 
-    /// Closes the connection when it is dropped instead of returning it to the pool:
-    /// closing it ends whatever transaction the server still has open on it.
+    /// Closes the connection when it is dropped instead of returning it to the pool
+    /// (see [`Owned`]): closing it ends whatever transaction the server still has open
+    /// on it.
     pub(crate) fn discard(&mut self) {
         match *self {
             #[cfg(feature = "sqlite")]
-            Connection::Sqlite(ref mut conn) => conn.close_on_drop(),
+            Connection::Sqlite(ref mut conn) => conn.discarded = true,
             #[cfg(feature = "postgres")]
-            Connection::Postgres(ref mut conn) => conn.close_on_drop(),
+            Connection::Postgres(ref mut conn) => conn.discarded = true,
             #[cfg(feature = "mysql")]
-            Connection::MySql(ref mut conn) => conn.close_on_drop(),
+            Connection::MySql(ref mut conn) => conn.discarded = true,
         }
     }
 

@@ -55,7 +55,8 @@ pub(super) async fn check(
     })
 }
 
-/// `binds`: each bind's name (`default`, `auth`), dialect, masked URL and health; exit
+/// `binds`: each bind's name (`default`, `auth`), dialect, masked URL, health, and for a
+/// server bind its TLS settings and whether its connection is encrypted; exit
 /// status 1 when any bind is down, so it serves as a readiness probe.
 pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<ExitCode, String> {
     let mut text = String::new();
@@ -67,9 +68,22 @@ pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<Ex
             Ok(latency) => format!("ok in {:.1} ms", latency.as_secs_f64() * 1000.0),
             Err(error) => format!("down: {error}"),
         };
+        // Server binds: the TLS settings (mode and paths, never key material) and what
+        // the server says of the connection the ping used.
+        let tls = if engine.dialect() == crate::Dialect::Sqlite {
+            String::new()
+        } else {
+            let encrypted = match (&ping.result, engine.encrypted().await) {
+                (Err(_), _) => "",
+                (Ok(_), Ok(true)) => ", encrypted",
+                (Ok(_), Ok(false)) => ", not encrypted",
+                (Ok(_), Err(_)) => ", encryption unknown",
+            };
+            format!("  tls {}{encrypted}", engine.tls())
+        };
         let _ = writeln!(
             text,
-            "{:<20} {:<10} {}  {health}",
+            "{:<20} {:<10} {}  {health}{tls}",
             ping.bind.name().key_or_default(),
             ping.dialect.to_string(),
             engine.url()

@@ -1,15 +1,19 @@
 //! Reading a configuration from the environment: `BINDERY_DATABASE_URI`,
-//! `BINDERY_BIND_<KEY>`, `BINDERY_SQLITE_BASE_DIR`.
+//! `BINDERY_BIND_<KEY>`, `BINDERY_SQLITE_BASE_DIR`, and TLS: `BINDERY_DATABASE_TLS_<ENTRY>`
+//! and `BINDERY_BIND_<KEY>_TLS_<ENTRY>`, `<ENTRY>` one of `MODE`, `CA`, `CERT`, `KEY`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::{Config, PoolOptions};
+use super::{Config, PoolOptions, TlsOptions};
 use crate::error::{ConfigError, ConfigProblem};
 
 impl Config {
-    /// Reads `BINDERY_DATABASE_URI`, `BINDERY_BIND_<KEY>` (the bind `key`, lower-cased) and
-    /// `BINDERY_SQLITE_BASE_DIR` from the process environment.
+    /// Reads `BINDERY_DATABASE_URI`, `BINDERY_BIND_<KEY>` (the bind `key`, lower-cased),
+    /// `BINDERY_SQLITE_BASE_DIR` and the TLS settings `BINDERY_DATABASE_TLS_MODE`, `…_CA`,
+    /// `…_CERT`, `…_KEY` (the default bind) and `BINDERY_BIND_<KEY>_TLS_MODE`, `…_CA`,
+    /// `…_CERT`, `…_KEY` from the process environment. A name ending `_TLS_<ENTRY>` is
+    /// always read as TLS, so a bind cannot be keyed `…_tls_mode` from the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_env_vars(std::env::vars_os())
     }
@@ -35,7 +39,13 @@ impl Config {
                     continue;
                 }
             };
-            if name == "BINDERY_DATABASE_URI" {
+            if let Some((key, entry)) = tls_variable(name) {
+                let mut tls = TlsOptions::default();
+                super::tls::set_entry(&mut tls, &entry, &value, name, &mut config.problems);
+                // One variable per entry: each lays its entry over the others.
+                let given = config.tls.remove(&key).unwrap_or_default();
+                config.tls.insert(key, given.or_over(&tls));
+            } else if name == "BINDERY_DATABASE_URI" {
                 config.set_database_uri(&value, name);
             } else if name == "BINDERY_SQLITE_BASE_DIR" {
                 config.sqlite_base_dir = Some(PathBuf::from(value));
@@ -51,7 +61,7 @@ impl Config {
                 // name it instead.
                 config.problems.push(ConfigProblem::UnknownKey {
                     key: name.to_owned(),
-                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_SQLITE_BASE_DIR",
+                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_SQLITE_BASE_DIR, BINDERY_DATABASE_TLS_<MODE|CA|CERT|KEY>, BINDERY_BIND_<KEY>_TLS_<MODE|CA|CERT|KEY>",
                 });
             }
             // Other BINDERY_* variables belong to the tests and tools (BINDERY_TEST_…).
@@ -59,4 +69,18 @@ impl Config {
         ConfigError::from_problems(std::mem::take(&mut config.problems))?;
         Ok(config)
     }
+}
+
+/// The bind (`None`: the default bind) and entry (`mode`, `ca`, `cert`, `key`) of a TLS
+/// variable: `BINDERY_DATABASE_TLS_MODE`, `BINDERY_BIND_SHOP_TLS_CA`.
+fn tls_variable(name: &str) -> Option<(Option<String>, String)> {
+    let (rest, entry) = ["MODE", "CA", "CERT", "KEY"]
+        .iter()
+        .find_map(|entry| Some((name.strip_suffix(entry)?.strip_suffix("_TLS_")?, *entry)))?;
+    let key = if rest == "BINDERY_DATABASE" {
+        None
+    } else {
+        Some(rest.strip_prefix("BINDERY_BIND_")?.to_ascii_lowercase())
+    };
+    Some((key, entry.to_ascii_lowercase()))
 }

@@ -4,6 +4,7 @@
 
 mod env;
 mod pool;
+mod tls;
 mod toml;
 
 use core::fmt;
@@ -17,6 +18,7 @@ use crate::migrations::Migrator;
 use crate::url::DatabaseUrl;
 
 pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
+pub use tls::{TlsMode, TlsOptions};
 
 /// One named bind: its URL and its own pool settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub struct Config {
     echo: Option<bool>,
     ddl_lock_timeout: Option<Duration>,
     migrations: Option<Migrator>,
+    /// TLS settings by bind (`None`: the default bind), over those of the bind's URL.
+    tls: BTreeMap<Option<String>, TlsOptions>,
     problems: Vec<ConfigProblem>,
     /// Binds whose URL was refused (`None`: the default bind): they are reported once,
     /// by their URL problem, not again as missing.
@@ -74,6 +78,8 @@ impl fmt::Debug for Config {
             .field("echo", &self.echo)
             .field("ddl_lock_timeout", &self.ddl_lock_timeout)
             .field("migrations", &self.migrations)
+            // Modes and paths only: bindery never holds key material.
+            .field("tls", &self.tls)
             .field("problems", &self.problems)
             .field("refused", &self.refused)
             .finish()
@@ -163,6 +169,37 @@ impl Config {
     pub fn bind_with(mut self, key: &str, url: &str, pool: PoolOptions) -> Config {
         self.set_bind(key, url, pool, &format!("binds.{key}"));
         self
+    }
+
+    /// TLS settings for the bind `key` (`None`: the default bind), over those its URL's
+    /// query gives (`sslmode`, `sslrootcert`, … / `ssl-mode`, `ssl-ca`, …).
+    ///
+    /// ```
+    /// use bindery::{Config, TlsMode, TlsOptions};
+    ///
+    /// let config = Config::new()
+    ///     .bind("shop", "mysql://app@db.internal/shop?ssl-ca=/etc/ssl/db-ca.crt")
+    ///     .tls(Some("shop"), TlsOptions { mode: Some(TlsMode::VerifyFull), ..TlsOptions::default() });
+    /// assert_eq!(config.tls_for(Some("shop")).to_string(), "verify-full ca=/etc/ssl/db-ca.crt");
+    /// ```
+    pub fn tls<K: AsBindKey>(mut self, key: K, tls: TlsOptions) -> Config {
+        self.tls.insert(key.as_bind_key().map(str::to_owned), tls);
+        self
+    }
+
+    /// The TLS settings in force for bind `key` (`None`: the default bind): the URL's,
+    /// with the configuration's over them.
+    pub fn tls_for<K: AsBindKey>(&self, key: K) -> TlsOptions {
+        let key = key.as_bind_key();
+        let url = match key {
+            None => self.database_uri.as_ref(),
+            Some(key) => self.binds.get(key).map(|bind| &bind.url),
+        };
+        let from_url = url.map(TlsOptions::from_url).unwrap_or_default();
+        match self.tls.get(&key.map(str::to_owned)) {
+            Some(tls) => from_url.or_over(tls),
+            None => from_url,
+        }
     }
 
     /// Pool settings for every bind that does not set its own.
@@ -273,6 +310,10 @@ impl Config {
         self.ddl_lock_timeout = other.ddl_lock_timeout.or(self.ddl_lock_timeout);
         self.migrations = other.migrations.or(self.migrations);
         self.echo = other.echo.or(self.echo);
+        for (key, tls) in other.tls {
+            let mine = self.tls.remove(&key).unwrap_or_default();
+            self.tls.insert(key, mine.or_over(&tls));
+        }
         self.problems.extend(other.problems);
         self.refused.extend(other.refused);
         self
@@ -324,6 +365,7 @@ impl Config {
     /// range, and at least one database set. Otherwise every problem at once.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = self.value_problems();
+        self.tls_problems(&mut problems);
         if self.database_uri.is_none() && self.binds.is_empty() && problems.is_empty() {
             problems.push(ConfigProblem::NoDatabase);
         }
@@ -348,6 +390,47 @@ impl Config {
             }
         }
         problems
+    }
+}
+
+impl Config {
+    /// The TLS problems of every bind (unreadable files, TLS without the `tls` feature),
+    /// and TLS settings for a bind that is not configured. Files are opened: this runs at
+    /// `Db::build`, not for each layer of a configuration.
+    fn tls_problems(&self, problems: &mut Vec<ConfigProblem>) {
+        let tls_key = |key: Option<&str>| match key {
+            None => "database_tls".to_owned(),
+            Some(key) => format!("binds.{key}.tls"),
+        };
+        let url_key = |key: Option<&str>| match key {
+            None => "database_uri".to_owned(),
+            Some(key) => format!("binds.{key}"),
+        };
+        let configured = self
+            .database_uri
+            .as_ref()
+            .map(|url| (None, url))
+            .into_iter()
+            .chain(self.binds.iter().map(|(k, b)| (Some(k.as_str()), &b.url)));
+        for (key, url) in configured {
+            let configured = self.tls.get(&key.map(str::to_owned));
+            let keys = (tls_key(key), url_key(key));
+            self.tls_for(key)
+                .check(configured, url.dialect(), (&keys.0, &keys.1), problems);
+        }
+        for key in self.tls.keys() {
+            let key = key.as_deref();
+            let configured = match key {
+                None => self.database_uri.is_some(),
+                Some(key) => self.binds.contains_key(key),
+            };
+            if !configured && !self.refused(key) {
+                problems.push(ConfigProblem::BadValue {
+                    key: tls_key(key),
+                    reason: "sets TLS for a bind that has no URL".into(),
+                });
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Config, PoolOptions};
+use super::{Config, PoolOptions, TlsOptions};
 use crate::error::{ConfigError, ConfigProblem};
 
 impl Config {
@@ -41,6 +41,15 @@ impl Config {
     /// [binds.shop]                                  # …or a table with `url` and pool options
     /// url = "mysql://app@127.0.0.1/shop"
     /// max_connections = 5
+    ///
+    /// [binds.shop.tls]                              # TLS, over the URL's ssl options
+    /// mode = "verify-full"                          # disable, prefer, require, verify-ca, verify-full
+    /// ca = "/etc/ssl/db-ca.crt"                     # paths; the key's contents are never shown
+    /// cert = "/etc/ssl/app.crt"
+    /// key = "/etc/ssl/app.key"
+    ///
+    /// [database_tls]                                # the same, for the default bind
+    /// mode = "require"
     /// ```
     ///
     /// Unknown keys, wrong types and bad values are errors that name the key. Errors never
@@ -82,6 +91,10 @@ impl Config {
                     Some(pool) => config.pool = read_pool(pool, "pool.", &[], &mut problems),
                     None => problems.push(wrong_type(key, "a table", value)),
                 },
+                "database_tls" => {
+                    let tls = read_tls(value, key, &mut problems);
+                    config = config.tls(None, tls);
+                }
                 "binds" => match value.as_table() {
                     Some(binds) => {
                         for (bind, entry) in binds {
@@ -92,7 +105,7 @@ impl Config {
                 },
                 _ => problems.push(ConfigProblem::UnknownKey {
                     key: key.clone(),
-                    expected: "database_uri, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
+                    expected: "database_uri, database_tls, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
                 }),
             }
         }
@@ -133,7 +146,11 @@ fn read_bind(
     match entry {
         toml::Value::String(url) => config.bind(bind, url),
         toml::Value::Table(table) => {
-            let pool = read_pool(table, &format!("{key}."), &["url"], problems);
+            let pool = read_pool(table, &format!("{key}."), &["url", "tls"], problems);
+            let config = match table.get("tls") {
+                Some(tls) => config.tls(bind, read_tls(tls, &format!("{key}.tls"), problems)),
+                None => config,
+            };
             match table.get("url") {
                 Some(url) => match expect_str(url, &format!("{key}.url"), problems) {
                     Some(url) => config.bind_with(bind, url, pool),
@@ -182,12 +199,28 @@ fn read_pool(
                 expected: if also_allowed.is_empty() {
                     POOL_KEYS
                 } else {
-                    "url, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout"
+                    "url, tls, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout"
                 },
             }),
         }
     }
     pool
+}
+
+/// A `tls` table: `mode`, `ca`, `cert` and `key`, each a string.
+fn read_tls(value: &toml::Value, key: &str, problems: &mut Vec<ConfigProblem>) -> TlsOptions {
+    let mut tls = TlsOptions::default();
+    let Some(table) = value.as_table() else {
+        problems.push(wrong_type(key, "a table", value));
+        return tls;
+    };
+    for (name, value) in table {
+        let entry_key = format!("{key}.{name}");
+        if let Some(text) = expect_str(value, &entry_key, problems) {
+            super::tls::set_entry(&mut tls, name, text, &entry_key, problems);
+        }
+    }
+    tls
 }
 
 fn read_count(value: &toml::Value, key: &str, problems: &mut Vec<ConfigProblem>) -> Option<u32> {

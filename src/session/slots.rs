@@ -273,7 +273,11 @@ impl Session {
         if let Err(fault) = held.conn.control(begin, bind.deadline()).await {
             held.conn.discard();
             self.fail(bind, fault.cause());
-            return Err(fault.into_error(bind.key(), table, bind.deadline()));
+            return Err(bind.writer().explain(fault.into_error(
+                bind.key(),
+                table,
+                bind.deadline(),
+            )));
         }
         self.recorder()
             .record(bind.key(), begin, 0, started.elapsed());
@@ -299,6 +303,8 @@ impl Session {
             (slot.tx, slot.read) = (None, None);
         }
         self.fail(bind, fault.cause());
-        Err(fault.into_error(bind.key(), table, bind.deadline()))
+        Err(bind
+            .writer()
+            .explain(fault.into_error(bind.key(), table, bind.deadline())))
     }
 }

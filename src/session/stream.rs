@@ -33,7 +33,11 @@ impl Db {
         let (table, deadline) = (M::TABLE.name, bind.deadline());
         let started = Instant::now();
         let conn = bind.writer().pool().acquire().await.map_err(|source| {
-            Fault::Database(source).into_error(bind.key(), Some(table), deadline)
+            bind.writer().explain(Fault::Database(source).into_error(
+                bind.key(),
+                Some(table),
+                deadline,
+            ))
         })?;
         self.recorder()
             .record(bind.key(), &sql, params.len(), started.elapsed());

@@ -8,6 +8,8 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this
 
+pub mod private;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
