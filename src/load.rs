@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::error::Error;
 use crate::query::{Find, On, run};
-use crate::session::{decode, identity};
+use crate::session::{Identity, decode, identity};
 use crate::{Column, Filter, Model, TableInfo, Value};
 
 /// The most keys one loader SELECT names (far below every dialect's parameter limit).
@@ -49,7 +49,7 @@ impl<M: Model> Find<M> {
             .map(|value| value.filter(|v| !v.is_null()))
             .collect();
         let found = self.load(wanted.iter().flatten().cloned(), key, on).await?;
-        let by_key: HashMap<String, M> = found
+        let by_key: HashMap<Identity, M> = found
             .into_iter()
             .map(|(value, row)| (identity(&value), row))
             .collect();
@@ -81,7 +81,7 @@ impl<M: Model> Find<M> {
         let found = self
             .load(keys.iter().flatten().cloned(), column.name(), on)
             .await?;
-        let mut groups: HashMap<String, Vec<M>> = HashMap::new();
+        let mut groups: HashMap<Identity, Vec<M>> = HashMap::new();
         for (value, row) in found {
             groups.entry(identity(&value)).or_default().push(row);
         }

@@ -763,11 +763,30 @@ impl Drop for Session {
 }
 
 /// What makes two key values the same key (a loader's, an upsert's): integers of any
-/// width compare by value.
-pub(crate) fn identity(value: &Value) -> String {
+/// width compare by value, and make no text (a loader keys hundreds of rows a page).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Identity {
+    /// An integer of any width.
+    Int(i64),
+    /// Any other value, by its debug text.
+    Other(String),
+}
+
+impl Identity {
+    /// As text, for a key of several values.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Identity::Int(n) => n.to_string(),
+            Identity::Other(text) => text,
+        }
+    }
+}
+
+/// The identity of a key value.
+pub(crate) fn identity(value: &Value) -> Identity {
     match value.as_i64() {
-        Some(n) => n.to_string(),
-        None => format!("{value:?}"),
+        Some(n) => Identity::Int(n),
+        None => Identity::Other(format!("{value:?}")),
     }
 }
 

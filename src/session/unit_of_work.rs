@@ -151,7 +151,7 @@ fn unique_identity(values: &[Value], folded: bool) -> String {
         .iter()
         .map(|value| match value {
             Value::Text(text) if folded => text.trim_end_matches(' ').to_lowercase(),
-            other => identity(other),
+            other => identity(other).into_text(),
         })
         .collect();
     parts.join("\u{1f}")
