@@ -432,9 +432,11 @@ async fn run<DB: Backend>(
 
 /// A row of driver `DB` read as values of `kinds`, one per column in order.
 fn decode_row<DB: Backend>(row: &DB::Row, kinds: &[ValueKind]) -> Result<Vec<Value>, sqlx::Error> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| DB::decode(row, i, *kind))
-        .collect()
+    // Sized once: collecting through `Result` loses the length, and a row of five
+    // columns grew its vector twice.
+    let mut values = Vec::with_capacity(kinds.len());
+    for (i, kind) in kinds.iter().enumerate() {
+        values.push(DB::decode(row, i, *kind)?);
+    }
+    Ok(values)
 }
