@@ -61,17 +61,18 @@ struct UpsertMatch {
 }
 
 impl UpsertMatch {
-    /// For rows of `table` that store `stored` columns and collide on `conflict`; refused
-    /// when the database fills a conflict column itself (nothing sent to match by).
+    /// For rows of `table` (whose columns travel as `kinds`) that store `stored` columns,
+    /// collide on `conflict` and hand back a generated key of `key_kind`; refused when the
+    /// database fills a conflict column itself (nothing sent to match by).
     fn new(
         table: &'static TableInfo,
+        key_kind: ValueKind,
         kinds: &[ValueKind],
         stored: &[&ColumnInfo],
         conflict: &[&'static str],
     ) -> Result<UpsertMatch, Error> {
-        let generated = generated_column(table).map(|g| kinds[g]);
         let mut matching = UpsertMatch {
-            kinds: generated.into_iter().collect(),
+            kinds: vec![key_kind],
             at: Vec::new(),
         };
         for name in conflict {
@@ -309,24 +310,35 @@ impl Session {
             (at, row.to_values())
         });
         let groups = group_by_left_out::<M>(values, None);
+        for (at, key) in self.insert_groups::<M>(groups).await? {
+            let row = rows.get_mut(at).ok_or_else(|| Error::Decode {
+                bind: M::TABLE.bind().into(),
+                model: M::TABLE.rust_type,
+                reason: "a generated key without its row".into(),
+            })?;
+            set_key(row, key)?;
+        }
+        Ok(rows)
+    }
+
+    /// Sends each group of `M`'s rows now, in the session's transaction, and returns the
+    /// place and key of each row whose key the database generated (a group whose rows
+    /// gave their keys has none).
+    async fn insert_groups<M: Model>(
+        &mut self,
+        groups: Vec<(Pending, Vec<usize>)>,
+    ) -> Result<Vec<(usize, i64)>, Error> {
+        let mut generated_keys = Vec::new();
         for (pending, members) in groups {
             let generated = generated_column(M::TABLE).filter(|g| pending.left_out.contains(g));
             let keys = self
                 .insert_rows(pending, Keys::Wanted, Run::InTransaction)
                 .await?;
-            if generated.is_none() {
-                continue; // the rows gave their keys
-            }
-            for (at, key) in members.into_iter().zip(keys) {
-                let row = rows.get_mut(at).ok_or_else(|| Error::Decode {
-                    bind: M::TABLE.bind().into(),
-                    model: M::TABLE.rust_type,
-                    reason: "a generated key without its row".into(),
-                })?;
-                set_key(row, key)?;
+            if generated.is_some() {
+                generated_keys.extend(members.into_iter().zip(keys));
             }
         }
-        Ok(rows)
+        Ok(generated_keys)
     }
 
     /// Inserts `rows`, or, for a row that collides with a stored one on the unique key
@@ -390,18 +402,12 @@ impl Session {
             .filter(|(i, _)| last.get(unique[*i].as_str()) == Some(i));
         let upsert = Upsert { conflict, update };
         let groups = group_by_left_out::<M>(kept, Some(&upsert));
-        let mut key_of: HashMap<&str, i64> = HashMap::new();
-        for (pending, members) in groups {
-            let generated = generated_column(M::TABLE).filter(|g| pending.left_out.contains(g));
-            let keys = self
-                .insert_rows(pending, Keys::Wanted, Run::InTransaction)
-                .await?;
-            if generated.is_some() {
-                for (member, key) in members.into_iter().zip(keys) {
-                    key_of.insert(unique[member].as_str(), key);
-                }
-            }
-        }
+        let key_of: HashMap<&str, i64> = self
+            .insert_groups::<M>(groups)
+            .await?
+            .into_iter()
+            .map(|(member, key)| (unique[member].as_str(), key))
+            .collect();
         for (row, unique) in rows.iter_mut().zip(&unique) {
             if let Some(&key) = key_of.get(unique.as_str()) {
                 set_key(row, key)?;
@@ -535,13 +541,14 @@ impl Session {
         });
         // RETURNING lists an upsert's rows in no promised order: each is matched to its
         // row by the values it collided on.
-        let matching = match (&upsert, upsert_key) {
-            (Some((_, conflict)), UpsertKey::Returning(_)) => {
-                Some(UpsertMatch::new(table, kinds, &stored_columns, conflict)?)
-            }
-            _ => None,
-        };
         let key_kind = generated.map(|g| kinds[g]);
+        let matching =
+            match (&upsert, upsert_key, key_kind) {
+                (Some((_, conflict)), UpsertKey::Returning(_), Some(kind)) => Some(
+                    UpsertMatch::new(table, kind, kinds, &stored_columns, conflict)?,
+                ),
+                _ => None,
+            };
         let mut keys = Vec::with_capacity(if generated.is_some() { rows } else { 0 });
         // MySQL without RETURNING: one row per statement, each key from LAST_INSERT_ID().
         let per_statement =
