@@ -133,7 +133,7 @@ impl Session {
     /// when the pool has more than one connection (see [`Slot::read`]); elsewhere it goes
     /// back to the pool.
     pub(super) fn keep_after_transaction(&mut self, bind: BindHandle<'_>, held: Held) {
-        if bind.dialect() == Dialect::Sqlite && bind.writer().pool().max_connections() > 1 {
+        if holds_outside(bind) {
             self.slot(bind).read = Some(held);
         }
     }
@@ -207,9 +207,7 @@ impl Session {
         if bind.dialect() != Dialect::Sqlite || self.has_tx(bind) {
             return self.tx(bind, table).await;
         }
-        if bind.writer().pool().max_connections() <= 1 {
-            // In-memory SQLite has one connection: held, it would leave every other
-            // session waiting.
+        if !holds_outside(bind) {
             let conn = match own.take() {
                 Some(conn) => conn,
                 None => self.acquire(bind, table).await?,
@@ -307,4 +305,11 @@ impl Session {
             .writer()
             .explain(fault.into_error(bind.key(), table, bind.deadline())))
     }
+}
+
+/// Whether a session holds a connection of `bind` outside its transactions ([`Slot::read`]):
+/// on SQLite, unless the pool has one connection (in-memory SQLite), which, held, would
+/// leave every other session waiting.
+fn holds_outside(bind: BindHandle<'_>) -> bool {
+    bind.dialect() == Dialect::Sqlite && bind.writer().pool().max_connections() > 1
 }
