@@ -10,7 +10,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlConnection};
 
 use super::{Ran, StepFailure, ensure_history, history, next_script};
-use crate::schema::mysql::{LOCK_NAME, lock};
+use crate::schema::mysql::{execute, lock, unlock};
 use crate::{Direction, Goal, HistoryState, Migration, split_statements};
 
 /// Takes the bind's schema lock (the one `create_all` takes, waiting at most
@@ -27,12 +27,9 @@ pub(super) async fn step(
         conn: pool.acquire().await?,
         released: false,
     };
-    let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
-    execute(&mut conn.conn, &setup).await?;
     lock(&mut conn.conn, lock_timeout_seconds).await?;
     let ran = locked(&mut conn.conn, migrations, goal).await;
-    let release = format!("SET SESSION lock_wait_timeout = DEFAULT; DO RELEASE_LOCK({LOCK_NAME})");
-    conn.released = execute(&mut conn.conn, &release).await.is_ok();
+    conn.released = unlock(&mut conn.conn).await;
     ran
 }
 
@@ -108,13 +105,4 @@ async fn locked(
     };
     history::execute::<MySql>(conn, &after).await?;
     Ok(Some((migration.version, migration.name.clone(), took)))
-}
-
-/// Runs `sql` over the simple protocol (DDL through prepared statements is slower, and
-/// some statements cannot be prepared at all).
-async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(conn)
-        .await
-        .map(drop)
 }

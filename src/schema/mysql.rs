@@ -51,9 +51,7 @@ pub(super) async fn run(
         all: vec![first],
         released: false,
     };
-    let setup = format!("SET SESSION lock_wait_timeout = {lock_timeout_seconds}");
     let conn = &mut connections.all[0];
-    execute(conn, &setup).await.map_err(|e| (None, e, true))?;
     lock(conn, lock_timeout_seconds)
         .await
         .map_err(|e| (None, e, true))?;
@@ -66,6 +64,7 @@ pub(super) async fn run(
     let waves = waves(&plan.todo, operation);
     let widest = waves.iter().map(Vec::len).max().unwrap_or(1);
     let extra = connect_extra(pool, widest.min(MAX_CONNECTIONS) - 1).await;
+    let setup = lock_wait(lock_timeout_seconds);
     let set = futures_util::future::join_all(extra.into_iter().map(|mut conn| {
         let setup = &setup;
         async move { execute(&mut conn, setup).await.map(|()| conn) }
@@ -80,11 +79,14 @@ pub(super) async fn run(
     result.map(|found| (plan, found))
 }
 
-/// Waits for the bind's schema lock, at most `timeout_seconds`.
+/// Waits for the bind's schema lock, at most `timeout_seconds`, after setting the
+/// session's `lock_wait_timeout` to the same (the DDL that follows waits no longer for a
+/// table's metadata lock). [`unlock`] undoes both.
 pub(crate) async fn lock(
     conn: &mut MySqlConnection,
     timeout_seconds: u128,
 ) -> Result<(), sqlx::Error> {
+    execute(conn, &lock_wait(timeout_seconds)).await?;
     let timeout = i64::try_from(timeout_seconds).unwrap_or(i64::MAX);
     let got: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT GET_LOCK({LOCK_NAME}, ?)"
@@ -104,6 +106,18 @@ pub(crate) async fn lock(
     }
 }
 
+/// How long the session's DDL waits for a table's metadata lock.
+fn lock_wait(timeout_seconds: u128) -> String {
+    format!("SET SESSION lock_wait_timeout = {timeout_seconds}")
+}
+
+/// Releases the schema lock [`lock`] took and restores the session's lock timeout, so
+/// that the connection can go back to the pool: whether that worked.
+pub(crate) async fn unlock(conn: &mut MySqlConnection) -> bool {
+    let release = format!("SET SESSION lock_wait_timeout = DEFAULT; DO RELEASE_LOCK({LOCK_NAME})");
+    execute(conn, &release).await.is_ok()
+}
+
 /// The connections of one run. The first holds the schema lock and a changed lock
 /// timeout; the others were taken for this run only. Unless [`Connections::release`]
 /// succeeded (an error on the way, or the caller's future dropped), the first is closed
@@ -121,9 +135,7 @@ impl Connections {
         let Some(first) = self.all.first_mut() else {
             return;
         };
-        let release =
-            format!("SET SESSION lock_wait_timeout = DEFAULT; DO RELEASE_LOCK({LOCK_NAME})");
-        if execute(first, &release).await.is_ok() {
+        if unlock(first).await {
             self.released = true;
         }
     }
@@ -350,8 +362,8 @@ async fn found_changed(
 }
 
 /// Runs `sql` over the simple protocol: DDL through prepared statements is ten times
-/// slower.
-async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
+/// slower, and some statements cannot be prepared at all.
+pub(crate) async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(conn)
         .await
