@@ -22,7 +22,9 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::backend::{Fault, Pool};
-use crate::config::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions, TlsOptions};
+use crate::config::{
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE, PoolOptions, TlsOptions,
+};
 use crate::url::DatabaseUrl;
 use crate::{BindName, Dialect};
 
@@ -527,10 +529,24 @@ fn pool_options<DB: sqlx::Database>(
     if let Some(t) = options.max_lifetime.or(default_lifetime) {
         pool = pool.max_lifetime(t);
     }
-    if let Some(b) = options.test_before_acquire {
-        pool = pool.test_before_acquire(b);
+    match options.test_before_acquire {
+        Some(b) => pool.test_before_acquire(b),
+        // A connection back in the pool a moment ago was answering a moment ago: pinging it
+        // again costs a round trip on every acquire (a session takes one per commit) to
+        // learn almost nothing. Ping only one that has sat idle (HikariCP's
+        // `aliveBypassWindowMs`, sqlx's own `before_acquire` example); a server that dies
+        // inside the window fails the next statement, as it would fail one just after a ping.
+        None => pool
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            }),
     }
-    pool
 }
 
 #[cfg(feature = "sqlite")]
@@ -594,12 +610,12 @@ fn sqlite_pool(
             reason: e.to_string(),
         })?;
     }
-    let mut pool = pool_options::<sqlx::Sqlite>(options, None);
-    if options.test_before_acquire.is_none() {
-        // A SQLite connection is a file in this process: no network or server to have
-        // dropped it, so sqlx's ping before each acquire checks nothing and costs a round
-        // trip to the connection's worker thread (a statement's worth, for a get).
-        pool = pool.test_before_acquire(false);
-    }
-    Ok(pool.connect_lazy_with(connect))
+    // A SQLite connection is a file in this process: no network or server to have dropped
+    // it, so a ping before an acquire checks nothing and costs a round trip to the
+    // connection's worker thread (a statement's worth, for a get), however long it sat idle.
+    let options = PoolOptions {
+        test_before_acquire: Some(options.test_before_acquire.unwrap_or(false)),
+        ..options.clone()
+    };
+    Ok(pool_options::<sqlx::Sqlite>(&options, None).connect_lazy_with(connect))
 }

@@ -157,8 +157,8 @@ use bindery_core::{
 pub use bindery_core::{Direction, HistoryRow, HistoryState, Migration, PlanProblem};
 pub use bindery_macros::{Base, Model, migrations};
 pub use config::{
-    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions, TlsMode,
-    TlsOptions,
+    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE,
+    PoolOptions, TlsMode, TlsOptions,
 };
 pub use db::{Db, Ping};
 pub use drift::{BindDrift, DriftReport, ReflectedBind};

@@ -11,13 +11,12 @@
 //! Only failures at COMMIT itself (a deferred constraint, a serialization failure, a lost
 //! connection) can split a commit this way; there is no two-phase commit yet.
 //!
-//! On SQLite a session begins its transaction at its first write to the bind; reads
-//! before that run outside it, on a connection the session holds for the bind, which then
-//! begins the transaction and, once it commits or rolls back, is held again for what
-//! follows, until the session is dropped (an in-process file: holding it costs no server
-//! anything, and handing it back at each commit cost a round trip to its worker thread).
-//! A commit whose only work is one INSERT sends it alone, outside any transaction: one
-//! statement is atomic by itself.
+//! A session holds one connection per bind from its first statement there until it is
+//! dropped (unless the bind's pool has a single connection): its transactions begin on
+//! it and, once they commit or roll back, leave it held for what follows. On SQLite a
+//! session begins its transaction at its first write to the bind; reads before that run
+//! outside it, on that connection. A commit whose only work is one INSERT sends it
+//! alone, outside any transaction: one statement is atomic by itself.
 //!
 //! # A failed statement needs a rollback, on every backend
 //!

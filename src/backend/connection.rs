@@ -254,6 +254,21 @@ impl Connection {
         }
     }
 
+    /// Whether the connection answers a ping within `deadline`.
+    pub(crate) async fn ping(&mut self, deadline: Duration) -> bool {
+        let work = async {
+            match *self {
+                #[cfg(feature = "sqlite")]
+                Connection::Sqlite(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
+                #[cfg(feature = "postgres")]
+                Connection::Postgres(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
+                #[cfg(feature = "mysql")]
+                Connection::MySql(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
+            }
+        };
+        matches!(tokio::time::timeout(deadline, work).await, Ok(Ok(())))
+    }
+
     /// Runs a control statement (BEGIN, COMMIT, ROLLBACK, a savepoint) within `deadline`.
     pub(crate) async fn control(
         &mut self,

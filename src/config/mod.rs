@@ -17,7 +17,7 @@ use crate::error::{ConfigError, ConfigProblem};
 use crate::migrations::Migrator;
 use crate::url::DatabaseUrl;
 
-pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PoolOptions};
+pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE, PoolOptions};
 pub use tls::{TlsMode, TlsOptions};
 
 /// One named bind: its URL and its own pool settings.

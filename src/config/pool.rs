@@ -19,7 +19,9 @@ pub struct PoolOptions {
     pub idle_timeout: Option<Duration>,
     /// Close a connection this old (Flask's `pool_recycle`).
     pub max_lifetime: Option<Duration>,
-    /// Check a connection works before handing it out (Flask's `pool_pre_ping`).
+    /// Check a connection works before handing it out (Flask's `pool_pre_ping`): `true`
+    /// pings at every acquire, `false` never. Unset: a server connection is pinged when
+    /// it has sat idle in the pool for [`PING_AFTER_IDLE`] or more, a SQLite one never.
     pub test_before_acquire: Option<bool>,
     /// The longest any one statement, COMMIT or ROLLBACK may take, measured by bindery
     /// on the client: past it the operation fails with [`Error::Deadline`] and its
@@ -41,6 +43,10 @@ pub struct PoolOptions {
 /// The statement deadline of a bind that sets none: long enough for a heavy report, short
 /// enough that a hung server is noticed.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server connection may sit idle in the pool and still be handed out without
+/// a ping, when `test_before_acquire` is unset (HikariCP's `aliveBypassWindowMs`).
+pub const PING_AFTER_IDLE: Duration = Duration::from_millis(500);
 
 /// The lock wait of a bind that sets none. PostgreSQL's own default is to wait for ever.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
