@@ -1,6 +1,7 @@
 //! Sessions on real databases: every operation on SQLite, PostgreSQL and MariaDB; a
 //! session over three binds on three backends; rollback; a commit that fails part-way;
-//! raw SQL; recorded queries; every core type round-tripped; many sessions at once.
+//! raw SQL; recorded queries; every core type round-tripped; many sessions at once; a held
+//! connection the server closed, replaced.
 
 // The models' fields are read through the database; in a test, a failed unwrap is the
 // test failing.
@@ -970,4 +971,41 @@ async fn portable_sql_is_written_once_for_every_dialect(db: &Db) {
     let rows: Vec<(String, f64)> = session.fetch_sql("s", &read).await.unwrap();
     assert_eq!(rows, [("who?".to_owned(), 2.5)]);
     session.commit().await.unwrap();
+}
+
+on_every_backend!(a_held_connection_the_server_closed_is_replaced: postgres, mariadb);
+
+/// A session holds its connection between transactions; the server closes it (as a
+/// restart or an idle timeout would); once the connection has sat idle past
+/// `PING_AFTER_IDLE`, the session's next commit pings it, finds it gone, and runs on a
+/// new one.
+async fn a_held_connection_the_server_closed_is_replaced(db: &Db) {
+    let whoami = match db.engine(Some("s")).unwrap().dialect() {
+        Dialect::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT)",
+        _ => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+    };
+    let mut session = db.session();
+    session.add(person("ann", None, 1.0));
+    session.commit().await.unwrap();
+    let held: Vec<(i64,)> = session
+        .fetch_all(Some("s"), whoami, params![])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    let mut killer = db.session();
+    let kill = match db.engine(Some("s")).unwrap().dialect() {
+        Dialect::Postgres => format!("SELECT pg_terminate_backend({})", held[0].0),
+        _ => format!("KILL {}", held[0].0),
+    };
+    killer.execute(Some("s"), &kill, params![]).await.unwrap();
+    killer.commit().await.unwrap();
+    tokio::time::sleep(bindery::PING_AFTER_IDLE + std::time::Duration::from_millis(100)).await;
+    session.add(person("bob", None, 2.0));
+    session.commit().await.unwrap();
+    let now: Vec<(i64,)> = session
+        .fetch_all(Some("s"), whoami, params![])
+        .await
+        .unwrap();
+    assert_ne!(now, held, "the closed connection was used again");
+    assert_eq!(session.query::<Person>().count().await.unwrap(), 2);
 }
