@@ -3,13 +3,14 @@
 
 use core::fmt;
 
-use bindery_core::drift_of;
+use bindery_core::{autogenerate, drift_of};
 
 use crate::catalog::live_tables;
 use crate::db::Db;
 use crate::error::Error;
+use crate::migrate::HISTORY_TABLE;
 use crate::schema::Binds;
-use crate::{BindKey, BindName, Dialect, Drift, LiveTable};
+use crate::{AutoMigration, BindKey, BindName, Dialect, Drift, LiveTable};
 
 /// The live tables of one bind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,17 @@ pub struct BindDrift {
     pub dialect: Dialect,
     /// Every difference, table by table (tables no model declares are not drift).
     pub drift: Vec<Drift>,
+}
+
+/// The migration that closes one bind's drift ([`Db::autogenerate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMigration {
+    /// The bind key (`None`: the default bind).
+    pub bind: BindKey,
+    /// Its dialect, which the statements are written in.
+    pub dialect: Dialect,
+    /// The statements, up and down, and the notes for the reviewer.
+    pub migration: AutoMigration,
 }
 
 impl DriftReport {
@@ -111,5 +123,30 @@ impl Db {
             })
             .collect();
         Ok(DriftReport { binds })
+    }
+
+    /// For each selected bind, the migration that closes its drift (Alembic's
+    /// `--autogenerate`): up statements that make the live schema match the models —
+    /// tables and columns created or dropped, types, nullability and server defaults
+    /// changed, indexes, UNIQUE columns and foreign keys added or dropped — and down
+    /// statements that put back what was there, in the bind's dialect. On SQLite a table
+    /// that cannot be altered in place is rebuilt. Tables no model declares are left
+    /// alone (named in the notes). Nothing runs: the statements are for a person to read,
+    /// then `migrate new --autogenerate` writes them as a migration.
+    pub async fn autogenerate(&self, binds: impl Into<Binds>) -> Result<Vec<BindMigration>, Error> {
+        let reflected = self.reflect(binds).await?;
+        Ok(reflected
+            .into_iter()
+            .map(|live| BindMigration {
+                migration: autogenerate(
+                    live.dialect,
+                    self.tables_of(live.bind.as_deref()),
+                    &live.tables,
+                    &[HISTORY_TABLE],
+                ),
+                bind: live.bind,
+                dialect: live.dialect,
+            })
+            .collect())
     }
 }

@@ -138,15 +138,15 @@ mod url;
 
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
-    AnyColumn, AsBindKey, Assignment, Bind, BindKey, BindName, BindTables, CollationError, Column,
-    ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits, Dialect, Drift, Filter,
-    ForeignKey, FromValues, GeneratedKeyField, IdentifierError, IdentifierKind, IndexInfo,
-    IntegerField, Link, LinkEdge, LiveColumn, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model,
-    NonNullField, Operand, OrNull, Order, Problem, Projection, Registry, RegistryError, RowError,
-    SameBind, SelectItem, Selectable, Selected, ServerDefault, Sql, SqlField, SqlType, Summable,
-    TableInfo, TextField, TimeField, TimestampField, ToParam, UnsetField, Value, ValueError,
-    ValueKind, check_identifier, check_table_name, count, creation_order, default_literal,
-    registry,
+    AnyColumn, AsBindKey, Assignment, AutoMigration, Bind, BindKey, BindName, BindTables,
+    CollationError, Column, ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits,
+    Dialect, Drift, Filter, ForeignKey, FromValues, GeneratedKeyField, IdentifierError,
+    IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge, LiveColumn, LiveForeignKey, LiveIndex,
+    LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, OrNull, Order,
+    Problem, Projection, Registry, RegistryError, RowError, SameBind, SelectItem, Selectable,
+    Selected, ServerDefault, Sql, SqlField, SqlType, Summable, TableInfo, TextField, TimeField,
+    TimestampField, ToParam, UnsetField, Value, ValueError, ValueKind, check_identifier,
+    check_table_name, count, creation_order, default_literal, registry,
 };
 use bindery_core::{
     ByteLimits, Goal, Select, SqlWriter, StatementCache, Statements, Step, UpsertKey, batches_rows,
@@ -161,7 +161,7 @@ pub use config::{
     PoolOptions, TlsMode, TlsOptions,
 };
 pub use db::{Db, Ping};
-pub use drift::{BindDrift, DriftReport, ReflectedBind};
+pub use drift::{BindDrift, BindMigration, DriftReport, ReflectedBind};
 pub use engine::Engine;
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,

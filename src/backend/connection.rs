@@ -257,14 +257,15 @@ impl Connection {
     /// Whether the connection answers a ping within `deadline`.
     pub(crate) async fn ping(&mut self, deadline: Duration) -> bool {
         let work = async {
-            match *self {
+            let answer: Result<(), sqlx::Error> = match *self {
                 #[cfg(feature = "sqlite")]
                 Connection::Sqlite(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
                 #[cfg(feature = "postgres")]
                 Connection::Postgres(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
                 #[cfg(feature = "mysql")]
                 Connection::MySql(ref mut conn) => sqlx::Connection::ping(&mut ***conn).await,
-            }
+            };
+            answer
         };
         matches!(tokio::time::timeout(deadline, work).await, Ok(Ok(())))
     }

@@ -48,10 +48,16 @@ pub(super) enum Action {
         shared: super::Shared,
     },
     /// Write an empty up and down script with the next version, in each selected bind's
-    /// folder (the default bind's without `--bind`).
+    /// folder (the default bind's without `--bind`); with `--autogenerate`, the scripts
+    /// that close each selected bind's drift (every bind's without `--bind`), for the
+    /// binds that drift.
     New {
         /// The migration's name: letters, digits and `_`.
         name: String,
+        /// Write the statements that make each bind's live schema match its models, and
+        /// undo them, from the drift `check` reports (Alembic's `--autogenerate`).
+        #[arg(long)]
+        autogenerate: bool,
         #[command(flatten)]
         shared: super::Shared,
     },
@@ -159,11 +165,7 @@ pub(super) fn new(
     selected: &[BindKey],
     out: &mut (impl Write + ?Sized),
 ) -> Result<ExitCode, String> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!(
-            "the migration name {name:?} may hold only letters, digits and `_`"
-        ));
-    }
+    check_name(name)?;
     let default = [BindKey::DEFAULT];
     let keys = if selected.is_empty() {
         &default[..]
@@ -172,22 +174,76 @@ pub(super) fn new(
     };
     let mut text = String::new();
     for key in keys {
-        let folder = dir.join(bind_folder(key.as_deref()));
-        std::fs::create_dir_all(&folder)
-            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-        let version = next_version(&folder)?;
-        for direction in ["up", "down"] {
-            let path = folder.join(format!("{version:04}_{name}.{direction}.sql"));
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            let _ = writeln!(text, "{}", path.display());
+        write_migration(dir, key, name, "", "", &mut text)?;
+    }
+    write_out(out, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `new NAME --autogenerate`: for each selected bind that drifts from its models, the up
+/// and down scripts that close the drift ([`Db::autogenerate`]), numbered as `new`
+/// numbers them.
+pub(super) async fn autogenerate(
+    db: &Db,
+    dir: &Path,
+    name: &str,
+    binds: Binds,
+    out: &mut (impl Write + ?Sized),
+) -> Result<ExitCode, String> {
+    check_name(name)?;
+    let plans = db.autogenerate(binds).await.map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    for plan in &plans {
+        if plan.migration.is_empty() {
+            let _ = writeln!(text, "{}: no drift, nothing to write", plan.bind);
+            continue;
+        }
+        let migration = &plan.migration;
+        let (up, down) = (migration.up_script(), migration.down_script());
+        write_migration(dir, &plan.bind, name, &up, &down, &mut text)?;
+        for note in &migration.notes {
+            let _ = writeln!(text, "  note: {note}");
         }
     }
     write_out(out, &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(format!(
+            "the migration name {name:?} may hold only letters, digits and `_`"
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `up` and `down` as the next version of migration `name` in `key`'s folder
+/// under `dir`, never over a file, and lists their paths in `listed`.
+fn write_migration(
+    dir: &Path,
+    key: &BindKey,
+    name: &str,
+    up: &str,
+    down: &str,
+    listed: &mut String,
+) -> Result<(), String> {
+    let folder = dir.join(bind_folder(key.as_deref()));
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let version = next_version(&folder)?;
+    for (direction, text) in [("up", up), ("down", down)] {
+        let path = folder.join(format!("{version:04}_{name}.{direction}.sql"));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let _ = writeln!(listed, "{}", path.display());
+    }
+    Ok(())
 }
 
 /// One past the highest version of the migration files in `folder` (1 when none).

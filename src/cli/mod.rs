@@ -396,13 +396,23 @@ where
     let shared = cli.shared.clone().and(cli.command.shared());
     let (configured, selected) = split_binds(&shared.binds)?;
     let registry = models.registry();
-    // Migrations are SQL files: they need no model.
-    if !matches!(cli.command, Command::Binds { .. } | Command::Migrate { .. }) {
+    let autogenerate = matches!(
+        cli.command,
+        Command::Migrate {
+            action: migrate::Action::New {
+                autogenerate: true,
+                ..
+            }
+        }
+    );
+    // Migrations are SQL files: they need no model, unless written from the models.
+    if autogenerate || !matches!(cli.command, Command::Binds { .. } | Command::Migrate { .. }) {
         check_models(registry)?;
     }
     if let Command::Migrate {
         action: migrate::Action::New { name, .. },
     } = &cli.command
+        && !autogenerate
     {
         return migrate::new(&shared.migrations_dir(), name, &selected, out);
     }
@@ -440,6 +450,9 @@ where
         Command::DropAll { yes, .. } => commands::drop_all(&db, binds, yes, out).await,
         Command::Check { .. } => commands::check(&db, binds, out).await,
         Command::Binds { .. } => commands::binds(&db, out).await,
+        Command::Migrate {
+            action: migrate::Action::New { name, .. },
+        } => migrate::autogenerate(&db, &shared.migrations_dir(), &name, binds, out).await,
         Command::Migrate { action } => migrate::run(&db, &action, binds, out, err).await,
     }
 }

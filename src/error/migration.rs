@@ -44,6 +44,25 @@ pub enum MigrationError {
         #[source]
         source: sqlx::Error,
     },
+    /// A SQLite migration left rows whose foreign key points at no row: SQLite runs a
+    /// migration with its foreign keys unenforced (so that a table can be rebuilt under
+    /// the tables that reference it) and checks them all before it commits. It was
+    /// rolled back.
+    #[error(
+        "{bind}: migration {version} ({name}), {direction}, leaves rows of table {table} whose foreign key points at no row; it was rolled back"
+    )]
+    BrokenForeignKeys {
+        /// The bind.
+        bind: BindKey,
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// Which script ran.
+        direction: Direction,
+        /// The first table with such a row.
+        table: String,
+    },
     /// `migrate_to` was given a version no migration of the bind has.
     #[error("{bind}: no migration has version {version}")]
     NoSuchVersion {
@@ -96,6 +115,7 @@ impl MigrationError {
         match self {
             MigrationError::Refused { bind, .. }
             | MigrationError::Failed { bind, .. }
+            | MigrationError::BrokenForeignKeys { bind, .. }
             | MigrationError::NoSuchVersion { bind, .. }
             | MigrationError::NotDirty { bind, .. }
             | MigrationError::Deadline { bind, .. } => Some(bind),

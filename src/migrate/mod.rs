@@ -8,6 +8,9 @@
 //! migration runs twice.
 
 mod history;
+
+/// The table that keeps each bind's migration history.
+pub(crate) use history::TABLE as HISTORY_TABLE;
 #[cfg(feature = "mysql")]
 mod mysql;
 
@@ -41,6 +44,14 @@ pub(crate) enum StepFailure {
         statement: usize,
         rolled_back: bool,
         source: sqlx::Error,
+    },
+    /// SQLite: the migration left a row whose foreign key points at no row, in `table`.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    BrokenForeignKeys {
+        version: u64,
+        name: String,
+        direction: Direction,
+        table: String,
     },
     /// The lock, the history or the connection.
     Database(sqlx::Error),
@@ -78,6 +89,18 @@ impl StepFailure {
                 direction,
                 statement,
                 rolled_back,
+            },
+            StepFailure::BrokenForeignKeys {
+                version,
+                name,
+                direction,
+                table,
+            } => MigrationError::BrokenForeignKeys {
+                bind,
+                version,
+                name,
+                direction,
+                table,
             },
             StepFailure::Database(source) => {
                 MigrationError::Database(Box::new(Error::database(engine.bind(), source)))
@@ -205,14 +228,15 @@ impl Db {
         let sql = history::resolve(version, resolution == Resolution::Applied);
         let deadline = engine.statement_timeout();
         let run = async {
-            match *engine.pool() {
+            let changed: Result<u64, sqlx::Error> = match *engine.pool() {
                 #[cfg(feature = "sqlite")]
                 Pool::Sqlite(ref pool) => resolve_on(pool, &sql).await,
                 #[cfg(feature = "postgres")]
                 Pool::Postgres(ref pool) => resolve_on(pool, &sql).await,
                 #[cfg(feature = "mysql")]
                 Pool::MySql(ref pool) => resolve_on(pool, &sql).await,
-            }
+            };
+            changed
         };
         let changed = tokio::time::timeout(deadline * 2, run)
             .await
@@ -347,11 +371,26 @@ async fn step(
     match *engine.pool() {
         // `BEGIN IMMEDIATE` takes the file's write lock before the history is read.
         #[cfg(feature = "sqlite")]
+        //
+        // Foreign keys are not enforced while it runs (`PRAGMA foreign_keys` cannot change
+        // inside a transaction), so that a table can be rebuilt under the tables that
+        // reference it, and are checked whole before the commit: SQLite's own procedure
+        // for table changes it cannot make in place.
+        #[cfg(feature = "sqlite")]
         Pool::Sqlite(ref pool) => {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            let ran = in_transaction::<sqlx::Sqlite>(&mut tx, migrations, goal).await?;
-            tx.commit().await?;
-            Ok(ran)
+            let mut conn = pool.acquire().await?;
+            sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await?;
+            let ran = sqlite_step(&mut conn, migrations, goal).await;
+            let restored = sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await;
+            if restored.is_err() {
+                // Never back in the pool with its foreign keys off.
+                drop(conn.detach());
+            }
+            ran
         }
         // The transaction takes `create_all`'s advisory lock, held until it ends, waited
         // for at most `lock_timeout` (which then bounds the script's own lock waits too).
@@ -373,6 +412,36 @@ async fn step(
         #[cfg(feature = "mysql")]
         Pool::MySql(ref pool) => mysql::step(pool, millis.div_ceil(1000), migrations, goal).await,
     }
+}
+
+/// SQLite: one step in a `BEGIN IMMEDIATE` transaction, committed only when no row's
+/// foreign key points at no row.
+#[cfg(feature = "sqlite")]
+async fn sqlite_step(
+    conn: &mut sqlx::SqliteConnection,
+    migrations: &[Migration],
+    goal: Goal,
+) -> Result<Ran, StepFailure> {
+    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
+    let ran = in_transaction::<sqlx::Sqlite>(&mut tx, migrations, goal).await?;
+    let broken: Option<(String,)> =
+        sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let (Some((table,)), Some((version, name, _))) = (broken, &ran) {
+        let direction = match goal {
+            Goal::Up(_) => Direction::Up,
+            Goal::Down(_) => Direction::Down,
+        };
+        return Err(StepFailure::BrokenForeignKeys {
+            version: *version,
+            name: name.clone(),
+            direction,
+            table,
+        });
+    }
+    tx.commit().await?;
+    Ok(ran)
 }
 
 /// Inside a transaction that holds the bind's lock: creates the history table if it is

@@ -5,16 +5,65 @@
 use crate::{Dialect, ServerDefault, SqlType};
 
 /// A table as the database has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LiveTable {
     /// Its name.
     pub name: String,
     /// Its columns, in order.
     pub columns: Vec<LiveColumn>,
+    /// Its indexes, by name, but not its primary key's.
+    pub indexes: Vec<LiveIndex>,
+    /// Its foreign keys, by name.
+    pub foreign_keys: Vec<LiveForeignKey>,
+    /// SQLite: the `CREATE TABLE` statement it was made with, as the file keeps it; a
+    /// migration that rebuilds the table rebuilds the old one from it. `None` elsewhere.
+    pub definition: Option<String>,
+}
+
+impl LiveTable {
+    /// The column named `name`, if any.
+    pub fn column(&self, name: &str) -> Option<&LiveColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The index named `name`, if any.
+    pub fn index(&self, name: &str) -> Option<&LiveIndex> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+}
+
+/// An index as the database has it (a primary key's is left out).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LiveIndex {
+    /// Its name (SQLite names a UNIQUE constraint's `sqlite_autoindex_<table>_<n>`).
+    pub name: String,
+    /// The columns it covers, in order (an expression's place is left out).
+    pub columns: Vec<String>,
+    /// Whether it is unique.
+    pub unique: bool,
+    /// The UNIQUE constraint it backs, if it was made by one (PostgreSQL, SQLite): such
+    /// an index goes with its constraint, not by `DROP INDEX`. MySQL makes no difference.
+    pub constraint: Option<String>,
+    /// The statement that makes it again, where the catalog keeps one (PostgreSQL's
+    /// `pg_get_indexdef`, SQLite's `sqlite_master.sql` for a created index).
+    pub definition: Option<String>,
+}
+
+/// A foreign key as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LiveForeignKey {
+    /// Its constraint name; `None` on SQLite, whose foreign keys have none to go by.
+    pub name: Option<String>,
+    /// The referencing columns, in order.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub references_table: String,
+    /// The referenced columns, in order.
+    pub references_columns: Vec<String>,
 }
 
 /// A column as the database has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LiveColumn {
     /// Its name.
     pub name: String,
@@ -27,6 +76,9 @@ pub struct LiveColumn {
     /// Its default as the catalog spells it (`CURRENT_TIMESTAMP`, `current_timestamp()`,
     /// `'it''s'`, …), if it has one.
     pub default: Option<String>,
+    /// MySQL: whether it is `AUTO_INCREMENT` (a migration that changes the column
+    /// writes it again; elsewhere a generated key is its type or its default).
+    pub auto_increment: bool,
 }
 
 /// The server default a catalog's default text stands for, on `dialect`: each database

@@ -105,9 +105,15 @@ impl Dialect {
     /// a quote character inside every kind of name (index names went out as given), so
     /// bindery writes the statement text itself and leaves sea-query only the literals.
     pub fn create_table(self, table: &TableInfo) -> String {
+        self.create_table_named(table, table.name)
+    }
+
+    /// [`Dialect::create_table`] under another name: a migration that rebuilds a SQLite
+    /// table makes the new one beside the old, then renames it.
+    pub(crate) fn create_table_named(self, table: &TableInfo, name: &str) -> String {
         let mut sql = String::with_capacity(64 + 48 * table.columns.len());
         sql.push_str("CREATE TABLE ");
-        sql.push_str(&self.quote(table.name));
+        sql.push_str(&self.quote(name));
         sql.push_str(" ( ");
         let key_columns: Vec<&ColumnInfo> = table.primary_key().collect();
         let inline_key = key_columns.len() == 1;
@@ -192,12 +198,23 @@ impl Dialect {
     }
 
     /// `"a", "b"`: each name quoted.
-    fn quote_list<'n>(self, names: impl IntoIterator<Item = &'n str>) -> String {
+    pub(crate) fn quote_list<'n>(self, names: impl IntoIterator<Item = &'n str>) -> String {
         let quoted: Vec<String> = names.into_iter().map(|n| self.quote(n)).collect();
         quoted.join(", ")
     }
 
     fn column_def(self, column: &ColumnInfo, inline_key: bool) -> String {
+        self.column_definition(column, inline_key, true)
+    }
+
+    /// A column's definition; without its `UNIQUE` when `unique` is false, as MySQL's
+    /// `MODIFY COLUMN` takes it (given again, `UNIQUE` would add a second index).
+    pub(crate) fn column_definition(
+        self,
+        column: &ColumnInfo,
+        inline_key: bool,
+        unique: bool,
+    ) -> String {
         let mut def = self.quote(column.name);
         def.push(' ');
         let generated = column.autoincrement && column.primary_key;
@@ -221,7 +238,7 @@ impl Dialect {
         if generated && self == Dialect::MySql {
             def.push_str(" AUTO_INCREMENT");
         }
-        if column.unique {
+        if column.unique && unique {
             def.push_str(" UNIQUE");
         }
         if let Some(default) = column.default {

@@ -4,7 +4,8 @@
 use core::fmt;
 
 use crate::{
-    Dialect, LiveTable, ServerDefault, SqlType, TableInfo, server_default_of, types_match,
+    Dialect, ForeignKey, IndexInfo, LiveIndex, LiveTable, ServerDefault, SqlType, TableInfo,
+    server_default_of, types_match,
 };
 
 /// One difference between a bind's live schema and its models.
@@ -66,6 +67,53 @@ pub enum Drift {
         column: &'static str,
         /// Whether the model's column is nullable.
         model_nullable: bool,
+    },
+    /// A model's index does not exist, or exists with other columns or uniqueness.
+    MissingIndex {
+        /// The table.
+        table: &'static str,
+        /// The model's index.
+        index: IndexInfo,
+        /// Whether an index of that name exists, unlike the model's.
+        differs: bool,
+    },
+    /// The live table has an index no model declares (one that backs a constraint or,
+    /// on MySQL, a foreign key is not counted here).
+    ExtraIndex {
+        /// The table.
+        table: &'static str,
+        /// The index.
+        index: LiveIndex,
+    },
+    /// A model's UNIQUE column is not unique in the database.
+    MissingUnique {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+    },
+    /// The live table has a UNIQUE constraint no model declares.
+    ExtraUnique {
+        /// The table.
+        table: &'static str,
+        /// The index that backs it (its `constraint` names the constraint).
+        index: LiveIndex,
+    },
+    /// A model's foreign key does not exist.
+    MissingForeignKey {
+        /// The table.
+        table: &'static str,
+        /// The referencing column.
+        column: &'static str,
+        /// What it references.
+        references: ForeignKey,
+    },
+    /// The live table has a foreign key no model declares.
+    ExtraForeignKey {
+        /// The table.
+        table: &'static str,
+        /// The foreign key.
+        foreign_key: crate::LiveForeignKey,
     },
 }
 
@@ -129,6 +177,50 @@ impl fmt::Display for Drift {
                 } else {
                     "NOT NULL"
                 }
+            ),
+            Drift::MissingIndex {
+                table,
+                index,
+                differs,
+            } => write!(
+                f,
+                "index {table}.{} ({}) {}",
+                index.name,
+                index.columns.join(", "),
+                if *differs {
+                    "exists with other columns or uniqueness"
+                } else {
+                    "is missing"
+                }
+            ),
+            Drift::ExtraIndex { table, index } => write!(
+                f,
+                "index {table}.{} ({}) exists but no model declares it",
+                index.name,
+                index.columns.join(", ")
+            ),
+            Drift::MissingUnique { table, column } => {
+                write!(
+                    f,
+                    "column {table}.{column} is not UNIQUE, the model says it is"
+                )
+            }
+            Drift::ExtraUnique { table, index } => write!(
+                f,
+                "UNIQUE ({}) on {table} exists but no model declares it",
+                index.columns.join(", ")
+            ),
+            Drift::MissingForeignKey {
+                table,
+                column,
+                references,
+            } => write!(f, "foreign key {table}.{column} -> {references} is missing"),
+            Drift::ExtraForeignKey { table, foreign_key } => write!(
+                f,
+                "foreign key {table}.({}) -> {}.({}) exists but no model declares it",
+                foreign_key.columns.join(", "),
+                foreign_key.references_table,
+                foreign_key.references_columns.join(", ")
             ),
         }
     }
@@ -195,8 +287,116 @@ pub fn drift_of(dialect: Dialect, models: &[&'static TableInfo], live: &[LiveTab
                 });
             }
         }
+        index_drift(dialect, table, found, &mut drift);
+        foreign_key_drift(table, found, &mut drift);
     }
     drift
+}
+
+/// The model's indexes and UNIQUE columns against the live table's indexes.
+fn index_drift(
+    dialect: Dialect,
+    table: &'static TableInfo,
+    live: &LiveTable,
+    drift: &mut Vec<Drift>,
+) {
+    for index in table.indexes {
+        match live.index(index.name) {
+            Some(found) if same_index(index, found) => {}
+            found => drift.push(Drift::MissingIndex {
+                table: table.name,
+                index: *index,
+                differs: found.is_some(),
+            }),
+        }
+    }
+    for column in table.columns.iter().filter(|c| c.unique && !c.primary_key) {
+        let unique = live
+            .indexes
+            .iter()
+            .any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == column.name);
+        if !unique {
+            drift.push(Drift::MissingUnique {
+                table: table.name,
+                column: column.name,
+            });
+        }
+    }
+    for found in &live.indexes {
+        if table.indexes.iter().any(|i| i.name == found.name) {
+            continue;
+        }
+        // A UNIQUE column's own constraint or index, whatever the database named it.
+        let column_unique = found.unique
+            && found.columns.len() == 1
+            && table
+                .column(&found.columns[0])
+                .is_some_and(|c| c.unique && !c.primary_key);
+        if column_unique {
+            continue;
+        }
+        // MySQL indexes every foreign key, making an index when none leads with its
+        // columns; it goes with the key.
+        let foreign_keys_index = dialect == Dialect::MySql
+            && live
+                .foreign_keys
+                .iter()
+                .any(|fk| found.columns.starts_with(&fk.columns));
+        if foreign_keys_index {
+            continue;
+        }
+        drift.push(if found.constraint.is_some() {
+            Drift::ExtraUnique {
+                table: table.name,
+                index: found.clone(),
+            }
+        } else {
+            Drift::ExtraIndex {
+                table: table.name,
+                index: found.clone(),
+            }
+        });
+    }
+}
+
+/// Whether a live index is the model's: the same columns in the same order, and as unique.
+fn same_index(index: &IndexInfo, found: &LiveIndex) -> bool {
+    index.unique == found.unique && index.columns.iter().eq(found.columns.iter())
+}
+
+/// The model's foreign keys against the live table's.
+fn foreign_key_drift(table: &'static TableInfo, live: &LiveTable, drift: &mut Vec<Drift>) {
+    let declared = |column: &str, fk: &ForeignKey| {
+        live.foreign_keys.iter().any(|found| {
+            found.columns == [column]
+                && found.references_table == fk.table
+                && found.references_columns == [fk.column]
+        })
+    };
+    for column in table.columns {
+        if let Some(fk) = column.references
+            && !declared(column.name, &fk)
+        {
+            drift.push(Drift::MissingForeignKey {
+                table: table.name,
+                column: column.name,
+                references: fk,
+            });
+        }
+    }
+    for found in &live.foreign_keys {
+        let modelled = matches!(&found.columns[..], [column] if table
+            .column(column)
+            .and_then(|c| c.references)
+            .is_some_and(|fk| found.references_table == fk.table
+                && found.references_columns == [fk.column]));
+        if !modelled {
+            drift.push(Drift::ExtraForeignKey {
+                table: table.name,
+                foreign_key: found.clone(),
+            });
+        }
+    }
 }
 
 /// The type a model column should have, as `dialect` spells it (what `create_all` writes).
@@ -231,7 +431,7 @@ mod tests {
             declared_type: declared_type.to_owned(),
             sql_type: Some(sql_type),
             nullable,
-            default: None,
+            ..LiveColumn::default()
         }
     }
 
@@ -244,6 +444,7 @@ mod tests {
                 live("name", "text", SqlType::Text, true),
                 live("age", "integer", SqlType::Integer, true),
             ],
+            ..LiveTable::default()
         }];
         let drift = drift_of(Dialect::Postgres, &[&USER, &ROLE], &tables);
         assert_eq!(

@@ -3,6 +3,7 @@
 //! This crate does no I/O. Applications depend on `bindery`, which re-exports all of it;
 //! the derives in `bindery-macros` write the [`TableInfo`] statics this crate collects.
 
+mod autogenerate;
 mod bind_tag;
 mod catalog;
 mod collect;
@@ -26,11 +27,14 @@ mod sql_type;
 mod table;
 mod value;
 
+pub use autogenerate::AutoMigration;
 pub use bind_tag::SameBind;
-pub use catalog::{LiveColumn, LiveTable};
+pub use catalog::{LiveColumn, LiveForeignKey, LiveIndex, LiveTable};
 pub use ddl::{CollationError, Dialect, creation_order};
 pub use drift::Drift;
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.
+#[doc(hidden)]
+pub use autogenerate::autogenerate;
 #[doc(hidden)]
 pub use catalog::{mysql_type, postgres_type, server_default_of, sqlite_type, types_match};
 #[doc(hidden)]
