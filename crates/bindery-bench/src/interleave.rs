@@ -59,6 +59,18 @@ pub(crate) struct Times {
 pub(crate) async fn interleave(
     turn: usize,
     blocks: usize,
+    bindery: impl AsyncFnMut(Block) -> Result<(), String>,
+    raw: impl AsyncFnMut(Block) -> Result<(), String>,
+) -> Result<Times, String> {
+    interleave_settled(turn, blocks, async || Ok(()), bindery, raw).await
+}
+
+/// [`interleave`], running `settle` before every block, untimed: what the previous block
+/// left to do that the next would otherwise pay for (a SQLite checkpoint).
+pub(crate) async fn interleave_settled(
+    turn: usize,
+    blocks: usize,
+    mut settle: impl AsyncFnMut() -> Result<(), String>,
     mut bindery: impl AsyncFnMut(Block) -> Result<(), String>,
     mut raw: impl AsyncFnMut(Block) -> Result<(), String>,
 ) -> Result<Times, String> {
@@ -76,6 +88,7 @@ pub(crate) async fn interleave(
         let bindery_first = (index + turn).is_multiple_of(2);
         let (mut bindery_s, mut raw_s) = (0.0, 0.0);
         for bindery_now in [bindery_first, !bindery_first] {
+            settle().await?;
             let started = Instant::now();
             if bindery_now {
                 bindery(block).await?;

@@ -117,6 +117,18 @@ impl RawPool {
         }
     }
 
+    /// SQLite: moves the write-ahead log into the database file now (`PASSIVE`: it waits
+    /// for no one). Nothing elsewhere.
+    async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        match self {
+            RawPool::Sqlite(p) => sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(p)
+                .await
+                .map(drop),
+            RawPool::Postgres(_) | RawPool::MySql(_) => Ok(()),
+        }
+    }
+
     async fn acquire(&self) -> Result<RawConn, sqlx::Error> {
         Ok(match self {
             RawPool::Sqlite(p) => RawConn::Sqlite(p.acquire().await?),
@@ -186,6 +198,14 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
+    /// Checkpoints every SQLite database of the bench (see `phases`), untimed.
+    pub(crate) async fn checkpoint(&self) -> Result<(), String> {
+        for pool in &self.pools {
+            pool.checkpoint().await.map_err(err)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn new(bench: &Bench, places: &Places) -> Result<Raw, String> {
         let pools = [
             RawPool::new(&places.urls[0], places)?,
