@@ -45,7 +45,7 @@ impl<M: Model> Find<M> {
         let at = position(C::TABLE, column.name());
         let wanted: Vec<Option<Value>> = children
             .iter()
-            .map(|child| at.and_then(|at| child.to_values().into_iter().nth(at)))
+            .map(|child| at.and_then(|at| child.value_at(at)))
             .map(|value| value.filter(|v| !v.is_null()))
             .collect();
         let (keys, found) = self.load(wanted.iter().flatten().cloned(), key, on).await?;
@@ -73,12 +73,12 @@ impl<M: Model> Find<M> {
         let key_at = position(P::TABLE, key);
         let keys: Vec<Option<Value>> = parents
             .iter()
-            .map(|parent| key_at.and_then(|at| parent.to_values().into_iter().nth(at)))
+            .map(|parent| key_at.and_then(|at| parent.value_at(at)))
             .collect();
         let (found_keys, found) = self
             .load(keys.iter().flatten().cloned(), column.name(), on)
             .await?;
-        let mut groups: HashMap<Identity, Vec<M>> = HashMap::new();
+        let mut groups: HashMap<Identity, Vec<M>> = HashMap::with_capacity(parents.len());
         for (value, row) in found_keys.iter().zip(found) {
             groups.entry(identity(value)).or_default().push(row);
         }

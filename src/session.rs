@@ -799,12 +799,24 @@ impl Drop for Session {
 
 /// What makes two key values the same key (a loader's, an upsert's): integers of any
 /// width compare by value, and make no text (a loader keys hundreds of rows a page).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Identity {
     /// An integer of any width.
     Int(i64),
     /// Any other value, by its debug text.
     Other(String),
+}
+
+// Hashed by what it holds alone, not its variant too: the hash of an integer key is
+// then one write of its eight bytes (a loader hashes every row it groups). An integer
+// and a text that hash alike are still told apart by `Eq`.
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Identity::Int(n) => n.hash(state),
+            Identity::Other(text) => text.hash(state),
+        }
+    }
 }
 
 impl Identity {

@@ -45,6 +45,12 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The value of every column.
     #[doc(hidden)]
     fn to_values(&self) -> Vec<Value>;
+    /// The value of column `at` (in column order), if there is one: what a loader keys a
+    /// row by, without a copy of its other columns. The derive reads the one field.
+    #[doc(hidden)]
+    fn value_at(&self, at: usize) -> Option<Value> {
+        self.to_values().into_iter().nth(at)
+    }
     /// The value of every column, moved out of the row (no copy of its strings).
     #[doc(hidden)]
     fn into_values(self) -> Vec<Value>;

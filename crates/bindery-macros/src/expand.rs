@@ -171,6 +171,12 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
         let (name, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as #private::SqlField>::to_value(&self.#name))
     });
+    let value_at = columns.iter().enumerate().map(|(at, f)| {
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> #at => ::core::option::Option::Some(
+            <#ty as #private::SqlField>::to_value(&self.#name)
+        ))
+    });
     let into_values: Vec<TokenStream> = columns
         .iter()
         .map(|f| {
@@ -251,6 +257,13 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
 
             fn to_values(&self) -> ::std::vec::Vec<#private::Value> {
                 ::std::vec![#(#to_values),*]
+            }
+
+            fn value_at(&self, at: usize) -> ::core::option::Option<#private::Value> {
+                match at {
+                    #(#value_at,)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             fn into_values(self) -> ::std::vec::Vec<#private::Value> {
