@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::query::{Find, On, run};
-use crate::session::{Identity, decode, identity};
+use crate::query::{Find, On, read};
+use crate::session::{Identity, identity};
 use crate::{Column, Filter, Model, TableInfo, Value};
 
 /// The most keys one loader SELECT names (far below every dialect's parameter limit).
@@ -45,14 +45,11 @@ impl<M: Model> Find<M> {
         let at = position(C::TABLE, column.name());
         let wanted: Vec<Option<Value>> = children
             .iter()
-            .map(|child| at.and_then(|at| child.to_values().into_iter().nth(at)))
+            .map(|child| at.and_then(|at| child.value_at(at)))
             .map(|value| value.filter(|v| !v.is_null()))
             .collect();
-        let found = self.load(wanted.iter().flatten().cloned(), key, on).await?;
-        let by_key: HashMap<Identity, M> = found
-            .into_iter()
-            .map(|(value, row)| (identity(&value), row))
-            .collect();
+        let (keys, found) = self.load(wanted.iter().flatten().cloned(), key, on).await?;
+        let by_key: HashMap<Identity, M> = keys.iter().map(identity).zip(found).collect();
         Ok(wanted
             .iter()
             .map(|value| {
@@ -76,14 +73,14 @@ impl<M: Model> Find<M> {
         let key_at = position(P::TABLE, key);
         let keys: Vec<Option<Value>> = parents
             .iter()
-            .map(|parent| key_at.and_then(|at| parent.to_values().into_iter().nth(at)))
+            .map(|parent| key_at.and_then(|at| parent.value_at(at)))
             .collect();
-        let found = self
+        let (found_keys, found) = self
             .load(keys.iter().flatten().cloned(), column.name(), on)
             .await?;
-        let mut groups: HashMap<Identity, Vec<M>> = HashMap::new();
-        for (value, row) in found {
-            groups.entry(identity(&value)).or_default().push(row);
+        let mut groups: HashMap<Identity, Vec<M>> = HashMap::with_capacity(parents.len());
+        for (value, row) in found_keys.iter().zip(found) {
+            groups.entry(identity(value)).or_default().push(row);
         }
         Ok(keys
             .iter()
@@ -96,31 +93,36 @@ impl<M: Model> Find<M> {
     }
 
     /// The rows of this query whose `column` is one of `keys`, distinct keys in batches,
-    /// each with its value of `column` (taken as read, before the row is decoded: no copy
-    /// of the row to find it).
+    /// and beside them the value of `column` of each, at the same index (kept as the row
+    /// is read into the model: no copy of the row to find it).
     async fn load<'a>(
         &self,
         keys: impl Iterator<Item = Value>,
         column: &'static str,
         on: impl Into<On<'a>>,
-    ) -> Result<Vec<(Value, M)>, Error> {
+    ) -> Result<(Vec<Value>, Vec<M>), Error> {
         let mut seen = std::collections::HashSet::new();
         let keys: Vec<Value> = keys.filter(|k| seen.insert(identity(k))).collect();
-        let at = position(M::TABLE, column);
         let mut on = on.into();
-        let mut rows = Vec::new();
+        let (mut found_keys, mut found) = (Vec::new(), Vec::new());
+        // `column` is always `M`'s (`relation` named it); were it not, no row could be
+        // placed, and none is read.
+        let Some(at) = position(M::TABLE, column) else {
+            return Ok((found_keys, found));
+        };
         for chunk in keys.chunks(KEYS_PER_SELECT) {
             let mut select = self.select_of().clone();
             select.filter(Filter::column_in(column, chunk.to_vec()));
-            let found = run(on.reborrow(), &select, false).await?;
-            for values in found {
-                let Some(value) = at.and_then(|at| values.get(at).cloned()) else {
-                    continue;
-                };
-                rows.push((value, decode::<M>(values)?));
+            let (rows, row_keys) = read(on.reborrow(), &select, Some(at)).await?;
+            if found.is_empty() {
+                // The first batch, usually the only one, is kept as read.
+                (found, found_keys) = (rows, row_keys);
+            } else {
+                found.extend(rows);
+                found_keys.extend(row_keys);
             }
         }
-        Ok(rows)
+        Ok((found_keys, found))
     }
 }
 

@@ -185,24 +185,22 @@ impl<M: Model> Find<M> {
 
     /// Every matching row.
     pub async fn all<'a>(&self, on: impl Into<On<'a>>) -> Result<Vec<M>, Error> {
-        let rows = run(on.into(), &self.select, false).await?;
-        rows.into_iter().map(decode::<M>).collect()
+        models(on.into(), &self.select).await
     }
 
     /// The first matching row, if any.
     pub async fn first<'a>(&self, on: impl Into<On<'a>>) -> Result<Option<M>, Error> {
         let mut select = self.select.clone();
         select.limit(1);
-        let mut rows = run(on.into(), &select, false).await?;
-        rows.pop().map(decode::<M>).transpose()
+        Ok(models(on.into(), &select).await?.pop())
     }
 
     /// The one matching row; an error when there is none or more than one.
     pub async fn one<'a>(&self, on: impl Into<On<'a>>) -> Result<M, Error> {
         let mut select = self.select.clone();
         select.limit(2);
-        let rows = run(on.into(), &select, false).await?;
-        exactly_one::<M, _>(rows).and_then(decode::<M>)
+        let rows = models(on.into(), &select).await?;
+        exactly_one::<M, _>(rows)
     }
 
     /// How many rows match (after limit and offset, if given).
@@ -306,11 +304,7 @@ impl<M: Model> Find<M> {
         let mut select = self.select.clone();
         select.limit(per_page);
         select.offset((page - 1).saturating_mul(per_page));
-        let rows = run(on.reborrow(), &select, false).await?;
-        let items = rows
-            .into_iter()
-            .map(decode::<M>)
-            .collect::<Result<_, _>>()?;
+        let items = models(on.reborrow(), &select).await?;
         let total = self.count(on).await?;
         Ok(Page {
             items,
@@ -369,6 +363,24 @@ pub(crate) async fn run<M: Model>(
 ) -> Result<Vec<Vec<Value>>, Error> {
     let shape = if count { Shape::Count } else { Shape::Rows };
     run_shape(on, select, shape).await
+}
+
+/// The rows `select` matches, each read straight into the model as it is fetched, and
+/// with `keep`, the value of that column of each (a loader's key), one per row.
+pub(crate) async fn read<M: Model>(
+    on: On<'_>,
+    select: &Select<M>,
+    keep: Option<usize>,
+) -> Result<(Vec<M>, Vec<Value>), Error> {
+    match on {
+        On::Session(session) => session.read_select(select, keep).await,
+        On::Db(db) => db.read_select(select, keep).await,
+    }
+}
+
+/// The rows `select` matches, as models.
+async fn models<M: Model>(on: On<'_>, select: &Select<M>) -> Result<Vec<M>, Error> {
+    Ok(read(on, select, None).await?.0)
 }
 
 async fn run_shape<M: Model>(

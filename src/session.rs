@@ -47,15 +47,15 @@ mod values;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::backend::{Answer, Fault, Statement};
+use crate::backend::{Answer, Collect, Fault, Models, Statement};
 use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::record::Recorder;
 
 use crate::{
-    AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, Select, SelectItem,
-    Sql, Statements, TableInfo, Value, ValueKind,
+    AnyColumn, AsBindKey, Assignment, BindKey, ByteLimits, FromValues, Model, RowError, Select,
+    SelectItem, Sql, Statements, TableInfo, Value, ValueKind,
 };
 
 use slots::{Run, Slot};
@@ -160,6 +160,18 @@ impl Db {
         Ok(answer.rows)
     }
 
+    /// The rows of a rendered SELECT of model `M`, read straight into models (see
+    /// [`Session::read_select`]), on its own pooled connection, outside any transaction.
+    pub(crate) async fn read_select<M: Model>(
+        &self,
+        select: &Select<M>,
+        keep: Option<usize>,
+    ) -> Result<(Vec<M>, Vec<Value>), Error> {
+        let mut models = Models::<M>::new(keep);
+        self.run_select(select, Shape::Models(&mut models)).await?;
+        models.keyed().map_err(misfit::<M>)
+    }
+
     /// Runs `statement` on `table`'s bind on its own pooled connection, outside any
     /// transaction, within the bind's deadline, and records it.
     async fn run_alone(
@@ -258,6 +270,8 @@ impl Db {
 pub(crate) enum Shape<'a, M> {
     /// Whole rows.
     Rows,
+    /// Whole rows, each handed to `into` as it is fetched (read straight into the model).
+    Models(&'a mut dyn Collect),
     /// How many rows match.
     Count,
     /// Some columns and aggregates, grouped by some columns, read as `kinds`.
@@ -303,6 +317,14 @@ fn select_statement<'a, M: Model>(
     bind: BindHandle<'_>,
     shape: Shape<'a, M>,
 ) -> Result<Statement<'a>, Error> {
+    if let Shape::Models(into) = shape {
+        let (sql, params, _) = select_sql(select, bind, Shape::Rows)?;
+        return Ok(Statement::Read {
+            sql: sql.into(),
+            params,
+            into,
+        });
+    }
     let (sql, params, kinds) = select_sql(select, bind, shape)?;
     Ok(Statement::Fetch {
         sql: sql.into(),
@@ -329,7 +351,7 @@ fn select_sql<'a, M: Model>(
             key,
             kinds,
         } => (select.render_join(dialect, M::TABLE, other, on, key), kinds),
-        Shape::Rows => (select.render(dialect, M::TABLE, false), M::KINDS),
+        Shape::Rows | Shape::Models(_) => (select.render(dialect, M::TABLE, false), M::KINDS),
         Shape::Count => (select.render(dialect, M::TABLE, true), &[ValueKind::BigInt]),
         Shape::Projection {
             items,
@@ -710,6 +732,20 @@ impl Session {
         Ok(changed > 0)
     }
 
+    /// The rows of a rendered SELECT of model `M`, each read straight into the model as
+    /// it is fetched, and with `keep`, the value of that column of each (a loader's key),
+    /// one per row. A row that does not fit `M` is `Error::Decode`, after the statement
+    /// has read its rows (the session stays usable, as after `decode`).
+    pub(crate) async fn read_select<M: Model>(
+        &mut self,
+        select: &Select<M>,
+        keep: Option<usize>,
+    ) -> Result<(Vec<M>, Vec<Value>), Error> {
+        let mut models = Models::<M>::new(keep);
+        self.run_select(select, Shape::Models(&mut models)).await?;
+        models.keyed().map_err(misfit::<M>)
+    }
+
     /// Runs a rendered SELECT of model `M` (the query API's executor).
     pub(crate) async fn run_select<M: Model>(
         &mut self,
@@ -763,12 +799,24 @@ impl Drop for Session {
 
 /// What makes two key values the same key (a loader's, an upsert's): integers of any
 /// width compare by value, and make no text (a loader keys hundreds of rows a page).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Identity {
     /// An integer of any width.
     Int(i64),
     /// Any other value, by its debug text.
     Other(String),
+}
+
+// Hashed by what it holds alone, not its variant too: the hash of an integer key is
+// then one write of its eight bytes (a loader hashes every row it groups). An integer
+// and a text that hash alike are still told apart by `Eq`.
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Identity::Int(n) => n.hash(state),
+            Identity::Other(text) => text.hash(state),
+        }
+    }
 }
 
 impl Identity {
@@ -791,9 +839,14 @@ pub(crate) fn identity(value: &Value) -> Identity {
 
 /// A model from its column values, or an error naming the model, bind and column.
 pub(crate) fn decode<M: Model>(values: Vec<Value>) -> Result<M, Error> {
-    M::from_values(values).map_err(|e| Error::Decode {
+    M::from_values(values).map_err(misfit::<M>)
+}
+
+/// The error of a row that does not fit model `M`, naming the model, bind and column.
+pub(crate) fn misfit<M: Model>(e: RowError) -> Error {
+    Error::Decode {
         bind: M::TABLE.bind().into(),
         model: M::TABLE.rust_type,
         reason: e.to_string(),
-    })
+    }
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use bindery::{Base, Binds, Config, Db, Error, Model, find};
+use bindery::{Base, Binds, Config, Db, Error, Model, Sql, find};
 use common::{ScratchDb, ScratchDir, Server};
 
 #[derive(Debug, Clone, PartialEq, Model)]
@@ -45,6 +45,19 @@ struct Line {
     #[model(references = "ld_order.id")]
     order_id: i64,
     qty: i32,
+}
+
+/// A note on a user. Its table is made again by hand in
+/// `a_row_that_does_not_fit_is_a_decode_error`, with `text` nullable.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "ld_note", bind_key = "auth")]
+struct Note {
+    #[model(primary_key)]
+    id: i64,
+    #[model(link = User)]
+    user_id: i64,
+    #[model(length = 20)]
+    text: String,
 }
 
 /// `auth` and `shop` on the given backends (`None`: SQLite files), tables created.
@@ -151,6 +164,51 @@ async fn a_page_with_its_users_and_lines_is_three_selects(db: &Db) {
     assert!(matches!(refused, Error::Unsupported { .. }), "{refused:?}");
     subqueries_stay_in_their_bind(db).await;
     joins_stay_in_their_bind(db).await;
+    a_row_that_does_not_fit_is_a_decode_error(db, &users).await;
+}
+
+/// A row that does not fit its model (a NULL for a field that takes none), read straight
+/// into the model, is `Error::Decode` naming the model and the column, from a loader and
+/// a query alike; the statement itself completed, so a session goes on.
+async fn a_row_that_does_not_fit_is_a_decode_error(db: &Db, users: &[Option<User>]) {
+    let users: Vec<User> = users.iter().flatten().take(1).cloned().collect();
+    let mut session = db.session();
+    // The table as another program may have left it: `text` takes NULL.
+    for sql in [
+        "DROP TABLE ld_note".to_owned(),
+        "CREATE TABLE ld_note (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, text VARCHAR(20))"
+            .to_owned(),
+        format!(
+            "INSERT INTO ld_note (id, user_id, text) VALUES (1, {0}, 'fine'), (2, {0}, NULL)",
+            users[0].id
+        ),
+    ] {
+        session.execute_sql("auth", &Sql::new(sql)).await.unwrap();
+    }
+    session.commit().await.unwrap();
+    let is_misfit = |e: &Error| {
+        matches!(e, Error::Decode { model, reason, .. }
+            if model.ends_with("Note") && reason.contains("\"text\""))
+    };
+    let loaded = find::<Note>()
+        .children_of(&users, Note::COLUMNS.user_id, db)
+        .await
+        .unwrap_err();
+    assert!(is_misfit(&loaded), "{loaded:?}");
+    let mut session = db.session();
+    let all = find::<Note>().all(&mut session).await.unwrap_err();
+    assert!(is_misfit(&all), "{all:?}");
+    assert!(!session.needs_rollback());
+    let fine = find::<Note>()
+        .filter(Note::COLUMNS.id.eq(1))
+        .children_of(&users, Note::COLUMNS.user_id, &mut session)
+        .await
+        .unwrap();
+    assert_eq!(
+        fine[0].iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
+        ["fine"]
+    );
+    session.commit().await.unwrap();
 }
 
 /// An INNER JOIN through a foreign key pairs each line with its order (the filter and

@@ -15,6 +15,7 @@ use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Executor as _};
 
+use super::models::{Collect, DriverRow};
 use super::{Backend, Pool};
 use crate::{BindKey, BindName, Error, Value, ValueKind};
 
@@ -97,6 +98,13 @@ pub(crate) enum Statement<'k> {
         kinds: &'k [ValueKind],
         at_most_one: bool,
     },
+    /// A query whose rows each go to `into` as they are fetched (read straight into a
+    /// model: see `backend/models.rs`); its answer counts them.
+    Read {
+        sql: Arc<str>,
+        params: Vec<Value>,
+        into: &'k mut dyn Collect,
+    },
 }
 
 impl Statement<'_> {
@@ -105,7 +113,8 @@ impl Statement<'_> {
         match self {
             Statement::Control(sql)
             | Statement::Execute { sql, .. }
-            | Statement::Fetch { sql, .. } => sql,
+            | Statement::Fetch { sql, .. }
+            | Statement::Read { sql, .. } => sql,
         }
     }
 
@@ -113,7 +122,9 @@ impl Statement<'_> {
     pub(crate) fn param_count(&self) -> usize {
         match self {
             Statement::Control(_) => 0,
-            Statement::Execute { params, .. } | Statement::Fetch { params, .. } => params.len(),
+            Statement::Execute { params, .. }
+            | Statement::Fetch { params, .. }
+            | Statement::Read { params, .. } => params.len(),
         }
     }
 }
@@ -237,11 +248,17 @@ impl Connection {
         let work = async {
             let answer: Result<Answer, sqlx::Error> = match *self {
                 #[cfg(feature = "sqlite")]
-                Connection::Sqlite(ref mut conn) => run::<Sqlite>(conn, statement).await,
+                Connection::Sqlite(ref mut conn) => {
+                    run::<Sqlite>(conn, statement, |row| DriverRow::Sqlite(row)).await
+                }
                 #[cfg(feature = "postgres")]
-                Connection::Postgres(ref mut conn) => run::<Postgres>(conn, statement).await,
+                Connection::Postgres(ref mut conn) => {
+                    run::<Postgres>(conn, statement, |row| DriverRow::Postgres(row)).await
+                }
                 #[cfg(feature = "mysql")]
-                Connection::MySql(ref mut conn) => run::<MySql>(conn, statement).await,
+                Connection::MySql(ref mut conn) => {
+                    run::<MySql>(conn, statement, |row| DriverRow::MySql(row)).await
+                }
             };
             answer
         };
@@ -390,9 +407,12 @@ fn rows<'c, DB: Backend>(
 }
 
 /// Runs one statement on a connection of driver `DB`: the code every driver shares.
+/// `driver_row` names a row of `DB` as the driver it is of, for a `Statement::Read`'s
+/// collector.
 async fn run<DB: Backend>(
     conn: &mut DB::Connection,
     statement: Statement<'_>,
+    driver_row: fn(&DB::Row) -> DriverRow<'_>,
 ) -> Result<Answer, sqlx::Error> {
     match statement {
         Statement::Control(sql) => {
@@ -441,6 +461,21 @@ async fn run<DB: Backend>(
             Ok(Answer {
                 affected: rows.len() as u64,
                 rows,
+            })
+        }
+        Statement::Read { sql, params, into } => {
+            use futures_util::TryStreamExt as _;
+            let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;
+            let mut fetched = sqlx::query_with(AssertSqlSafe(sql), args).fetch(DB::executor(conn));
+            let mut affected = 0;
+            // Each row handed over as it arrives and its driver row dropped at once.
+            while let Some(row) = fetched.try_next().await? {
+                into.take(driver_row(&row))?;
+                affected += 1;
+            }
+            Ok(Answer {
+                affected,
+                rows: Vec::new(),
             })
         }
     }

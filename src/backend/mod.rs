@@ -5,6 +5,7 @@
 //! time, as SeaORM's connection enum does.
 
 mod connection;
+mod models;
 mod values;
 
 use sqlx::error::BoxDynError;
@@ -16,6 +17,7 @@ use sqlx::{Postgres, postgres::PgPool};
 use sqlx::{Sqlite, sqlite::SqlitePool};
 
 pub(crate) use connection::{Answer, Connection, Fault, Statement, deadline_passed};
+pub(crate) use models::{Collect, Models};
 
 use crate::{Dialect, Value, ValueKind};
 
@@ -76,6 +78,7 @@ pub trait Backend:
     }
 
     /// Column `index` of `row` as a value of `kind` (`Value::Null(kind)` for NULL).
+    #[inline]
     fn decode(row: &Self::Row, index: usize, kind: ValueKind) -> Result<Value, sqlx::Error> {
         values::decode::<Self>(row, index, kind)
     }

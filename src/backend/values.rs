@@ -230,7 +230,9 @@ fn bind_null<DB: Backend>(args: &mut DB::Arguments, kind: ValueKind) -> Result<(
     }
 }
 
-/// Column `index` of `row` as a value of `kind`.
+/// Column `index` of `row` as a value of `kind`. Inlined: where `kind` is a constant (a
+/// model's field read as its own type, `Model::read_row`), only its arm is left.
+#[inline]
 pub(super) fn decode<DB: Backend>(
     row: &DB::Row,
     index: usize,

@@ -60,6 +60,9 @@ macro_rules! sql_field {
                 Value::$kind(self)
             }
 
+            // Inlined across crates: reading a fetched row (`Model::read_row`) makes the
+            // value and takes it apart at once, and inlined, neither step is left.
+            #[inline]
             fn from_value(value: Value) -> Result<Self, ValueError> {
                 match value {
                     Value::$kind(v) => Ok(v),

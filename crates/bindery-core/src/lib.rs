@@ -85,7 +85,7 @@ pub mod __private {
     pub use crate::bind_tag::{BindTag, SameBindTag, bind_hash};
     pub use crate::collect::*;
     pub use crate::const_check::*;
-    pub use crate::model::next_field;
+    pub use crate::model::{ReadColumns, ValueColumns, read_field};
     pub use crate::{
         Bind, Column, ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits, ForeignKey,
         FromValues, GeneratedKeyField, IndexInfo, IntegerField, Link, LinkTarget, Model,

@@ -45,6 +45,12 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The value of every column.
     #[doc(hidden)]
     fn to_values(&self) -> Vec<Value>;
+    /// The value of column `at` (in column order), if there is one: what a loader keys a
+    /// row by, without a copy of its other columns. The derive reads the one field.
+    #[doc(hidden)]
+    fn value_at(&self, at: usize) -> Option<Value> {
+        self.to_values().into_iter().nth(at)
+    }
     /// The value of every column, moved out of the row (no copy of its strings).
     #[doc(hidden)]
     fn into_values(self) -> Vec<Value>;
@@ -57,6 +63,18 @@ pub trait Model: Bind + Sized + Send + 'static {
     /// The model from the value of every column; skipped fields get their `Default`.
     #[doc(hidden)]
     fn from_values(values: Vec<Value>) -> Result<Self, RowError>;
+    /// The model from a fetched row's columns, read one after the other in column order
+    /// (skipped fields get their `Default`): the derive reads each straight into its
+    /// field, with no vector of values between the driver's row and the model. This
+    /// default goes through [`Model::from_values`].
+    #[doc(hidden)]
+    fn read_row<R: ReadColumns>(row: &mut R) -> Result<Self, R::Error> {
+        let mut values = Vec::with_capacity(Self::KINDS.len());
+        for kind in Self::KINDS {
+            values.extend(row.next_value(*kind)?);
+        }
+        Ok(Self::from_values(values)?)
+    }
     /// The values of a key, in key-column order.
     #[doc(hidden)]
     fn key_values(key: &Self::Key) -> Vec<Value>;
@@ -91,9 +109,8 @@ impl core::fmt::Display for RowError {
 
 impl std::error::Error for RowError {}
 
-/// The next column's value as a `T` (the derive's `from_values` calls this).
-#[doc(hidden)]
-pub fn next_field<T: crate::SqlField>(
+/// The next column's value as a `T` (a tuple's `from_values` calls this).
+fn next_field<T: crate::SqlField>(
     values: &mut impl Iterator<Item = Value>,
     column: &'static str,
 ) -> Result<T, RowError> {
@@ -105,6 +122,58 @@ pub fn next_field<T: crate::SqlField>(
         },
     })?;
     T::from_value(value).map_err(|error| RowError { column, error })
+}
+
+/// A row's columns, read in order: what [`Model::read_row`] takes. bindery reads each
+/// column off the driver's row as it is asked for it; [`ValueColumns`] reads values
+/// already decoded (the derive's `from_values`).
+#[doc(hidden)]
+pub trait ReadColumns {
+    /// Why a column could not be read; a value that does not fit its field is one.
+    type Error: From<RowError>;
+    /// The next column, read as a value of `kind` (`Value::Null(kind)` for NULL); `None`
+    /// past the last.
+    fn next_value(&mut self, kind: ValueKind) -> Result<Option<Value>, Self::Error>;
+}
+
+/// Values already read, as a row's columns: the derive's `from_values` reads its model
+/// from them with the same `read_row` that reads a fetched row.
+#[doc(hidden)]
+pub struct ValueColumns(std::vec::IntoIter<Value>);
+
+impl ValueColumns {
+    /// The columns of `values`, in order.
+    pub fn new(values: Vec<Value>) -> ValueColumns {
+        ValueColumns(values.into_iter())
+    }
+}
+
+impl ReadColumns for ValueColumns {
+    type Error = RowError;
+
+    fn next_value(&mut self, _kind: ValueKind) -> Result<Option<Value>, RowError> {
+        Ok(self.0.next())
+    }
+}
+
+/// The next column of `row` as a `T` (the derive's `read_row` calls this), read as `T`'s
+/// kind; a missing column is an error, as a value that does not fit (a NULL for a field
+/// that takes none) is.
+#[doc(hidden)]
+#[inline]
+pub fn read_field<T: crate::SqlField, R: ReadColumns>(
+    row: &mut R,
+    column: &'static str,
+) -> Result<T, R::Error> {
+    let misfit = |found| RowError {
+        column,
+        error: ValueError {
+            expected: T::KIND,
+            found,
+        },
+    };
+    let value = row.next_value(T::KIND)?.ok_or(misfit(None))?;
+    Ok(T::from_value(value).map_err(|error| RowError { column, error })?)
 }
 
 /// What a raw query's rows can be read into: a tuple of column types, such as

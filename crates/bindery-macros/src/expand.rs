@@ -171,6 +171,12 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
         let (name, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as #private::SqlField>::to_value(&self.#name))
     });
+    let value_at = columns.iter().enumerate().map(|(at, f)| {
+        let (name, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> #at => ::core::option::Option::Some(
+            <#ty as #private::SqlField>::to_value(&self.#name)
+        ))
+    });
     let into_values: Vec<TokenStream> = columns
         .iter()
         .map(|f| {
@@ -178,13 +184,15 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             quote_spanned!(ty.span()=> <#ty as #private::SqlField>::into_value(self.#name))
         })
         .collect();
-    let from_values = cont.fields.iter().map(|f| {
+    // Each field in order, read off the row (fetched, or values already read) as its own
+    // type; skipped fields get their `Default`.
+    let read_fields = cont.fields.iter().map(|f| {
         let (name, column) = (f.ident, &f.column);
         if f.attrs.skip.is_some() {
             quote_spanned!(f.ty.span()=> #name: ::core::default::Default::default())
         } else {
             let ty = f.ty;
-            quote_spanned!(ty.span()=> #name: #private::next_field::<#ty>(&mut values, #column)?)
+            quote_spanned!(ty.span()=> #name: #private::read_field::<#ty, R>(row, #column)?)
         }
     });
     let keys: Vec<&Field<'_>> = cont.primary_key().collect();
@@ -251,6 +259,13 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
                 ::std::vec![#(#to_values),*]
             }
 
+            fn value_at(&self, at: usize) -> ::core::option::Option<#private::Value> {
+                match at {
+                    #(#value_at,)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
             fn into_values(self) -> ::std::vec::Vec<#private::Value> {
                 ::std::vec![#(#into_values),*]
             }
@@ -262,8 +277,13 @@ fn impl_rows(cont: &Container<'_>, private: &TokenStream) -> TokenStream {
             fn from_values(
                 values: ::std::vec::Vec<#private::Value>,
             ) -> ::core::result::Result<Self, #private::RowError> {
-                let mut values = values.into_iter();
-                ::core::result::Result::Ok(#ident { #(#from_values,)* })
+                <Self as #private::Model>::read_row(&mut #private::ValueColumns::new(values))
+            }
+
+            fn read_row<R: #private::ReadColumns>(
+                row: &mut R,
+            ) -> ::core::result::Result<Self, R::Error> {
+                ::core::result::Result::Ok(#ident { #(#read_fields,)* })
             }
 
             fn key_values(key: &Self::Key) -> ::std::vec::Vec<#private::Value> {
