@@ -6,7 +6,7 @@ use std::path::Path;
 #[cfg(feature = "sqlite")]
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -104,6 +104,46 @@ pub struct Engine {
     mariadb: std::sync::OnceLock<bool>,
     /// For MySQL-dialect binds: the server's `max_allowed_packet`, read on first need.
     max_allowed_packet: std::sync::OnceLock<u64>,
+    /// When this `Db` last changed the bind's schema (see [`SchemaChanges`]).
+    schema_changes: Arc<SchemaChanges>,
+}
+
+/// When a bind's schema last changed through its `Db` (`create_all`, `drop_all`, a
+/// migration): PostgreSQL refuses to run a statement a connection prepared before its
+/// table's columns changed ("cached plan must not change result type"), so a pooled
+/// connection opened before the last change is closed as it is handed out, and a new one
+/// takes its place. (SQLite and MySQL prepare such a statement again by themselves.)
+pub(crate) struct SchemaChanges {
+    /// The pool's own start, from which the times below are counted.
+    since: Instant,
+    /// Microseconds from `since` to the last change; 0: none.
+    last: AtomicU64,
+}
+
+impl SchemaChanges {
+    fn new() -> SchemaChanges {
+        SchemaChanges {
+            since: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.since).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Notes that the schema changed now.
+    pub(crate) fn changed(&self) {
+        self.last
+            .fetch_max(self.micros(Instant::now()).max(1), Ordering::AcqRel);
+    }
+
+    /// Whether a connection `age` old was opened before the last change.
+    fn predates_change(&self, age: Duration) -> bool {
+        let last = self.last.load(Ordering::Acquire);
+        let opened = Instant::now().checked_sub(age).unwrap_or(self.since);
+        last > 0 && self.micros(opened) < last
+    }
 }
 
 impl fmt::Debug for Engine {
@@ -173,6 +213,7 @@ impl Engine {
         sqlite_base: &Path,
     ) -> Result<Engine, EngineError> {
         let statement_timeout = pool.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
+        let schema_changes = Arc::new(SchemaChanges::new());
         let lock_timeout = pool.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT);
         // Whole milliseconds, at least one: zero would mean "wait for ever" to PostgreSQL.
         #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -194,9 +235,8 @@ impl Engine {
                 let options = lay_tls(options, &tls);
                 // Sent in the startup packet: bounding lock waits costs no round trip.
                 let options = options.options([("lock_timeout", format!("{lock_millis}ms"))]);
-                Pool::Postgres(
-                    pool_options::<sqlx::Postgres>(pool, None).connect_lazy_with(options),
-                )
+                let pool = pool_options::<sqlx::Postgres>(pool, None, Some(schema_changes.clone()));
+                Pool::Postgres(pool.connect_lazy_with(options))
             }
             #[cfg(feature = "mysql")]
             Dialect::MySql => {
@@ -212,7 +252,7 @@ impl Engine {
                     "SET SESSION innodb_lock_wait_timeout = {}",
                     lock_millis.div_ceil(1000)
                 );
-                let pool = pool_options::<sqlx::MySql>(pool, Some(MYSQL_MAX_LIFETIME))
+                let pool = pool_options::<sqlx::MySql>(pool, Some(MYSQL_MAX_LIFETIME), None)
                     .after_connect(move |conn, _| {
                         let set = set.clone();
                         Box::pin(async move {
@@ -238,7 +278,13 @@ impl Engine {
             session_holds: Arc::new(AtomicUsize::new(0)),
             mariadb: std::sync::OnceLock::new(),
             max_allowed_packet: std::sync::OnceLock::new(),
+            schema_changes,
         })
+    }
+
+    /// Notes that this bind's schema changed (see [`SchemaChanges`]).
+    pub(crate) fn schema_changed(&self) {
+        self.schema_changes.changed();
     }
 
     /// Counts one connection as held by a live session until the hold is dropped.
@@ -509,9 +555,12 @@ fn lay_tls<O: TlsTarget>(mut options: O, tls: &TlsOptions) -> O {
     options
 }
 
+/// The pool of `options`; with `changes`, a connection opened before the bind's schema
+/// last changed is closed as it is handed out (see [`SchemaChanges`]).
 fn pool_options<DB: sqlx::Database>(
     options: &PoolOptions,
     default_lifetime: Option<Duration>,
+    changes: Option<Arc<SchemaChanges>>,
 ) -> sqlx::pool::PoolOptions<DB> {
     let mut pool = sqlx::pool::PoolOptions::<DB>::new();
     if let Some(n) = options.max_connections {
@@ -529,24 +578,33 @@ fn pool_options<DB: sqlx::Database>(
     if let Some(t) = options.max_lifetime.or(default_lifetime) {
         pool = pool.max_lifetime(t);
     }
-    match options.test_before_acquire {
-        Some(b) => pool.test_before_acquire(b),
-        // A connection back in the pool a moment ago was answering a moment ago: pinging it
-        // again costs a round trip on every acquire (a session takes one per commit) to
-        // learn almost nothing. Ping only one that has sat idle (HikariCP's
-        // `aliveBypassWindowMs`, sqlx's own `before_acquire` example); a server that dies
-        // inside the window fails the next statement, as it would fail one just after a ping.
-        None => pool
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_AFTER_IDLE {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            }),
+    // A connection back in the pool a moment ago was answering a moment ago: pinging it
+    // again costs a round trip on every acquire (a session takes one per commit) to learn
+    // almost nothing. Unless told always or never, ping only one that has sat idle
+    // (HikariCP's `aliveBypassWindowMs`, sqlx's own `before_acquire` example); a server
+    // that dies inside the window fails the next statement, as it would fail one just
+    // after a ping.
+    let ping_idle = options.test_before_acquire.is_none();
+    let pool = pool.test_before_acquire(options.test_before_acquire.unwrap_or(false));
+    if !ping_idle && changes.is_none() {
+        return pool;
     }
+    pool.before_acquire(move |conn, meta| {
+        let stale = changes
+            .as_ref()
+            .is_some_and(|changes| changes.predates_change(meta.age));
+        let ping = ping_idle && meta.idle_for >= PING_AFTER_IDLE;
+        Box::pin(async move {
+            if stale {
+                // Closed by the pool, which opens another in its place.
+                return Ok(false);
+            }
+            if ping {
+                sqlx::Connection::ping(conn).await?;
+            }
+            Ok(true)
+        })
+    })
 }
 
 #[cfg(feature = "sqlite")]
@@ -617,5 +675,5 @@ fn sqlite_pool(
         test_before_acquire: Some(options.test_before_acquire.unwrap_or(false)),
         ..options.clone()
     };
-    Ok(pool_options::<sqlx::Sqlite>(&options, None).connect_lazy_with(connect))
+    Ok(pool_options::<sqlx::Sqlite>(&options, None, None).connect_lazy_with(connect))
 }

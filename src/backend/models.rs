@@ -25,6 +25,10 @@ pub(crate) enum DriverRow<'r> {
     Postgres(&'r PgRow),
     #[cfg(feature = "mysql")]
     MySql(&'r MySqlRow),
+    /// With no driver there is no row; the lifetime is still the enum's.
+    #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+    #[allow(dead_code)]
+    None(core::marker::PhantomData<&'r ()>, core::convert::Infallible),
 }
 
 /// Where the rows of a `Statement::Read` go, one at a time, as they are fetched.

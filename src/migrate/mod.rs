@@ -326,17 +326,37 @@ async fn run_bind(
         .unwrap_or(0);
     let statements = u32::try_from(most_statements + 4).unwrap_or(u32::MAX);
     let budget = lock_timeout + engine.statement_timeout().saturating_mul(statements);
-    let failure = loop {
+    let failure = run_steps(engine, migrations, goal, lock_timeout, budget, &mut report).await;
+    if !report.ran.is_empty() || failure.is_some() {
+        // Statements prepared before may no longer fit (PostgreSQL); a failed migration
+        // on MySQL may have changed part of the schema.
+        engine.schema_changed();
+    }
+    report.elapsed = started.elapsed();
+    (report, failure)
+}
+
+/// The steps of one bind, until it reaches `goal` or one fails (which it returns), each
+/// within `budget`; what ran goes into `report`.
+async fn run_steps(
+    engine: &Engine,
+    migrations: &[Migration],
+    goal: Goal,
+    lock_timeout: Duration,
+    budget: Duration,
+    report: &mut BindMigrated,
+) -> Option<MigrationError> {
+    loop {
         let step = tokio::time::timeout(budget, step(engine, migrations, goal, lock_timeout));
         match step.await {
             Err(_) => {
-                break Some(MigrationError::Deadline {
+                return Some(MigrationError::Deadline {
                     bind: engine.key().into(),
                     budget,
                 });
             }
-            Ok(Err(failure)) => break Some(failure.into_error(engine)),
-            Ok(Ok(None)) => break None,
+            Ok(Err(failure)) => return Some(failure.into_error(engine)),
+            Ok(Ok(None)) => return None,
             Ok(Ok(Some((version, name, elapsed)))) => {
                 tracing::info!(bind = %engine.bind(), version, %name, ?goal, "migration");
                 report.ran.push(MigrationRun {
@@ -346,13 +366,11 @@ async fn run_bind(
                 });
                 // Down by one: one step.
                 if goal == Goal::Down(None) {
-                    break None;
+                    return None;
                 }
             }
         }
-    };
-    report.elapsed = started.elapsed();
-    (report, failure)
+    }
 }
 
 /// One step on the bind's database, under its schema lock.

@@ -193,6 +193,11 @@ async fn run_bind(
         #[cfg(feature = "mysql")]
         Pool::MySql(ref pool) => mysql::run(pool, millis.div_ceil(1000), tables, operation).await,
     };
+    if run.as_ref().map_or(true, |(plan, _)| !plan.todo.is_empty()) {
+        // Statements prepared before may no longer fit (PostgreSQL); a failure on MySQL
+        // may have changed part of the schema.
+        engine.schema_changed();
+    }
     let (plan, found) = run.map_err(|(table, source, rolled_back)| BindFailure {
         bind: engine.key().into(),
         table,
