@@ -1,9 +1,10 @@
 //! Queries over a model's rows on its bind: [`Find`], a value that runs on a session, a
 //! `Db` or a transaction, and `session.query::<M>()`, the same bound to one session.
 
+use crate::backend::Models;
 use crate::db::Db;
 use crate::error::Error;
-use crate::session::{Bulk, Session, Shape, decode};
+use crate::session::{Bulk, Session, Shape, decode, misfit};
 use crate::{
     Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, SameBind, Select,
     SelectItem, Value, ValueKind,
@@ -366,16 +367,17 @@ pub(crate) async fn run<M: Model>(
 }
 
 /// The rows `select` matches, each read straight into the model as it is fetched, and
-/// with `keep`, the value of that column of each (a loader's key), one per row.
+/// with `keep`, the value of that column of each (a loader's key), one per row. A row
+/// that does not fit `M` is `Error::Decode`, after the statement has read its rows (a
+/// session stays usable, as after `decode`).
 pub(crate) async fn read<M: Model>(
     on: On<'_>,
     select: &Select<M>,
     keep: Option<usize>,
 ) -> Result<(Vec<M>, Vec<Value>), Error> {
-    match on {
-        On::Session(session) => session.read_select(select, keep).await,
-        On::Db(db) => db.read_select(select, keep).await,
-    }
+    let mut models = Models::<M>::new(keep);
+    run_shape(on, select, Shape::Models(&mut models)).await?;
+    models.keyed().map_err(misfit::<M>)
 }
 
 /// The rows `select` matches, as models.

@@ -47,7 +47,7 @@ mod values;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::backend::{Answer, Collect, Fault, Models, Statement};
+use crate::backend::{Answer, Collect, Fault, Statement};
 use crate::db::Db;
 use crate::error::Error;
 use crate::handle::BindHandle;
@@ -158,18 +158,6 @@ impl Db {
         let statement = select_statement(select, bind, shape)?;
         let answer = self.run_alone(bind, M::TABLE, statement).await?;
         Ok(answer.rows)
-    }
-
-    /// The rows of a rendered SELECT of model `M`, read straight into models (see
-    /// [`Session::read_select`]), on its own pooled connection, outside any transaction.
-    pub(crate) async fn read_select<M: Model>(
-        &self,
-        select: &Select<M>,
-        keep: Option<usize>,
-    ) -> Result<(Vec<M>, Vec<Value>), Error> {
-        let mut models = Models::<M>::new(keep);
-        self.run_select(select, Shape::Models(&mut models)).await?;
-        models.keyed().map_err(misfit::<M>)
     }
 
     /// Runs `statement` on `table`'s bind on its own pooled connection, outside any
@@ -730,20 +718,6 @@ impl Session {
         let select = Select::by_key(M::TABLE, M::key_values(&row.key()));
         let changed = self.run_bulk(&select, Bulk::Update(&mut changes)).await?;
         Ok(changed > 0)
-    }
-
-    /// The rows of a rendered SELECT of model `M`, each read straight into the model as
-    /// it is fetched, and with `keep`, the value of that column of each (a loader's key),
-    /// one per row. A row that does not fit `M` is `Error::Decode`, after the statement
-    /// has read its rows (the session stays usable, as after `decode`).
-    pub(crate) async fn read_select<M: Model>(
-        &mut self,
-        select: &Select<M>,
-        keep: Option<usize>,
-    ) -> Result<(Vec<M>, Vec<Value>), Error> {
-        let mut models = Models::<M>::new(keep);
-        self.run_select(select, Shape::Models(&mut models)).await?;
-        models.keyed().map_err(misfit::<M>)
     }
 
     /// Runs a rendered SELECT of model `M` (the query API's executor).
