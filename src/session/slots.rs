@@ -181,8 +181,7 @@ impl Session {
                 }
             }
             Run::Alone => {
-                let held = self.held_outside(bind, table).await?;
-                let conn = &mut self.slot(bind).outside.insert(held).conn;
+                let conn = self.outside(bind, table).await?;
                 conn.run(statement, deadline).await
             }
             Run::Read => {
@@ -200,12 +199,11 @@ impl Session {
         self.settle(bind, table, outcome)
     }
 
-    /// The connection a read of `bind` runs on (`Run::Read`, and on SQLite a statement
-    /// sent alone), ready: the bind's
+    /// The connection a read of `bind` runs on (`Run::Read`), ready: the bind's
     /// transaction, begun if needed, except on SQLite before the session writes to the
-    /// bind; then the connection the session holds for reads, or, for SQLite's in-memory
-    /// pool of one connection, a pooled one of the read's own, kept in `own`. Taken again
-    /// for the same read, it is the same connection, with no round trip.
+    /// bind; then the connection the session holds outside its transactions, or, for
+    /// SQLite's in-memory pool of one connection, a pooled one of the read's own, kept in
+    /// `own`. Taken again for the same read, it is the same connection, with no round trip.
     pub(super) async fn read_on<'s>(
         &'s mut self,
         bind: BindHandle<'_>,
@@ -227,6 +225,16 @@ impl Session {
             };
             return Ok(own.insert(conn));
         }
+        self.outside(bind, table).await
+    }
+
+    /// The connection the session holds for `bind` outside its transactions, ready (see
+    /// [`Session::held_outside`]), left in its slot.
+    async fn outside(
+        &mut self,
+        bind: BindHandle<'_>,
+        table: Option<&'static str>,
+    ) -> Result<&mut Connection, Error> {
         let held = self.held_outside(bind, table).await?;
         Ok(&mut self.slot(bind).outside.insert(held).conn)
     }
