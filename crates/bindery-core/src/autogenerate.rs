@@ -302,6 +302,8 @@ impl Alter<'_> {
         let mut dropping = Vec::new();
         let mut columns = Vec::new();
         let mut adding = Vec::new();
+        // Made last, so that MySQL finds an index a new foreign key can use.
+        let mut keys = Vec::new();
         let mut altered: Vec<&str> = Vec::new();
         for item in items {
             match item {
@@ -344,13 +346,16 @@ impl Alter<'_> {
                 Drift::MissingUnique { column, .. } => adding.push(self.add_unique(column)),
                 Drift::MissingForeignKey {
                     column, references, ..
-                } => adding.push(self.add_foreign_key(column, *references)),
+                } => keys.push(self.add_foreign_key(column, *references)),
                 Drift::MissingTable { .. } => {}
             }
         }
-        // An index made last, so that MySQL finds it when a foreign key needs one.
-        adding.sort_by_key(|step| step.up.iter().any(|s| s.contains("FOREIGN KEY")));
-        dropping.into_iter().chain(columns).chain(adding).collect()
+        dropping
+            .into_iter()
+            .chain(columns)
+            .chain(adding)
+            .chain(keys)
+            .collect()
     }
 
     fn quoted_table(&self) -> String {
