@@ -247,19 +247,25 @@ pub(crate) async fn live_tables(engine: &Engine) -> Result<Vec<LiveTable>, sqlx:
         }
     }
     let keys = read_keys(engine).await?;
+    // Each key's table found by name once, not by a walk of every table per key.
+    let at: std::collections::HashMap<String, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), i))
+        .collect();
     for (table, index) in keys.indexes {
-        if let Some(live) = tables.iter_mut().find(|t| t.name == table) {
-            live.indexes.push(index);
+        if let Some(&i) = at.get(&table) {
+            tables[i].indexes.push(index);
         }
     }
     for (table, foreign_key) in keys.foreign_keys {
-        if let Some(live) = tables.iter_mut().find(|t| t.name == table) {
-            live.foreign_keys.push(foreign_key);
+        if let Some(&i) = at.get(&table) {
+            tables[i].foreign_keys.push(foreign_key);
         }
     }
     for (table, definition) in keys.definitions {
-        if let Some(live) = tables.iter_mut().find(|t| t.name == table) {
-            live.definition = Some(definition);
+        if let Some(&i) = at.get(&table) {
+            tables[i].definition = Some(definition);
         }
     }
     Ok(tables)
