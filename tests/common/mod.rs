@@ -9,6 +9,7 @@
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this
 
 pub mod private;
+pub mod replicas;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

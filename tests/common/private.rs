@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use super::{servers_required, unique_name};
 
 /// How long a server may take to start; a loaded 2-core machine needs up to ~12 s.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+pub(super) const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The password of the MariaDB user `app`, and the one the PostgreSQL URLs carry: the
 /// tests assert it is never printed.
@@ -90,8 +90,8 @@ impl PrivateServer {
 }
 
 /// Why a server could not be had; a skip (with a notice) unless servers are required.
-fn unavailable(what: &str, reason: &str) -> Option<&'static PrivateServer> {
-    let message = format!("cannot start a private TLS {what}: {reason}");
+pub(super) fn unavailable<T>(what: &str, reason: &str) -> Option<T> {
+    let message = format!("cannot start a private {what}: {reason}");
     assert!(!servers_required(), "{message} (BINDERY_REQUIRE_SERVERS=1)");
     eprintln!("skipping: {message}; set BINDERY_REQUIRE_SERVERS=1 to fail instead");
     None
@@ -102,7 +102,7 @@ pub fn postgres() -> Option<&'static PrivateServer> {
     static SERVER: OnceLock<Result<PrivateServer, String>> = OnceLock::new();
     match SERVER.get_or_init(start_postgres) {
         Ok(server) => Some(server),
-        Err(reason) => unavailable("PostgreSQL", reason),
+        Err(reason) => unavailable("TLS PostgreSQL", reason),
     }
 }
 
@@ -111,16 +111,19 @@ pub fn mariadb() -> Option<&'static PrivateServer> {
     static SERVER: OnceLock<Result<PrivateServer, String>> = OnceLock::new();
     match SERVER.get_or_init(start_mariadb) {
         Ok(server) => Some(server),
-        Err(reason) => unavailable("MariaDB", reason),
+        Err(reason) => unavailable("TLS MariaDB", reason),
     }
 }
 
-/// Runs `command`, its output kept for the error, with the password masked (the set-up
-/// SQL holds it, and the client echoes a failed statement).
-fn run(command: &mut Command) -> Result<(), String> {
+/// Runs `command` and returns its standard output; on failure, its error output, with
+/// the password masked (the set-up SQL holds it, and the client echoes a failed
+/// statement).
+pub(super) fn run(command: &mut Command) -> Result<String, String> {
     let output = command.stdin(Stdio::null()).output();
     let failure = match output {
-        Ok(output) if output.status.success() => return Ok(()),
+        Ok(output) if output.status.success() => {
+            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+        }
         Ok(output) => format!(
             "failed ({}): {}",
             output.status,
@@ -208,7 +211,7 @@ fn make_pki(dir: &Path) -> Result<Pki, String> {
 }
 
 /// A free loopback port, released for the server to take.
-fn free_port() -> Result<u16, String> {
+pub(super) fn free_port() -> Result<u16, String> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
@@ -216,7 +219,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// A new folder for one server (mode 0755: user `postgres` must traverse it).
-fn server_dir(tag: &str) -> Result<PathBuf, String> {
+pub(super) fn server_dir(tag: &str) -> Result<PathBuf, String> {
     let dir = std::env::temp_dir().join(unique_name(tag));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
@@ -252,7 +255,7 @@ rm -rf "$3""#;
 
 /// Polls `ready` every 100 ms until it holds, or the server exits, or the start-up
 /// timeout passes; the server's log in the error.
-fn wait_until(
+pub(super) fn wait_until(
     child: &mut Child,
     log: &Path,
     mut ready: impl FnMut() -> bool,
@@ -277,7 +280,7 @@ fn wait_until(
 }
 
 /// The uid and gid of `user`, from /etc/passwd.
-fn user_ids(user: &str) -> Option<(u32, u32)> {
+pub(super) fn user_ids(user: &str) -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
@@ -288,7 +291,7 @@ fn user_ids(user: &str) -> Option<(u32, u32)> {
 }
 
 /// The folder of PostgreSQL's server programs: on PATH, or Debian's newest.
-fn postgres_bin() -> Option<PathBuf> {
+pub(super) fn postgres_bin() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .and_then(|path| std::env::split_paths(&path).find(|dir| dir.join("initdb").is_file()));
     // /usr/local/bin holds links to one version's programs, psql not among them.
