@@ -4,10 +4,12 @@ use core::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Role;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, driver_feature};
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
+use crate::replica::{ReadCounters, ReplicaStatus, Replicas};
 use crate::{AsBindKey, BindKey, Dialect, Registry, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
@@ -24,6 +26,8 @@ pub struct Db {
 struct Inner {
     /// The default bind first, then the named binds by key.
     engines: Vec<Engine>,
+    /// The read replicas of each bind, at its engine's index (none for most binds).
+    replicas: Vec<Replicas>,
     registry: RegistryRef,
     config: Config,
     recorder: Recorder,
@@ -32,6 +36,29 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     /// Set by [`Db::close`]: every later use fails with [`Error::Closed`].
     closed: std::sync::atomic::AtomicBool,
+}
+
+/// The replica engines of bind `key`, as configured; one that cannot be made is a
+/// problem of the bind's.
+fn replicas_of(config: &Config, key: Option<&str>, problems: &mut Vec<BuildProblem>) -> Replicas {
+    let mut engines = Vec::new();
+    for (i, url) in config.replicas_for(key).iter().enumerate() {
+        match Engine::new(
+            key.map(str::to_owned),
+            url.clone(),
+            config.replica_tls(key, url),
+            &config.pool_for(key),
+            config.get_sqlite_base_dir(),
+            Role::Replica(i),
+        ) {
+            Ok(engine) => engines.push(engine),
+            Err(error) => problems.push(BuildProblem::Engine {
+                bind: BindKey::from(key),
+                reason: format!("replica {i}: {error}"),
+            }),
+        }
+    }
+    Replicas::new(engines)
 }
 
 enum RegistryRef {
@@ -94,6 +121,14 @@ impl Db {
         Db::assemble(config, RegistryRef::Program(crate::registry()))
     }
 
+    /// [`Db::build`], then [`Db::check_replicas`]: a `Db` whose replicas are all fit to
+    /// serve reads, or one error that lists every problem.
+    pub async fn connect(config: Config) -> Result<Db, Error> {
+        let db = Db::build(config)?;
+        db.check_replicas().await?;
+        Ok(db)
+    }
+
     /// As [`Db::build`], for the tables of `registry` instead of the whole program's.
     pub fn build_with_registry(config: Config, registry: Registry) -> Result<Db, Error> {
         Db::assemble(config, RegistryRef::Own(registry))
@@ -116,6 +151,7 @@ impl Db {
         }
 
         let mut engines = Vec::new();
+        let mut replicas = Vec::new();
         let configured = config
             .get_database_uri()
             .map(|url| (None, url))
@@ -133,8 +169,12 @@ impl Db {
                 config.tls_for(key),
                 &config.pool_for(key),
                 config.get_sqlite_base_dir(),
+                Role::Primary,
             ) {
-                Ok(engine) => engines.push(engine),
+                Ok(engine) => {
+                    engines.push(engine);
+                    replicas.push(replicas_of(&config, key, &mut problems));
+                }
                 Err(EngineError::DriverMissing(dialect)) => {
                     problems.push(BuildProblem::DriverMissing {
                         bind: BindKey::from(key),
@@ -179,6 +219,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 engines,
+                replicas,
                 registry,
                 recorder: Recorder::new(config.get_record_queries(), config.get_echo()),
                 config,
@@ -196,6 +237,59 @@ impl Db {
     /// Every engine: the default bind's first, then the named binds by key.
     pub fn engines(&self) -> &[Engine] {
         &self.inner.engines
+    }
+
+    /// The engines of bind `key`'s read replicas (`None`: the default bind), in
+    /// configured order. Their connections are read-only: the server refuses a write on
+    /// them, whoever the user is (see [`Db::check_replicas`] for the user).
+    pub fn replica_engines(&self, key: impl AsBindKey) -> Result<Vec<&Engine>, Error> {
+        Ok(self
+            .resolve(key.as_bind_key())?
+            .replicas()
+            .engines()
+            .collect())
+    }
+
+    /// The replicas of each bind, at its engine's index.
+    pub(crate) fn replica_sets(&self) -> &[Replicas] {
+        &self.inner.replicas
+    }
+
+    /// Each read replica of bind `key` (`None`: the default bind): up or not, its lag
+    /// measured now (a replica that does not answer is marked down), how many reads it
+    /// served and why it last failed. Empty for a bind without replicas.
+    pub async fn replica_status(&self, key: impl AsBindKey) -> Result<Vec<ReplicaStatus>, Error> {
+        let bind = self.resolve(key.as_bind_key())?;
+        Ok(bind.replicas().status(true).await)
+    }
+
+    /// Checks every bind's read replicas, all at once: each must be a replica
+    /// (`pg_is_in_recovery()`, MariaDB's `@@read_only`), replicate that bind's primary
+    /// where the server can tell (PostgreSQL's system identifier, MariaDB's
+    /// `Master_Server_Id`), and be reached as a user that cannot write there (MariaDB:
+    /// no SUPER, no READ_ONLY ADMIN). Call it at startup; [`Error::Build`] lists every
+    /// problem ([`BuildProblem::Replica`]).
+    pub async fn check_replicas(&self) -> Result<(), Error> {
+        let mut problems = Vec::new();
+        for (engine, replicas) in self.engines().iter().zip(self.replica_sets()) {
+            for (role, reason) in replicas.problems(engine).await {
+                problems.push(BuildProblem::Replica {
+                    bind: BindKey::from(engine.key()),
+                    role,
+                    reason,
+                });
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(BuildError { problems }.into())
+    }
+
+    /// What the reads of bind `key` did since the `Db` was built: how many each server
+    /// served, how many waited for a causal token, how many fell back to the primary.
+    pub fn read_counters(&self, key: impl AsBindKey) -> Result<ReadCounters, Error> {
+        Ok(self.resolve(key.as_bind_key())?.replicas().counters())
     }
 
     /// The tables this `Db` manages.
@@ -250,7 +344,9 @@ impl Db {
         self.inner
             .closed
             .store(true, std::sync::atomic::Ordering::Release);
-        futures_util::future::join_all(self.engines().iter().map(Engine::close)).await;
+        let replicas = self.replica_sets().iter().flat_map(Replicas::engines);
+        let engines = self.engines().iter().chain(replicas);
+        futures_util::future::join_all(engines.map(Engine::close)).await;
     }
 
     /// Whether [`Db::close`] was called.

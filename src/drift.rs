@@ -41,6 +41,18 @@ pub struct BindDrift {
     pub drift: Vec<Drift>,
 }
 
+/// The drift of one read replica's schema from its bind's models
+/// ([`Db::check_replica_schemas`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaDrift {
+    /// The bind key (`None`: the default bind).
+    pub bind: BindKey,
+    /// Which replica.
+    pub role: crate::Role,
+    /// Every difference, as [`Db::check`] finds them on the primary.
+    pub drift: Vec<Drift>,
+}
+
 /// The migration that closes one bind's drift ([`Db::autogenerate`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindMigration {
@@ -123,6 +135,31 @@ impl Db {
             })
             .collect();
         Ok(DriftReport { binds })
+    }
+
+    /// Compares the live schema of each read replica of the selected binds with the
+    /// models, as [`Db::check`] does the primary's: a replica that has not replayed a
+    /// migration yet, or one that replicates something else, shows here. Binds without
+    /// replicas give nothing.
+    pub async fn check_replica_schemas(
+        &self,
+        binds: impl Into<Binds>,
+    ) -> Result<Vec<ReplicaDrift>, Error> {
+        let mut report = Vec::new();
+        for key in binds.into().keys(self)? {
+            let bind = self.resolve(key.as_deref())?;
+            for engine in bind.replicas().engines() {
+                let tables = live_tables(engine)
+                    .await
+                    .map_err(|e| Error::database(engine.bind(), e))?;
+                report.push(ReplicaDrift {
+                    bind: key.clone(),
+                    role: engine.role(),
+                    drift: drift_of(engine.dialect(), self.tables_of(key.as_deref()), &tables),
+                });
+            }
+        }
+        Ok(report)
     }
 
     /// For each selected bind, the migration that closes its drift (Alembic's

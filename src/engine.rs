@@ -26,7 +26,7 @@ use crate::config::{
     DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE, PoolOptions, TlsOptions,
 };
 use crate::url::DatabaseUrl;
-use crate::{BindName, Dialect};
+use crate::{BindName, Dialect, Role};
 
 /// MySQL drops connections idle for 8 hours; Flask-SQLAlchemy recycles them after 2.
 #[cfg(feature = "mysql")]
@@ -106,6 +106,8 @@ pub struct Engine {
     max_allowed_packet: std::sync::OnceLock<u64>,
     /// When this `Db` last changed the bind's schema (see [`SchemaChanges`]).
     schema_changes: Arc<SchemaChanges>,
+    /// Which of the bind's servers this is.
+    role: Role,
 }
 
 /// When a bind's schema last changed through its `Db` (`create_all`, `drop_all`, a
@@ -152,6 +154,7 @@ impl fmt::Debug for Engine {
             .field("bind", &self.key)
             .field("url", &self.url)
             .field("tls", &self.tls)
+            .field("role", &self.role)
             .field("dialect", &self.pool.dialect())
             .finish_non_exhaustive()
     }
@@ -211,7 +214,10 @@ impl Engine {
         tls: TlsOptions,
         pool: &PoolOptions,
         sqlite_base: &Path,
+        role: Role,
     ) -> Result<Engine, EngineError> {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        let read_only = role != Role::Primary;
         let statement_timeout = pool.statement_timeout.unwrap_or(DEFAULT_STATEMENT_TIMEOUT);
         let schema_changes = Arc::new(SchemaChanges::new());
         let lock_timeout = pool.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT);
@@ -235,6 +241,13 @@ impl Engine {
                 let options = lay_tls(options, &tls);
                 // Sent in the startup packet: bounding lock waits costs no round trip.
                 let options = options.options([("lock_timeout", format!("{lock_millis}ms"))]);
+                // A replica's connections refuse writes themselves (a standby refuses them
+                // anyway; this also holds for a replica that was promoted).
+                let options = if read_only {
+                    options.options([("default_transaction_read_only", "on")])
+                } else {
+                    options
+                };
                 let pool = pool_options::<sqlx::Postgres>(pool, None, Some(schema_changes.clone()));
                 Pool::Postgres(pool.connect_lazy_with(options))
             }
@@ -248,10 +261,15 @@ impl Engine {
                 };
                 let options = lay_tls(options, &tls).charset("utf8mb4");
                 // InnoDB counts its row-lock wait in whole seconds.
-                let set = format!(
+                let mut set = format!(
                     "SET SESSION innodb_lock_wait_timeout = {}",
                     lock_millis.div_ceil(1000)
                 );
+                // `read_only` spares a user with READ_ONLY ADMIN (root); a read-only
+                // session refuses every user's writes.
+                if read_only {
+                    set.push_str("; SET SESSION TRANSACTION READ ONLY");
+                }
                 let pool = pool_options::<sqlx::MySql>(pool, Some(MYSQL_MAX_LIFETIME), None)
                     .after_connect(move |conn, _| {
                         let set = set.clone();
@@ -279,7 +297,13 @@ impl Engine {
             mariadb: std::sync::OnceLock::new(),
             max_allowed_packet: std::sync::OnceLock::new(),
             schema_changes,
+            role,
         })
+    }
+
+    /// Which of the bind's servers this engine reaches.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     /// Notes that this bind's schema changed (see [`SchemaChanges`]).

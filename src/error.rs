@@ -492,6 +492,17 @@ pub enum BuildProblem {
         /// Why.
         reason: String,
     },
+    /// A read replica is unfit to serve reads (found by `Db::check_replicas`): it is not
+    /// a replica, replicates another server, or is reached as a user that can write.
+    #[error("{bind}, {role}: {reason}")]
+    Replica {
+        /// The bind.
+        bind: BindKey,
+        /// Which replica.
+        role: crate::Role,
+        /// What is wrong.
+        reason: String,
+    },
     /// A bind's URL is of a dialect whose driver this build of bindery left out: enable
     /// bindery's cargo feature `feature` (`sqlite`, `postgres` or `mysql`).
     #[error("{bind} is {dialect}, but bindery was built without its `{feature}` feature")]

@@ -3,15 +3,15 @@
 //!
 //! Every operation turns its model's bind key into a [`BindHandle`] once, at its start;
 //! everything after (dialect, deadline, pool, the session's connection) is read off the
-//! handle, never looked up again. A bind with several engines — a primary and replicas,
-//! or shards — will be one handle that picks among them ([`BindHandle::writer`] is where a
-//! read would pick a replica), without the session's logic changing.
+//! handle, never looked up again. A bind with several engines is one handle: the primary
+//! ([`BindHandle::writer`]) and its read replicas ([`BindHandle::replicas`]).
 
 use std::time::Duration;
 
 use crate::db::Db;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::replica::Replicas;
 use crate::{BindKey, BindName, Dialect, TableInfo};
 
 /// One bind of a [`Db`], resolved.
@@ -22,6 +22,7 @@ pub(crate) struct BindHandle<'db> {
     /// the commit order.
     index: usize,
     engine: &'db Engine,
+    replicas: &'db Replicas,
 }
 
 impl<'db> BindHandle<'db> {
@@ -40,10 +41,14 @@ impl<'db> BindHandle<'db> {
         BindName(self.key())
     }
 
-    /// The engine that takes this bind's writes (and, until there are replicas, its
-    /// reads).
+    /// The engine of the bind's primary: every write, and the reads that must see them.
     pub(crate) fn writer(self) -> &'db Engine {
         self.engine
+    }
+
+    /// The bind's read replicas (often none).
+    pub(crate) fn replicas(self) -> &'db Replicas {
+        self.replicas
     }
 
     /// The dialect of the bind.
@@ -75,9 +80,8 @@ impl Db {
     ) -> Result<BindHandle<'_>, Error> {
         self.engines()
             .iter()
-            .enumerate()
-            .find(|(_, engine)| engine.key() == key)
-            .map(|(index, engine)| BindHandle { index, engine })
+            .position(|engine| engine.key() == key)
+            .and_then(|index| self.handle_at(index))
             .ok_or_else(|| match key {
                 None => Error::NoDefaultBind { model },
                 Some(key) => Error::UnknownBind {
@@ -89,8 +93,10 @@ impl Db {
 
     /// The handle of the bind at `index` (a slot of a session of this `Db`).
     pub(crate) fn handle_at(&self, index: usize) -> Option<BindHandle<'_>> {
-        self.engines()
-            .get(index)
-            .map(|engine| BindHandle { index, engine })
+        Some(BindHandle {
+            index,
+            engine: self.engines().get(index)?,
+            replicas: self.replica_sets().get(index)?,
+        })
     }
 }

@@ -131,6 +131,7 @@ mod migrate;
 mod migrations;
 mod query;
 mod record;
+mod replica;
 mod report;
 mod schema;
 mod session;
@@ -139,29 +140,30 @@ mod url;
 pub use backend::{Backend, Pool};
 pub use bindery_core::{
     AnyColumn, AsBindKey, Assignment, AutoMigration, Bind, BindKey, BindName, BindTables,
-    CollationError, Column, ColumnDefault, ColumnInfo, DateField, DecimalField, DefaultFits,
-    Dialect, Drift, Filter, ForeignKey, FromValues, GeneratedKeyField, IdentifierError,
-    IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge, LiveColumn, LiveForeignKey, LiveIndex,
-    LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField, Operand, OrNull, Order,
-    Problem, Projection, Registry, RegistryError, RowError, SameBind, SelectItem, Selectable,
-    Selected, ServerDefault, Sql, SqlField, SqlType, Summable, TableInfo, TextField, TimeField,
-    TimestampField, ToParam, UnsetField, Value, ValueError, ValueKind, check_identifier,
-    check_table_name, count, creation_order, default_literal, registry,
+    CausalToken, CollationError, Column, ColumnDefault, ColumnInfo, DateField, DecimalField,
+    DefaultFits, Dialect, Drift, Filter, ForeignKey, FromValues, GeneratedKeyField,
+    IdentifierError, IdentifierKind, IndexInfo, IntegerField, Link, LinkEdge, LiveColumn,
+    LiveForeignKey, LiveIndex, LiveTable, MAX_IDENTIFIER_LEN, MissingCrates, Model, NonNullField,
+    Operand, OrNull, Order, Position, PositionError, Problem, Projection, ReadFrom, Registry,
+    RegistryError, Role, RowError, SameBind, SelectItem, Selectable, Selected, ServerDefault, Sql,
+    SqlField, SqlType, Summable, TableInfo, TextField, TimeField, TimestampField, ToParam,
+    UnsetField, Value, ValueError, ValueKind, check_identifier, check_table_name, count,
+    creation_order, default_literal, registry,
 };
 use bindery_core::{
-    ByteLimits, Goal, Select, SqlWriter, StatementCache, Statements, Step, UpsertKey, batches_rows,
-    bind_folder, generated_column, insert_leaving_out, is_unique_key, left_out, next_batch,
-    next_step, parse_migration_file_name, rows_per_insert_of, split_statements, upsert_clause,
-    value_bytes,
+    ByteLimits, Goal, ReadPolicy, Select, SqlWriter, StatementCache, Statements, Step, UpsertKey,
+    batches_rows, bind_folder, generated_column, insert_leaving_out, is_unique_key, left_out,
+    next_batch, next_step, parse_migration_file_name, rows_per_insert_of, split_statements,
+    upsert_clause, value_bytes,
 };
 pub use bindery_core::{Direction, HistoryRow, HistoryState, Migration, PlanProblem};
 pub use bindery_macros::{Base, Model, migrations};
 pub use config::{
-    BindConfig, Config, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE,
-    PoolOptions, TlsMode, TlsOptions,
+    BindConfig, Config, DEFAULT_CAUSAL_WAIT, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT,
+    PING_AFTER_IDLE, PoolOptions, TlsMode, TlsOptions,
 };
 pub use db::{Db, Ping};
-pub use drift::{BindDrift, BindMigration, DriftReport, ReflectedBind};
+pub use drift::{BindDrift, BindMigration, DriftReport, ReflectedBind, ReplicaDrift};
 pub use engine::Engine;
 pub use error::{
     BindFailure, BuildError, BuildProblem, ConfigError, ConfigProblem, ConstraintKind, Error,
@@ -172,6 +174,7 @@ pub use migrate::Resolution;
 pub use migrations::Migrator;
 pub use query::{Find, Joined, On, Page, Projected, Query, find};
 pub use record::RecordedQuery;
+pub use replica::{LAG_REFRESH, RETRY_DOWN_AFTER, ReadCounters, ReplicaStatus};
 pub use report::{
     BindMigrated, BindMigrations, BindReport, MigrateReport, MigrationRun, MigrationState,
     MigrationStatus, MigrationsStatus, SchemaOperation, SchemaReport,

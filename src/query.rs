@@ -6,8 +6,8 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::session::{Bulk, Session, Shape, decode, misfit};
 use crate::{
-    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, SameBind, Select,
-    SelectItem, Value, ValueKind,
+    Assignment, Column, Filter, FromValues, Model, Operand, Order, Projection, ReadFrom,
+    ReadPolicy, SameBind, Select, SelectItem, Value, ValueKind,
 };
 
 /// A query over model `M` built once, as a value, and run on any executor: a
@@ -181,6 +181,35 @@ impl<M: Model> Find<M> {
     /// Skips the first `n` rows.
     pub fn offset(mut self, n: u64) -> Self {
         self.select.offset(n);
+        self
+    }
+
+    /// Reads the bind's primary, even where a replica could serve (rows this request
+    /// must see at once, a read before a write that depends on it).
+    pub fn on_primary(self) -> Self {
+        self.read_from(ReadFrom::Primary)
+    }
+
+    /// Reads a replica even inside a session's transaction that wrote to the bind (its
+    /// uncommitted rows are not there); still the primary when no replica can serve.
+    pub fn on_replica(self) -> Self {
+        self.read_from(ReadFrom::Replica)
+    }
+
+    fn read_from(mut self, from: ReadFrom) -> Self {
+        let policy = self.select.read_policy();
+        self.select.set_read_policy(ReadPolicy { from, ..policy });
+        self
+    }
+
+    /// Skips replicas measured further behind their primary than `bound`: with none
+    /// near enough, the primary serves the read.
+    pub fn max_staleness(mut self, bound: std::time::Duration) -> Self {
+        let policy = self.select.read_policy();
+        self.select.set_read_policy(ReadPolicy {
+            max_staleness: Some(bound),
+            ..policy
+        });
         self
     }
 

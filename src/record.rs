@@ -1,6 +1,7 @@
 //! Recorded queries (Flask's `SQLALCHEMY_RECORD_QUERIES`) and echo (`SQLALCHEMY_ECHO`).
 
 use crate::BindKey;
+use crate::Role;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -12,6 +13,8 @@ use crate::BindName;
 pub struct RecordedQuery {
     /// The bind it ran on (`None`: the default bind).
     pub bind: BindKey,
+    /// Which of the bind's servers ran it: the primary, or a read replica.
+    pub role: Role,
     /// The statement, with placeholders (values are never recorded).
     pub sql: String,
     /// How many parameters it carried.
@@ -37,15 +40,23 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn record(&self, bind: Option<&str>, sql: &str, params: usize, duration: Duration) {
+    pub(crate) fn record(
+        &self,
+        bind: Option<&str>,
+        role: Role,
+        sql: &str,
+        params: usize,
+        duration: Duration,
+    ) {
         if self.echo {
-            tracing::info!(target: "bindery::sql", bind = %BindName(bind), params, ?duration, "{sql}");
+            tracing::info!(target: "bindery::sql", bind = %BindName(bind), %role, params, ?duration, "{sql}");
         } else {
-            tracing::debug!(target: "bindery::sql", bind = %BindName(bind), params, ?duration, "{sql}");
+            tracing::debug!(target: "bindery::sql", bind = %BindName(bind), %role, params, ?duration, "{sql}");
         }
         if self.record {
             let query = RecordedQuery {
                 bind: bind.into(),
+                role,
                 sql: sql.to_owned(),
                 params,
                 duration,

@@ -38,6 +38,7 @@
 //! (never handed back to the pool): a hung server or a frozen network cannot hold a
 //! session for ever.
 
+mod replicas;
 mod slots;
 mod stream;
 mod transaction;
@@ -47,6 +48,8 @@ mod values;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::ReadPolicy;
+use crate::Role;
 use crate::backend::{Answer, Collect, Fault, Statement};
 use crate::db::Db;
 use crate::error::Error;
@@ -89,6 +92,8 @@ pub struct Session {
     failed: Option<(BindKey, &'static str)>,
     /// How many nested transactions (savepoints) are open.
     depth: usize,
+    /// What its reads must see and where they may go, on binds with replicas.
+    reads: replicas::Reads,
 }
 
 impl Fault {
@@ -139,6 +144,7 @@ impl Db {
             pending: Vec::new(),
             failed: None,
             depth: 0,
+            reads: replicas::Reads::default(),
         }
     }
 
@@ -155,7 +161,13 @@ impl Db {
         shape: Shape<'_, M>,
     ) -> Result<Vec<Vec<Value>>, Error> {
         let bind = self.resolve_table(M::TABLE)?;
-        let statement = select_statement(select, bind, shape)?;
+        let mut statement = select_statement(select, bind, shape)?;
+        if let Some(served) = self
+            .read_replica(bind, select.read_policy(), &mut statement)
+            .await
+        {
+            return Ok(served?.rows);
+        }
         let answer = self.run_alone(bind, M::TABLE, statement).await?;
         Ok(answer.rows)
     }
@@ -179,8 +191,13 @@ impl Db {
             Ok(mut conn) => conn.run(statement, bind.deadline()).await,
             Err(source) => Err(Fault::Database(source)),
         };
-        self.recorder()
-            .record(bind.key(), &sql, count_params, started.elapsed());
+        self.recorder().record(
+            bind.key(),
+            Role::Primary,
+            &sql,
+            count_params,
+            started.elapsed(),
+        );
         outcome.map_err(|fault| {
             bind.writer()
                 .explain(fault.into_error(bind.key(), Some(table.name), bind.deadline()))
@@ -384,7 +401,12 @@ impl Session {
             at_most_one: true,
         };
         let mut answer = self
-            .run(bind, Some(M::TABLE.name), statement, Run::Read)
+            .run(
+                bind,
+                Some(M::TABLE.name),
+                statement,
+                Run::Replica(ReadPolicy::default()),
+            )
             .await?;
         answer.rows.pop().map(decode::<M>).transpose()
     }
@@ -401,7 +423,12 @@ impl Session {
             at_most_one: false,
         };
         let answer = self
-            .run(bind, Some(M::TABLE.name), statement, Run::Read)
+            .run(
+                bind,
+                Some(M::TABLE.name),
+                statement,
+                Run::Replica(ReadPolicy::default()),
+            )
             .await?;
         answer.rows.into_iter().map(decode::<M>).collect()
     }
@@ -581,11 +608,7 @@ impl Session {
         let mut committed = Vec::new();
         let mut open = self.take_transactions(&db).into_iter();
         while let Some((bind, mut held)) = open.next() {
-            let started = Instant::now();
-            let (_, sql) = held.conn.begin_and_commit();
-            let result = held.conn.control(sql, bind.deadline()).await;
-            self.recorder()
-                .record(bind.key(), sql, 0, started.elapsed());
+            let result = self.commit_on(bind, &mut held.conn).await;
             let Err(fault) = result else {
                 committed.push(BindKey::from(bind.key()));
                 self.keep_after_transaction(bind, held);
@@ -625,7 +648,7 @@ impl Session {
             let started = Instant::now();
             let result = held.conn.rollback(bind.deadline()).await;
             self.recorder()
-                .record(bind.key(), "ROLLBACK", 0, started.elapsed());
+                .record(bind.key(), Role::Primary, "ROLLBACK", 0, started.elapsed());
             match result {
                 Ok(()) => self.keep_after_transaction(bind, held),
                 Err(fault) => {
@@ -730,9 +753,8 @@ impl Session {
         let db = self.db.clone();
         let bind = db.resolve_table(M::TABLE)?;
         let statement = select_statement(select, bind, shape)?;
-        let answer = self
-            .run(bind, Some(M::TABLE.name), statement, Run::Read)
-            .await?;
+        let read = Run::Replica(select.read_policy());
+        let answer = self.run(bind, Some(M::TABLE.name), statement, read).await?;
         Ok(answer.rows)
     }
 }

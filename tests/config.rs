@@ -284,7 +284,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         texts(&error),
         [
-            "unknown key `colour`; expected one of: database_uri, database_tls, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
+            "unknown key `colour`; expected one of: database_uri, database_tls, database_replicas, causal_wait, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
         ]
     );
     let error = toml_err(
@@ -295,7 +295,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         found,
         [
-            "unknown key `binds.shop.max_conections`; expected one of: url, tls, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
+            "unknown key `binds.shop.max_conections`; expected one of: url, tls, replicas, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
             "unknown key `pool.max_conections`; expected one of: max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout",
         ]
     );
@@ -834,4 +834,69 @@ fn tls_mode_without_the_feature_is_refused() -> TestResult {
         "{error}"
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------- read replicas
+
+#[test]
+fn replicas_come_from_code_toml_and_the_environment() -> TestResult {
+    let primary = "postgres://app:hunter2@10.0.0.1/auth";
+    let replica = "postgres://reader:hunter3@10.0.0.2/auth";
+    let from_code = Config::new()
+        .bind("auth", primary)
+        .replicas("auth", [replica]);
+    let from_toml = Config::from_toml(&format!(
+        "causal_wait = \"250ms\"\n[binds.auth]\nurl = {primary:?}\nreplicas = [{replica:?}]\n"
+    ))?;
+    let from_env = Config::from_env_vars([
+        ("BINDERY_BIND_AUTH", primary),
+        ("BINDERY_BIND_AUTH_REPLICAS", &format!(" {replica} ,")),
+    ])?;
+    for config in [&from_code, &from_toml, &from_env] {
+        config.validate()?;
+        let replicas = config.replicas_for("auth");
+        assert_eq!(replicas.len(), 1, "{config:?}");
+        assert_eq!(replicas[0].dialect(), Dialect::Postgres);
+        hides(&format!("{config:?}"), &["hunter2", "hunter3"]);
+    }
+    assert_eq!(from_toml.get_causal_wait(), Duration::from_millis(250));
+    assert_eq!(from_code.get_causal_wait(), bindery::DEFAULT_CAUSAL_WAIT);
+    let defaults = Config::from_toml(&format!(
+        "database_uri = {primary:?}\ndatabase_replicas = [{replica:?}]\n"
+    ))?;
+    assert_eq!(defaults.replicas_for(None).len(), 1);
+    Ok(())
+}
+
+#[test]
+fn bad_replicas_are_named_by_their_config_key() {
+    let config = Config::new()
+        .database_uri("postgres://app:hunter2@10.0.0.1/app")
+        .replicas(
+            None,
+            ["mysql://reader@10.0.0.2/app", "postgres://:hunter3@[bad"],
+        )
+        .bind("files", "sqlite:///files.db")
+        .replicas("files", ["sqlite:///copy.db"])
+        .replicas("nowhere", ["postgres://reader@10.0.0.3/x"]);
+    let error = config.validate().unwrap_err();
+    let found = texts(&error);
+    println!("{found:#?}");
+    assert_eq!(found.len(), 4, "{found:#?}");
+    let named =
+        |key: &str, reason: &str| found.iter().any(|t| t.contains(key) && t.contains(reason));
+    assert!(named("`database_replicas`", "malformed URL"), "{found:#?}");
+    assert!(named(
+        "`database_replicas`",
+        "MySQL replica of a PostgreSQL bind"
+    ));
+    assert!(named("`binds.files.replicas`", "SQLite has no replicas"));
+    assert!(named("`binds.nowhere.replicas`", "no URL"));
+    hides(&error.to_string(), &["hunter2", "hunter3"]);
+
+    let toml = toml_err("[binds.a]\nurl = \"postgres://h/a\"\nreplicas = \"postgres://h2/a\"\n");
+    assert_eq!(
+        texts(&toml),
+        ["`binds.a.replicas` must be a list of URLs, not string"]
+    );
 }

@@ -213,3 +213,46 @@ async fn mariadb_primary_and_replica() {
     primary.close().await.unwrap();
     set.drop_database(&db).unwrap();
 }
+
+/// The bench's replica comparison (`bindery-bench --replicas`) on this binary's private
+/// servers: `cargo build --release -p bindery-bench`, then
+/// `cargo test --test replica_harness -- --ignored bench_on_private_replicas --nocapture`.
+/// Prints the bench's JSON line for each server.
+#[test]
+#[ignore = "a benchmark: run by hand, see the README's Benchmarks"]
+fn bench_on_private_replicas() {
+    let bench =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/bindery-bench");
+    assert!(
+        bench.exists(),
+        "build it first: cargo build --release -p bindery-bench"
+    );
+    for set in [replicas::postgres(), replicas::mariadb()]
+        .into_iter()
+        .flatten()
+    {
+        let name = common::unique_name("bench_repl");
+        set.create_database(&name).unwrap();
+        let output = std::process::Command::new(&bench)
+            .args([
+                "--replicas",
+                &set.primary_url(&name),
+                &set.replica_url(&name),
+                "--runs",
+                "5",
+            ])
+            .output()
+            .unwrap();
+        set.drop_database(&name).unwrap();
+        println!(
+            "{:?}: {}",
+            set.flavor(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -98,6 +98,14 @@ pub(crate) enum Statement<'k> {
         kinds: &'k [ValueKind],
         at_most_one: bool,
     },
+    /// Statements sent as one message over the simple protocol (as `Control`), whose
+    /// answer is one value of the last row any of them returned, as the server wrote it
+    /// (text): the column named `column`, or the first. A commit that also reads the
+    /// primary's position, a replica's status.
+    Probe {
+        sql: Arc<str>,
+        column: Option<&'static str>,
+    },
     /// A query whose rows each go to `into` as they are fetched (read straight into a
     /// model: see `backend/models.rs`); its answer counts them.
     Read {
@@ -108,10 +116,47 @@ pub(crate) enum Statement<'k> {
 }
 
 impl Statement<'_> {
+    /// The same statement, to run first where it may fail and be run again elsewhere (a
+    /// read on a replica, then on the primary): the same SQL and values, the same
+    /// collector (reset before the second run).
+    pub(crate) fn attempt(&mut self) -> Statement<'_> {
+        match self {
+            Statement::Control(sql) => Statement::Control(sql.clone()),
+            Statement::Probe { sql, column } => Statement::Probe {
+                sql: sql.clone(),
+                column: *column,
+            },
+            Statement::Execute { sql, params } => Statement::Execute {
+                sql: sql.clone(),
+                params: params.clone(),
+            },
+            Statement::Fetch {
+                sql,
+                params,
+                kinds,
+                at_most_one,
+            } => Statement::Fetch {
+                sql: sql.clone(),
+                params: params.clone(),
+                kinds,
+                at_most_one: *at_most_one,
+            },
+            Statement::Read { sql, params, into } => {
+                into.reset();
+                Statement::Read {
+                    sql: sql.clone(),
+                    params: params.clone(),
+                    into: &mut **into,
+                }
+            }
+        }
+    }
+
     /// Its SQL text.
     pub(crate) fn sql(&self) -> &Arc<str> {
         match self {
             Statement::Control(sql)
+            | Statement::Probe { sql, .. }
             | Statement::Execute { sql, .. }
             | Statement::Fetch { sql, .. }
             | Statement::Read { sql, .. } => sql,
@@ -121,7 +166,7 @@ impl Statement<'_> {
     /// How many values it binds.
     pub(crate) fn param_count(&self) -> usize {
         match self {
-            Statement::Control(_) => 0,
+            Statement::Control(_) | Statement::Probe { .. } => 0,
             Statement::Execute { params, .. }
             | Statement::Fetch { params, .. }
             | Statement::Read { params, .. } => params.len(),
@@ -420,6 +465,22 @@ async fn run<DB: Backend>(
                 .execute(DB::executor(conn))
                 .await?;
             Ok(Answer::default())
+        }
+        Statement::Probe { sql, column } => {
+            let rows = sqlx::raw_sql(AssertSqlSafe(sql))
+                .fetch_all(DB::executor(conn))
+                .await?;
+            let value = match rows.last() {
+                // The simple protocol's values are the server's text, whatever the type.
+                Some(row) => <DB as super::values::ReadsText>::text_at(row, column)?,
+                None => None,
+            };
+            Ok(Answer {
+                affected: 0,
+                rows: vec![vec![
+                    value.map_or(Value::Null(ValueKind::Text), Value::Text),
+                ]],
+            })
         }
         Statement::Execute { sql, params } => {
             let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;

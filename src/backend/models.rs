@@ -35,6 +35,10 @@ pub(crate) enum DriverRow<'r> {
 pub(crate) trait Collect: Send {
     /// Takes one row; an error (the driver's) ends the statement.
     fn take(&mut self, row: DriverRow<'_>) -> Result<(), sqlx::Error>;
+
+    /// Forgets every row taken: the statement runs again elsewhere (a read a replica
+    /// failed, run again on the primary).
+    fn reset(&mut self);
 }
 
 impl std::fmt::Debug for dyn Collect + '_ {
@@ -120,6 +124,14 @@ impl<M: Model> Collect for Models<M> {
             #[cfg(feature = "mysql")]
             DriverRow::MySql(row) => self.read::<sqlx::MySql>(row),
         }
+    }
+
+    fn reset(&mut self) {
+        self.rows.clear();
+        if let Some((_, kept)) = &mut self.keep {
+            kept.clear();
+        }
+        self.misfit = None;
     }
 }
 

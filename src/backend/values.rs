@@ -33,6 +33,28 @@ where
     }
 }
 
+/// A column read as the text the server sent, whatever its type: what the simple
+/// protocol answers (see `Statement::Probe`).
+pub trait ReadsText: Database {
+    /// The column named `column` (`None`: the first) of `row`, `None` for NULL.
+    fn text_at(row: &Self::Row, column: Option<&str>) -> Result<Option<String>, sqlx::Error>;
+}
+
+impl<DB> ReadsText for DB
+where
+    DB: Database,
+    Option<String>: for<'r> Decode<'r, DB>,
+    usize: ColumnIndex<DB::Row>,
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+{
+    fn text_at(row: &DB::Row, column: Option<&str>) -> Result<Option<String>, sqlx::Error> {
+        match column {
+            Some(name) => row.try_get_unchecked(name),
+            None => row.try_get_unchecked(0),
+        }
+    }
+}
+
 /// Every value type bindery binds on every driver; the types of optional features join
 /// through the feature groups below (an empty group when the feature is off).
 pub trait Values:
@@ -44,6 +66,7 @@ pub trait Values:
     + Carries<bool>
     + Carries<String>
     + Carries<Vec<u8>>
+    + ReadsText
     + ChronoValues
     + TimeValues
     + UuidValues
@@ -60,6 +83,7 @@ impl<DB> Values for DB where
         + Carries<bool>
         + Carries<String>
         + Carries<Vec<u8>>
+        + ReadsText
         + ChronoValues
         + TimeValues
         + UuidValues

@@ -55,7 +55,8 @@ pub(super) async fn check(
     })
 }
 
-/// `binds`: each bind's name (`default`, `auth`), dialect, masked URL, health, and for a
+/// `binds`: each bind's name (`default`, `auth`), dialect, masked URL, health, each read
+/// replica's health, lag and reads, and for a
 /// server bind its TLS settings and whether its connection is encrypted; exit
 /// status 1 when any bind is down, so it serves as a readiness probe.
 pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<ExitCode, String> {
@@ -88,6 +89,7 @@ pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<Ex
             ping.dialect.to_string(),
             engine.url()
         );
+        replica_lines(db, &ping.bind, &mut text).await?;
     }
     write_out(out, &text)?;
     Ok(if all_up {
@@ -95,6 +97,40 @@ pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<Ex
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `binds`' lines for each read replica of `bind`: its masked URL, up or left out (and
+/// why), its lag measured now, and the reads it served.
+async fn replica_lines(db: &Db, bind: &crate::BindKey, text: &mut String) -> Result<(), String> {
+    let counters = db.read_counters(bind).map_err(|e| e.to_string())?;
+    for replica in db.replica_status(bind).await.map_err(|e| e.to_string())? {
+        let health = match (&replica.last_failure, replica.up) {
+            (_, true) => "up".to_owned(),
+            (Some(why), false) => format!("left out: {why}"),
+            (None, false) => "left out".to_owned(),
+        };
+        let lag = match replica.lag {
+            Some(Some(lag)) => format!("lag {:.1} ms", lag.as_secs_f64() * 1000.0),
+            Some(None) => "not replicating".to_owned(),
+            None => "lag unknown".to_owned(),
+        };
+        let _ = writeln!(
+            text,
+            "  {:<18} {:<10} {}  {health}, {lag}, {} reads",
+            replica.role.to_string(),
+            "",
+            replica.url,
+            replica.reads
+        );
+    }
+    if !counters.replicas.is_empty() {
+        let _ = writeln!(
+            text,
+            "  {:<18} {:<10} reads: {} on the primary, {} causal waits, {} fallbacks",
+            "", "", counters.primary, counters.causal_waits, counters.fallbacks
+        );
+    }
+    Ok(())
 }
 
 /// Runs `work` under a spinner (on a terminal), cleared when it ends.

@@ -1,6 +1,8 @@
 //! Reading a configuration from the environment: `BINDERY_DATABASE_URI`,
 //! `BINDERY_BIND_<KEY>`, `BINDERY_SQLITE_BASE_DIR`, and TLS: `BINDERY_DATABASE_TLS_<ENTRY>`
-//! and `BINDERY_BIND_<KEY>_TLS_<ENTRY>`, `<ENTRY>` one of `MODE`, `CA`, `CERT`, `KEY`.
+//! and `BINDERY_BIND_<KEY>_TLS_<ENTRY>`, `<ENTRY>` one of `MODE`, `CA`, `CERT`, `KEY`;
+//! read replicas: `BINDERY_DATABASE_REPLICAS`, `BINDERY_BIND_<KEY>_REPLICAS` (URLs
+//! separated by commas).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -14,6 +16,8 @@ impl Config {
     /// `…_CERT`, `…_KEY` (the default bind) and `BINDERY_BIND_<KEY>_TLS_MODE`, `…_CA`,
     /// `…_CERT`, `…_KEY` from the process environment. A name ending `_TLS_<ENTRY>` is
     /// always read as TLS, so a bind cannot be keyed `…_tls_mode` from the environment.
+    /// `BINDERY_DATABASE_REPLICAS` and `BINDERY_BIND_<KEY>_REPLICAS` list read replicas,
+    /// separated by commas (and likewise a bind cannot be keyed `…_replicas`).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_env_vars(std::env::vars_os())
     }
@@ -45,6 +49,12 @@ impl Config {
                 // One variable per entry: each lays its entry over the others.
                 let given = config.tls.remove(&key).unwrap_or_default();
                 config.tls.insert(key, given.or_over(&tls));
+            } else if let Some(key) = replicas_variable(name) {
+                let urls = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|url| !url.is_empty());
+                config.set_replicas(key, urls, name);
             } else if name == "BINDERY_DATABASE_URI" {
                 config.set_database_uri(&value, name);
             } else if name == "BINDERY_SQLITE_BASE_DIR" {
@@ -61,7 +71,7 @@ impl Config {
                 // name it instead.
                 config.problems.push(ConfigProblem::UnknownKey {
                     key: name.to_owned(),
-                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_SQLITE_BASE_DIR, BINDERY_DATABASE_TLS_<MODE|CA|CERT|KEY>, BINDERY_BIND_<KEY>_TLS_<MODE|CA|CERT|KEY>",
+                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_DATABASE_REPLICAS, BINDERY_BIND_<KEY>_REPLICAS, BINDERY_SQLITE_BASE_DIR, BINDERY_DATABASE_TLS_<MODE|CA|CERT|KEY>, BINDERY_BIND_<KEY>_TLS_<MODE|CA|CERT|KEY>",
                 });
             }
             // Other BINDERY_* variables belong to the tests and tools (BINDERY_TEST_…).
@@ -69,6 +79,18 @@ impl Config {
         ConfigError::from_problems(std::mem::take(&mut config.problems))?;
         Ok(config)
     }
+}
+
+/// The bind (`None`: the default bind) of a replicas variable: `BINDERY_DATABASE_REPLICAS`,
+/// `BINDERY_BIND_SHOP_REPLICAS`.
+fn replicas_variable(name: &str) -> Option<Option<String>> {
+    let rest = name.strip_suffix("_REPLICAS")?;
+    if rest == "BINDERY_DATABASE" {
+        return Some(None);
+    }
+    Some(Some(
+        rest.strip_prefix("BINDERY_BIND_")?.to_ascii_lowercase(),
+    ))
 }
 
 /// The bind (`None`: the default bind) and entry (`mode`, `ca`, `cert`, `key`) of a TLS

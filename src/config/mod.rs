@@ -17,7 +17,10 @@ use crate::error::{ConfigError, ConfigProblem};
 use crate::migrations::Migrator;
 use crate::url::DatabaseUrl;
 
-pub use pool::{DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE, PoolOptions};
+pub use pool::{
+    DEFAULT_CAUSAL_WAIT, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, PING_AFTER_IDLE,
+    PoolOptions,
+};
 pub use tls::{TlsMode, TlsOptions};
 
 /// One named bind: its URL and its own pool settings.
@@ -60,6 +63,10 @@ pub struct Config {
     migrations: Option<Migrator>,
     /// TLS settings by bind (`None`: the default bind), over those of the bind's URL.
     tls: BTreeMap<Option<String>, TlsOptions>,
+    /// Read replicas by bind (`None`: the default bind), in the order given.
+    replicas: BTreeMap<Option<String>, Vec<DatabaseUrl>>,
+    /// How long a read on a replica waits for a causal token before reading the primary.
+    causal_wait: Option<Duration>,
     problems: Vec<ConfigProblem>,
     /// Binds whose URL was refused (`None`: the default bind): they are reported once,
     /// by their URL problem, not again as missing.
@@ -80,6 +87,8 @@ impl fmt::Debug for Config {
             .field("migrations", &self.migrations)
             // Modes and paths only: bindery never holds key material.
             .field("tls", &self.tls)
+            .field("replicas", &self.replicas)
+            .field("causal_wait", &self.causal_wait)
             .field("problems", &self.problems)
             .field("refused", &self.refused)
             .finish()
@@ -202,6 +211,65 @@ impl Config {
         }
     }
 
+    /// Read replicas of bind `key` (`None`: the default bind), replacing any given
+    /// before. Each URL names a server that replicates the bind's primary, reached as a
+    /// user that cannot write there; [`Db::check_replicas`](crate::Db::check_replicas)
+    /// checks both. Reads outside a transaction that wrote go to a replica (see the
+    /// README, "Read replicas"); a bad URL is a problem named `binds.<key>.replicas`
+    /// (`database_replicas` for the default bind) at [`Config::validate`].
+    ///
+    /// ```
+    /// use bindery::Config;
+    ///
+    /// let config = Config::new()
+    ///     .bind("auth", "postgres://app:secret@10.0.0.1/auth")
+    ///     .replicas(Some("auth"), ["postgres://reader:secret@10.0.0.2/auth"]);
+    /// assert_eq!(config.replicas_for(Some("auth")).len(), 1);
+    /// assert!(!format!("{config:?}").contains("secret"));
+    /// config.validate()?;
+    /// # Ok::<(), bindery::ConfigError>(())
+    /// ```
+    pub fn replicas<K: AsBindKey, U: AsRef<str>>(
+        mut self,
+        key: K,
+        urls: impl IntoIterator<Item = U>,
+    ) -> Config {
+        let key = key.as_bind_key().map(str::to_owned);
+        let config_key = replicas_key(key.as_deref());
+        self.set_replicas(key, urls, &config_key);
+        self
+    }
+
+    /// The read replicas of bind `key` (`None`: the default bind).
+    pub fn replicas_for<K: AsBindKey>(&self, key: K) -> &[DatabaseUrl] {
+        self.replicas
+            .get(&key.as_bind_key().map(str::to_owned))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// How long a read on a replica waits for the replica to replay what its causal
+    /// token asks (the session's own commits, or a token it was given) before it reads
+    /// the primary instead; [`DEFAULT_CAUSAL_WAIT`] unless set.
+    pub fn causal_wait(mut self, wait: Duration) -> Config {
+        self.causal_wait = Some(wait);
+        self
+    }
+
+    /// The causal wait in force (see [`Config::causal_wait`]).
+    pub fn get_causal_wait(&self) -> Duration {
+        self.causal_wait.unwrap_or(DEFAULT_CAUSAL_WAIT)
+    }
+
+    /// The TLS settings in force for replica `url` of bind `key`: the replica URL's, with
+    /// the configuration's for the bind over them.
+    pub(crate) fn replica_tls(&self, key: Option<&str>, url: &DatabaseUrl) -> TlsOptions {
+        let from_url = TlsOptions::from_url(url);
+        match self.tls.get(&key.map(str::to_owned)) {
+            Some(tls) => from_url.or_over(tls),
+            None => from_url,
+        }
+    }
+
     /// Pool settings for every bind that does not set its own.
     pub fn pool(mut self, pool: PoolOptions) -> Config {
         self.pool = pool;
@@ -310,6 +378,8 @@ impl Config {
         self.ddl_lock_timeout = other.ddl_lock_timeout.or(self.ddl_lock_timeout);
         self.migrations = other.migrations.or(self.migrations);
         self.echo = other.echo.or(self.echo);
+        self.replicas.extend(other.replicas);
+        self.causal_wait = other.causal_wait.or(self.causal_wait);
         for (key, tls) in other.tls {
             let mine = self.tls.remove(&key).unwrap_or_default();
             self.tls.insert(key, mine.or_over(&tls));
@@ -339,6 +409,26 @@ impl Config {
         }
     }
 
+    /// Sets the replicas of bind `key`; each refused URL is a problem named `config_key`.
+    fn set_replicas<U: AsRef<str>>(
+        &mut self,
+        key: Option<String>,
+        urls: impl IntoIterator<Item = U>,
+        config_key: &str,
+    ) {
+        let mut parsed = Vec::new();
+        for url in urls {
+            match DatabaseUrl::parse(url.as_ref()) {
+                Ok(url) => parsed.push(url),
+                Err(error) => self.problems.push(ConfigProblem::BadUrl {
+                    key: config_key.to_owned(),
+                    error,
+                }),
+            }
+        }
+        self.replicas.insert(key, parsed);
+    }
+
     /// `url` parsed; or `None`, its problem kept under `config_key` and the bind `key`
     /// (`None`: the default bind) marked refused, so that it is reported once, by this
     /// problem, not again as missing.
@@ -366,6 +456,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = self.value_problems();
         self.tls_problems(&mut problems);
+        self.replica_problems(&mut problems);
         if self.database_uri.is_none() && self.binds.is_empty() && problems.is_empty() {
             problems.push(ConfigProblem::NoDatabase);
         }
@@ -431,6 +522,54 @@ impl Config {
                 });
             }
         }
+    }
+}
+
+impl Config {
+    /// Replicas of a bind that has no URL, of another dialect than their primary, or of
+    /// SQLite (a file has no replicas).
+    fn replica_problems(&self, problems: &mut Vec<ConfigProblem>) {
+        for (key, urls) in &self.replicas {
+            let config_key = replicas_key(key.as_deref());
+            let primary = match key {
+                None => self.database_uri.as_ref(),
+                Some(key) => self.binds.get(key).map(|bind| &bind.url),
+            };
+            let Some(primary) = primary else {
+                if !self.refused(key.as_deref()) && !urls.is_empty() {
+                    problems.push(ConfigProblem::BadValue {
+                        key: config_key,
+                        reason: "sets replicas for a bind that has no URL".into(),
+                    });
+                }
+                continue;
+            };
+            for url in urls {
+                let reason = if url.dialect() != primary.dialect() {
+                    format!(
+                        "a {} replica of a {} bind: a replica speaks its primary's dialect",
+                        url.dialect(),
+                        primary.dialect()
+                    )
+                } else if url.dialect() == crate::Dialect::Sqlite {
+                    "SQLite has no replicas: a file is one database".into()
+                } else {
+                    continue;
+                };
+                problems.push(ConfigProblem::BadValue {
+                    key: config_key.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+}
+
+/// The configuration key of bind `key`'s replicas, as the TOML file spells it.
+fn replicas_key(key: Option<&str>) -> String {
+    match key {
+        None => "database_replicas".to_owned(),
+        Some(key) => format!("binds.{key}.replicas"),
     }
 }
 

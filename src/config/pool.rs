@@ -44,6 +44,11 @@ pub struct PoolOptions {
 /// enough that a hung server is noticed.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a read on a replica waits, by default, for the replica to replay what the
+/// reader's causal token asks before it reads the primary instead. Replay takes about a
+/// millisecond on a healthy replica; a replica this far behind is better skipped.
+pub const DEFAULT_CAUSAL_WAIT: Duration = Duration::from_millis(100);
+
 /// How long a server connection may sit idle in the pool and still be handed out without
 /// a ping, when `test_before_acquire` is unset (HikariCP's `aliveBypassWindowMs`).
 pub const PING_AFTER_IDLE: Duration = Duration::from_millis(500);

@@ -28,6 +28,8 @@ impl Config {
     /// record_queries = false                        # Flask's SQLALCHEMY_RECORD_QUERIES
     /// echo = false                                  # Flask's SQLALCHEMY_ECHO
     /// ddl_lock_timeout = "10s"                      # create_all/drop_all wait no longer
+    /// database_replicas = []                        # the default bind's read replicas
+    /// causal_wait = "100ms"                         # a replica read waits no longer for its token
     ///
     /// [pool]                                        # every bind's defaults
     /// max_connections = 10
@@ -41,6 +43,8 @@ impl Config {
     /// [binds.shop]                                  # …or a table with `url` and pool options
     /// url = "mysql://app@127.0.0.1/shop"
     /// max_connections = 5
+    ///
+    /// replicas = ["mysql://reader@10.0.0.2/shop"]    # read replicas (see `Config::replicas`)
     ///
     /// [binds.shop.tls]                              # TLS, over the URL's ssl options
     /// mode = "verify-full"                          # disable, prefer, require, verify-ca, verify-full
@@ -91,6 +95,12 @@ impl Config {
                     Some(pool) => config.pool = read_pool(pool, "pool.", &[], &mut problems),
                     None => problems.push(wrong_type(key, "a table", value)),
                 },
+                "database_replicas" => {
+                    if let Some(urls) = read_urls(value, key, &mut problems) {
+                        config.set_replicas(None, urls, key);
+                    }
+                }
+                "causal_wait" => config.causal_wait = read_duration(value, key, &mut problems),
                 "database_tls" => {
                     let tls = read_tls(value, key, &mut problems);
                     config = config.tls(None, tls);
@@ -105,7 +115,7 @@ impl Config {
                 },
                 _ => problems.push(ConfigProblem::UnknownKey {
                     key: key.clone(),
-                    expected: "database_uri, database_tls, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
+                    expected: "database_uri, database_tls, database_replicas, causal_wait, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
                 }),
             }
         }
@@ -146,11 +156,23 @@ fn read_bind(
     match entry {
         toml::Value::String(url) => config.bind(bind, url),
         toml::Value::Table(table) => {
-            let pool = read_pool(table, &format!("{key}."), &["url", "tls"], problems);
-            let config = match table.get("tls") {
+            let pool = read_pool(
+                table,
+                &format!("{key}."),
+                &["url", "tls", "replicas"],
+                problems,
+            );
+            let mut config = match table.get("tls") {
                 Some(tls) => config.tls(bind, read_tls(tls, &format!("{key}.tls"), problems)),
                 None => config,
             };
+            let replicas_key = format!("{key}.replicas");
+            if let Some(urls) = table
+                .get("replicas")
+                .and_then(|urls| read_urls(urls, &replicas_key, problems))
+            {
+                config.set_replicas(Some(bind.to_owned()), urls, &replicas_key);
+            }
             match table.get("url") {
                 Some(url) => match expect_str(url, &format!("{key}.url"), problems) {
                     Some(url) => config.bind_with(bind, url, pool),
@@ -199,12 +221,29 @@ fn read_pool(
                 expected: if also_allowed.is_empty() {
                     POOL_KEYS
                 } else {
-                    "url, tls, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout"
+                    "url, tls, replicas, max_connections, min_connections, acquire_timeout, idle_timeout, max_lifetime, test_before_acquire, statement_timeout, lock_timeout"
                 },
             }),
         }
     }
     pool
+}
+
+/// A list of URLs (`replicas = ["…", "…"]`).
+fn read_urls<'v>(
+    value: &'v toml::Value,
+    key: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Vec<&'v str>> {
+    let urls = value.as_array().and_then(|urls| {
+        urls.iter()
+            .map(toml::Value::as_str)
+            .collect::<Option<Vec<_>>>()
+    });
+    if urls.is_none() {
+        problems.push(wrong_type(key, "a list of URLs", value));
+    }
+    urls
 }
 
 /// A `tls` table: `mode`, `ca`, `cert` and `key`, each a string.

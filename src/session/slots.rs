@@ -8,11 +8,14 @@ use crate::config::PING_AFTER_IDLE;
 
 use super::Session;
 use crate::Dialect;
+use crate::ReadPolicy;
+use crate::Role;
 use crate::backend::{Answer, Connection, Fault, Statement};
 use crate::db::Db;
 use crate::engine::SessionHold;
 use crate::error::Error;
 use crate::handle::BindHandle;
+use crate::replica::Kept;
 
 /// Where a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,9 +25,14 @@ pub(super) enum Run {
     /// A read: in the bind's transaction, except on SQLite before the session writes
     /// there (see [`Session`]'s docs), where it runs on the connection the session holds.
     Read,
+    /// A read that may go to one of the bind's read replicas, as the policy (over the
+    /// session's) says; on the primary, as `Alone` on a bind with replicas and no open
+    /// transaction, else as `Read`.
+    Replica(ReadPolicy),
     /// Outside any transaction, on the connection the session holds for the bind (or a
-    /// pooled one of its own, where it holds none): only a commit's one and only
-    /// statement, which is atomic by itself, and what that statement needs to know.
+    /// pooled one of its own, where it holds none): a commit's one and only statement,
+    /// which is atomic by itself, and what that statement needs to know; a read of a bind
+    /// with replicas that the primary serves.
     Alone,
 }
 
@@ -42,6 +50,9 @@ pub(super) struct Slot {
     /// connection whose statements are not prepared yet: 10–15% of a 1,000-row INSERT
     /// on the servers.
     outside: Option<Held>,
+    /// On a bind with read replicas: the replica connection the session's reads there
+    /// run on, kept between them (see [`Kept`]).
+    replica: Option<Kept>,
 }
 
 /// A connection a live session holds: `Db::close` does not wait for it.
@@ -148,9 +159,26 @@ impl Session {
         }
     }
 
+    /// Takes the replica connection the session keeps for `bind`'s reads, if any.
+    pub(super) fn take_kept_replica(&mut self, bind: BindHandle<'_>) -> Option<Kept> {
+        self.slots
+            .get_mut(bind.index())
+            .and_then(|slot| slot.replica.take())
+    }
+
+    /// Keeps `kept` for `bind`'s next reads.
+    pub(super) fn keep_replica(&mut self, bind: BindHandle<'_>, kept: Option<Kept>) {
+        if kept.is_some() {
+            self.slot(bind).replica = kept;
+        }
+    }
+
     /// Closes every connection the session holds, now (the `Db` was closed).
     pub(super) fn discard_all(&mut self) {
         for slot in &mut self.slots {
+            if let Some(kept) = slot.replica.take() {
+                kept.discard();
+            }
             for mut held in [slot.tx.take(), slot.outside.take()].into_iter().flatten() {
                 held.conn.discard();
             }
@@ -163,10 +191,23 @@ impl Session {
         &mut self,
         bind: BindHandle<'_>,
         table: Option<&'static str>,
-        statement: Statement<'_>,
+        mut statement: Statement<'_>,
         run: Run,
     ) -> Result<Answer, Error> {
         self.usable(Some(bind))?;
+        if let Run::Replica(policy) = run
+            && let Some(served) = self.read_replica(bind, policy, &mut statement).await
+        {
+            return served;
+        }
+        let run = match run {
+            // The primary serves a read a replica could not, outside any transaction as a
+            // replica would have: begun here, a transaction would keep the session's
+            // later reads of the bind on the primary until it commits.
+            Run::Replica(_) if bind.replicas().any() && !self.has_tx(bind) => Run::Alone,
+            Run::Replica(_) => Run::Read,
+            other => other,
+        };
         let deadline = bind.deadline();
         let (sql, count) = (statement.sql().clone(), statement.param_count());
         let started = Instant::now();
@@ -184,7 +225,7 @@ impl Session {
                 let conn = self.outside(bind, table).await?;
                 conn.run(statement, deadline).await
             }
-            Run::Read => {
+            Run::Read | Run::Replica(_) => {
                 let mut own = None;
                 let conn = self.read_on(bind, table, &mut own).await?;
                 conn.run(statement, deadline).await
@@ -195,7 +236,7 @@ impl Session {
             }
         };
         self.recorder()
-            .record(bind.key(), &sql, count, started.elapsed());
+            .record(bind.key(), Role::Primary, &sql, count, started.elapsed());
         self.settle(bind, table, outcome)
     }
 
@@ -307,7 +348,7 @@ impl Session {
             )));
         }
         self.recorder()
-            .record(bind.key(), begin, 0, started.elapsed());
+            .record(bind.key(), Role::Primary, begin, 0, started.elapsed());
         Ok(held)
     }
 

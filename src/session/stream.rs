@@ -10,6 +10,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
 
 use super::{Session, Shape, decode, select_sql};
+use crate::Role;
 use crate::backend::Fault;
 use crate::db::Db;
 use crate::error::Error;
@@ -39,8 +40,13 @@ impl Db {
                 deadline,
             ))
         })?;
-        self.recorder()
-            .record(bind.key(), &sql, params.len(), started.elapsed());
+        self.recorder().record(
+            bind.key(),
+            Role::Primary,
+            &sql,
+            params.len(),
+            started.elapsed(),
+        );
         let rows = conn.stream(sql.into(), params, kinds, deadline);
         let key = M::TABLE.bind_key;
         Ok(
@@ -119,7 +125,7 @@ impl Session {
         };
         let (count, sql) = (params.len(), std::sync::Arc::<str>::from(sql));
         db.recorder()
-            .record(bind.key(), &sql, count, started.elapsed());
+            .record(bind.key(), Role::Primary, &sql, count, started.elapsed());
         send(Step::Started(Ok(()))).await?;
         let fault = {
             let mut rows = conn.rows(sql, params, kinds, bind.deadline());

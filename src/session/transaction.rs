@@ -12,6 +12,7 @@
 use std::time::Instant;
 
 use super::Session;
+use crate::Role;
 use crate::db::Db;
 use crate::error::Error;
 
@@ -101,7 +102,7 @@ impl Session {
                 let started = Instant::now();
                 let _ = held.conn.rollback(bind.deadline()).await;
                 self.recorder()
-                    .record(bind.key(), "ROLLBACK", 0, started.elapsed());
+                    .record(bind.key(), Role::Primary, "ROLLBACK", 0, started.elapsed());
             }
         }
         // A marked bind whose connection was closed inside (a deadline) lost the outer
@@ -129,7 +130,7 @@ impl Session {
             let started = Instant::now();
             let result = conn.control(sql.clone(), bind.deadline()).await;
             self.recorder()
-                .record(bind.key(), &sql, 0, started.elapsed());
+                .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
             self.settle(bind, None, result)?;
         }
         Ok(())

@@ -449,7 +449,12 @@ impl Session {
         let (Some(only), None) = (queued.next(), queued.next()) else {
             return Ok(false);
         };
-        let dialect = self.db.resolve_table(only.table)?.dialect();
+        let bind = self.db.resolve_table(only.table)?;
+        if bind.replicas().any() {
+            // Sent alone, no COMMIT would carry the read of the primary's position.
+            return Ok(false);
+        }
+        let dialect = bind.dialect();
         let per_statement = if batches_rows(dialect, only.table, &only.left_out) {
             rows_per_insert_of(dialect, only.width)
         } else {

@@ -10,6 +10,8 @@
 
 pub mod private;
 pub mod replicas;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod replicated;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -38,7 +40,7 @@ impl Server {
         std::env::var(var).unwrap_or_else(|_| default.to_owned())
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Server::Postgres => "PostgreSQL",
             Server::MySql => "MariaDB/MySQL",

@@ -6,6 +6,7 @@
 mod autogenerate;
 mod bind_tag;
 mod catalog;
+mod causal;
 mod collect;
 mod const_check;
 mod ddl;
@@ -30,6 +31,9 @@ mod value;
 pub use autogenerate::AutoMigration;
 pub use bind_tag::SameBind;
 pub use catalog::{LiveColumn, LiveForeignKey, LiveIndex, LiveTable};
+#[doc(hidden)]
+pub use causal::ReadPolicy;
+pub use causal::{CausalToken, Position, PositionError, ReadFrom, Role};
 pub use ddl::{CollationError, Dialect, creation_order};
 pub use drift::Drift;
 // The facade's plumbing: public for `bindery` (and the derives), not for applications.

@@ -6,7 +6,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::dml::{SqlWriter, select};
-use crate::{Dialect, Model, Operand, SameBind, TableInfo, Value};
+use crate::{Dialect, Model, Operand, ReadPolicy, SameBind, TableInfo, Value};
 
 /// Column `T` of model `M`: `User::COLUMNS.name` is a `Column<User, String>`.
 pub struct Column<M, T> {
@@ -592,6 +592,8 @@ pub struct Select<M> {
     order: Vec<Order<M>>,
     limit: Option<u64>,
     offset: Option<u64>,
+    /// Where it may read, on a bind with replicas.
+    read: ReadPolicy,
 }
 
 impl<M> Default for Select<M> {
@@ -601,6 +603,7 @@ impl<M> Default for Select<M> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            read: ReadPolicy::default(),
         }
     }
 }
@@ -612,6 +615,7 @@ impl<M> Clone for Select<M> {
             order: self.order.clone(),
             limit: self.limit,
             offset: self.offset,
+            read: self.read,
         }
     }
 }
@@ -623,6 +627,7 @@ impl<M> fmt::Debug for Select<M> {
             .field("order", &self.order)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("read", &self.read)
             .finish()
     }
 }
@@ -654,6 +659,16 @@ impl<M> Select<M> {
     /// Skips the first `n` rows.
     pub fn offset(&mut self, n: u64) {
         self.offset = Some(n);
+    }
+
+    /// Where it may read, on a bind with replicas.
+    pub fn read_policy(&self) -> ReadPolicy {
+        self.read
+    }
+
+    /// Sets where it may read, on a bind with replicas.
+    pub fn set_read_policy(&mut self, read: ReadPolicy) {
+        self.read = read;
     }
 
     /// Calls `check` with every value a filter compares a column with (and each LIKE
