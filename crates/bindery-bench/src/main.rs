@@ -36,6 +36,9 @@
 //! `insert_batched_pool_rows_per_s` and per-row `insert_rows_per_s` (a pool connection
 //! per statement, for comparison only) run on their own after the interleaved reads.
 //!
+//! `--replicas PRIMARY_URL REPLICA_URL` compares reads on a replica with reads on its
+//! primary instead (`replicas.rs`).
+//!
 //! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
 //! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
@@ -46,6 +49,7 @@ mod load;
 mod phases;
 mod queries;
 mod raw;
+mod replicas;
 mod servers;
 mod workload;
 
@@ -65,6 +69,8 @@ struct Args {
     runs: usize,
     /// `--load`: the concurrency run instead of the workload.
     load: bool,
+    /// `--replicas PRIMARY_URL REPLICA_URL`: the replica comparison instead (`replicas.rs`).
+    replicas: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +88,7 @@ impl Backend {
     }
 }
 
-const USAGE: &str =
-    "usage: bindery-bench --backend sqlite|server [--models M] [--rows R] [--gets G] [--runs N]";
+const USAGE: &str = "usage: bindery-bench --backend sqlite|server [--models M] [--rows R] [--gets G] [--runs N] [--load]\n       bindery-bench --replicas PRIMARY_URL REPLICA_URL [--runs N]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -93,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
         gets: 10_000,
         runs: 1,
         load: false,
+        replicas: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -118,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--gets" => args.gets = number(value()?)?,
             "--runs" => args.runs = number(value()?)?,
             "--load" => args.load = true,
+            "--replicas" => args.replicas = Some((value()?, value()?)),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -149,6 +156,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &Args) -> Result<(), String> {
+    if let Some((primary, replica)) = &args.replicas {
+        return replicas::run(primary, replica, args.runs).await;
+    }
     let started = Instant::now();
     let places = servers::Places::create(args.backend).await?;
     let result = run_all(args, &places).await;
