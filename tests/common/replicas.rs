@@ -439,6 +439,9 @@ impl ReplicaSet {
         install.args(["--no-defaults", "--user=mysql", "--skip-test-db"]);
         install.arg("--auth-root-authentication-method=normal");
         install.arg(format!("--datadir={}", node_dir.join("data").display()));
+        // Its own folder for the bootstrap's temporary tables: two installs at once in
+        // /tmp failed now and then ("Could not remove temporary table …").
+        install.env("TMPDIR", &node_dir);
         run(&mut install).map(drop)
     }
 

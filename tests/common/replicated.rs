@@ -29,14 +29,13 @@ impl Replicated {
         };
         let name = unique_name(tag);
         set.create_database(&name).unwrap_or_else(|e| panic!("{e}"));
-        let mut fixture = Replicated {
-            db: Db::build(Config::new().database_uri("sqlite::memory:"))
-                .unwrap_or_else(|e| panic!("{e}")),
+        let db = Db::build(config(set, &name));
+        let fixture = Replicated {
+            db: db.unwrap_or_else(|e| panic!("{e}")),
             set,
             name,
             server,
         };
-        fixture.db = Db::build(fixture.config()).unwrap_or_else(|e| panic!("{e}"));
         fixture
             .db
             .create_all(bindery::Binds::DEFAULT)
@@ -47,19 +46,9 @@ impl Replicated {
         Some(fixture)
     }
 
-    /// The configuration of the fixture's `Db`: the primary, one replica reached as a
-    /// user that cannot write, queries recorded, short bounds.
+    /// The configuration of the fixture's `Db` (see [`config`]).
     pub fn config(&self) -> Config {
-        Config::new()
-            .database_uri(&self.set.primary_url(&self.name))
-            .replicas(None, [self.set.replica_url(&self.name)])
-            .record_queries(true)
-            .pool(PoolOptions {
-                acquire_timeout: Some(Duration::from_secs(3)),
-                statement_timeout: Some(Duration::from_secs(5)),
-                lock_timeout: Some(Duration::from_secs(2)),
-                ..PoolOptions::default()
-            })
+        config(self.set, &self.name)
     }
 
     /// A `Db` over the same primary whose replica is reached at `url` instead.
@@ -122,20 +111,19 @@ impl Drop for Replicated {
     }
 }
 
-/// How many rows of `table` have key `id`, read on `db`'s default bind.
-pub async fn count_on(db: &Db, table: &str, id: i64) -> i64 {
-    let sql = bindery::Sql::new("SELECT COUNT(*) FROM ")
-        .ident(table)
-        .text(" WHERE ")
-        .ident("id")
-        .text(" = ")
-        .value(id);
-    let mut session = db.session();
-    let rows: Vec<(i64,)> = session
-        .fetch_sql(bindery::BindKey::DEFAULT, &sql)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    rows.first().map_or(0, |row| row.0)
+/// The configuration of a fixture's `Db` on database `name` of `set`: the primary, one
+/// replica reached as a user that cannot write, queries recorded, short bounds.
+fn config(set: &ReplicaSet, name: &str) -> Config {
+    Config::new()
+        .database_uri(&set.primary_url(name))
+        .replicas(None, [set.replica_url(name)])
+        .record_queries(true)
+        .pool(PoolOptions {
+            acquire_timeout: Some(Duration::from_secs(3)),
+            statement_timeout: Some(Duration::from_secs(5)),
+            lock_timeout: Some(Duration::from_secs(2)),
+            ..PoolOptions::default()
+        })
 }
 
 /// An INSERT sent straight through `pool` (sqlx, no bindery in between).
