@@ -18,6 +18,10 @@
 //! outside it, on that connection. A commit whose only work is one INSERT sends it
 //! alone, outside any transaction: one statement is atomic by itself.
 //!
+//! On a bind with read replicas, a read outside a transaction that wrote there goes to a
+//! replica, after waiting there for the session's causal token; it begins no
+//! transaction (see `session/replicas.rs` and the README's "Read replicas").
+//!
 //! # A failed statement needs a rollback, on every backend
 //!
 //! PostgreSQL aborts a transaction at its first failed statement and answers a later
