@@ -46,6 +46,16 @@ async fn a_lagging_replica_never_serves_a_stale_read(fixture: &Replicated) {
     assert!(db.read_counters(None).unwrap().fallbacks >= 1);
 
     let by_id = || bindery::find::<Note>().filter(Note::COLUMNS.id.eq(note.id));
+    // Without a token or a bound, the replica answers: stale, which the causal wait
+    // above and `max_staleness` below prevent (the commit is well inside the delay yet:
+    // MariaDB's whole-second timestamps hold a row back 1 to 2 s).
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < DELAY / 2,
+        "{elapsed:?}: too slow to see the replica stale"
+    );
+    assert_eq!(by_id().all(db).await.unwrap(), []);
+
     wait_until_lag_passes(db, Duration::from_millis(500)).await;
     db.take_recorded_queries();
     let bounded = by_id()
@@ -60,12 +70,6 @@ async fn a_lagging_replica_never_serves_a_stale_read(fixture: &Replicated) {
         .map(|q| q.role)
         .collect();
     assert_eq!(roles.last(), Some(&Role::Primary), "{roles:?}");
-
-    // Without a token or a bound, the replica answers: stale, which the two above
-    // prevent (the commit is well inside the delay yet, so this cannot race it).
-    if started.elapsed() < DELAY / 2 {
-        assert_eq!(by_id().all(db).await.unwrap(), []);
-    }
 
     let other = session.insert(Note::new("carried")).await.unwrap();
     session.commit().await.unwrap();
