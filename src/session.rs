@@ -166,11 +166,11 @@ impl Db {
     ) -> Result<Vec<Vec<Value>>, Error> {
         let bind = self.resolve_table(M::TABLE)?;
         let mut statement = select_statement(select, bind, shape)?;
-        if let Some(served) = self
+        if let Some(answer) = self
             .read_replica(bind, select.read_policy(), &mut statement)
             .await
         {
-            return Ok(served?.rows);
+            return Ok(answer.rows);
         }
         let answer = self.run_alone(bind, M::TABLE, statement).await?;
         Ok(answer.rows)

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use crate::Dialect;
 use crate::backend::{Connection, Statement};
 use crate::engine::Engine;
-use crate::{Dialect, Value};
 
 /// The problems of one replica of a bind whose primary is `primary`, each said in a
 /// sentence; empty if it is fit to serve reads.
@@ -114,15 +114,7 @@ impl Asker {
             column,
         };
         match conn.run(probe, self.deadline).await {
-            Ok(answer) => match answer
-                .rows
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next())
-            {
-                Some(Value::Text(text)) => Ok(Some(text)),
-                _ => Ok(None),
-            },
+            Ok(answer) => Ok(super::text_of(&answer)),
             Err(fault) => Err(fault.into_sqlx(self.deadline).to_string()),
         }
     }

@@ -6,8 +6,10 @@
 //! whose measured lag passes the read's `max_staleness`. On the replica it takes, it
 //! first waits, up to the causal wait, until the replica has replayed the reader's
 //! position; then it runs the read. Whatever stops that (no replica fit, the wait ran
-//! out, the replica failed) ends in [`Served::NotServed`], and the caller reads the
-//! primary: a read is never served stale, and a replica's failure never fails a read.
+//! out, the replica failed, or refused the read) ends in `None`, counted as a fallback,
+//! and the caller reads the primary: a read is never served stale, and a replica's
+//! failure never fails a read (a read the replica itself refused, say a table a
+//! migration has not brought there yet, gets the primary's answer).
 
 mod check;
 
@@ -40,16 +42,6 @@ const REPLAY_POLL: Duration = Duration::from_millis(1);
 /// apart: a replica replays a commit within a millisecond or so, and a timer's
 /// millisecond would double a read's cost.
 const REPLAY_SPIN: Duration = Duration::from_millis(2);
-
-/// What [`Replicas::read`] did.
-pub(crate) enum Served {
-    /// A replica answered.
-    Answer(Answer),
-    /// No replica served: the caller reads the primary. A read the replica itself
-    /// refused (a table a migration has not brought there yet) is run again there too:
-    /// what the primary answers is the answer.
-    NotServed,
-}
 
 /// The read replicas of one bind, and what reads on the bind did.
 #[derive(Default)]
@@ -194,14 +186,30 @@ impl Replicas {
     }
 
     /// Runs the read `statement` on a replica that fits `policy` and has replayed
-    /// `after` (waiting at most `causal_wait` for it), or says why none did. Every
-    /// statement sent is recorded under the bind `key` and the replica's role.
+    /// `after` (waiting at most `causal_wait` for it): its answer, or `None` (counted as
+    /// a fallback) when none served it. Every statement sent is recorded under the bind
+    /// `key` and the replica's role.
     pub(crate) async fn read(
         &self,
         reader: Reader<'_>,
         statement: &mut Statement<'_>,
         kept: &mut Option<Kept>,
-    ) -> Served {
+    ) -> Option<Answer> {
+        // Boxed: only reads on binds with replicas come here, and inlined this made every
+        // caller's future deep enough to pass the compiler's layout depth limit.
+        let answer = Box::pin(self.try_replicas(reader, statement, kept)).await;
+        if answer.is_none() {
+            self.served_by_primary(true);
+        }
+        answer
+    }
+
+    async fn try_replicas(
+        &self,
+        reader: Reader<'_>,
+        statement: &mut Statement<'_>,
+        kept: &mut Option<Kept>,
+    ) -> Option<Answer> {
         let Reader {
             key,
             recorder,
@@ -243,20 +251,18 @@ impl Replicas {
                 recorder.record(key, replica.engine.role(), sql, 1, started.elapsed());
                 if !reached {
                     // Behind by more than the causal wait: the primary has the rows.
-                    return Served::NotServed;
+                    return None;
                 }
             }
-            let served = replica.run(key, recorder, &mut conn, statement).await;
-            if matches!(served, Served::Answer(_)) {
-                *kept = Some(Kept {
-                    index,
-                    conn,
-                    _hold: replica.engine.hold(),
-                });
-            }
-            return served;
+            let answer = replica.run(key, recorder, &mut conn, statement).await?;
+            *kept = Some(Kept {
+                index,
+                conn,
+                _hold: replica.engine.hold(),
+            });
+            return Some(answer);
         }
-        Served::NotServed
+        None
     }
 }
 
@@ -444,14 +450,15 @@ impl Replica {
         }
     }
 
-    /// Runs the read itself; a replica that breaks serves nothing (the primary will).
+    /// Runs the read itself; a replica that breaks, or refuses it, serves nothing (the
+    /// primary will).
     async fn run(
         &self,
         key: Option<&str>,
         recorder: &Recorder,
         conn: &mut Connection,
         statement: &mut Statement<'_>,
-    ) -> Served {
+    ) -> Option<Answer> {
         let started = Instant::now();
         let (sql, count) = (statement.sql().clone(), statement.param_count());
         let outcome = conn
@@ -462,7 +469,7 @@ impl Replica {
         match outcome {
             Ok(answer) => {
                 self.reads.fetch_add(1, Ordering::Relaxed);
-                Served::Answer(answer)
+                Some(answer)
             }
             Err(Fault::Database(error)) if !is_connection_failure(&error) => {
                 tracing::debug!(
@@ -471,12 +478,12 @@ impl Replica {
                     %role,
                     "a read failed on the replica and goes to the primary: {error}"
                 );
-                Served::NotServed
+                None
             }
             Err(fault) => {
                 conn.discard();
                 self.down(&fault.into_sqlx(self.engine.statement_timeout()).to_string());
-                Served::NotServed
+                None
             }
         }
     }

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use super::Session;
 use crate::Role;
 use crate::backend::{Answer, Fault, Statement};
-use crate::error::Error;
 use crate::handle::BindHandle;
-use crate::replica::{Reader, Served};
+use crate::replica::Reader;
 use crate::{BindKey, CausalToken, Dialect, Position, Value};
 use crate::{ReadFrom, ReadPolicy};
 
@@ -59,7 +58,7 @@ impl Session {
         bind: BindHandle<'_>,
         policy: ReadPolicy,
         statement: &mut Statement<'_>,
-    ) -> Option<Result<Answer, Error>> {
+    ) -> Option<Answer> {
         let replicas = bind.replicas();
         if !replicas.any() {
             return None;
@@ -83,28 +82,16 @@ impl Session {
             return None;
         }
         let mut kept = self.take_kept_replica(bind);
-        let after = self.reads.token.position(&BindKey::from(bind.key()));
-        let causal_wait = self.db.config().get_causal_wait();
-        let recorder = self.db.recorder();
-        // Boxed: only reads on binds with replicas take this path, and inlined it made
-        // every caller's future deep enough to pass the compiler's layout depth limit.
         let reader = Reader {
             key: bind.key(),
-            recorder,
+            recorder: self.db.recorder(),
             policy,
-            after,
-            causal_wait,
+            after: self.reads.token.position(&BindKey::from(bind.key())),
+            causal_wait: self.db.config().get_causal_wait(),
         };
-        let read = replicas.read(reader, statement, &mut kept);
-        let served = Box::pin(read).await;
+        let answer = replicas.read(reader, statement, &mut kept).await;
         self.keep_replica(bind, kept);
-        match served {
-            Served::Answer(answer) => Some(Ok(answer)),
-            Served::NotServed => {
-                replicas.served_by_primary(true);
-                None
-            }
-        }
+        answer
     }
 
     /// Commits `bind`'s transaction on `conn`. On a bind with replicas the same message
@@ -164,7 +151,7 @@ impl crate::Db {
         bind: BindHandle<'_>,
         policy: ReadPolicy,
         statement: &mut Statement<'_>,
-    ) -> Option<Result<Answer, Error>> {
+    ) -> Option<Answer> {
         let replicas = bind.replicas();
         // A closed `Db` fails the read on the primary's path, with `Error::Closed`.
         if !replicas.any() || self.is_closed() {
@@ -174,8 +161,6 @@ impl crate::Db {
             replicas.served_by_primary(false);
             return None;
         }
-        // Boxed, as in `Session::read_replica`.
-        let mut kept = None;
         let reader = Reader {
             key: bind.key(),
             recorder: self.recorder(),
@@ -183,14 +168,7 @@ impl crate::Db {
             after: None,
             causal_wait: self.config().get_causal_wait(),
         };
-        let read = replicas.read(reader, statement, &mut kept);
-        match Box::pin(read).await {
-            Served::Answer(answer) => Some(Ok(answer)),
-            Served::NotServed => {
-                replicas.served_by_primary(true);
-                None
-            }
-        }
+        replicas.read(reader, statement, &mut None).await
     }
 }
 

@@ -196,9 +196,9 @@ impl Session {
     ) -> Result<Answer, Error> {
         self.usable(Some(bind))?;
         if let Run::Replica(policy) = run
-            && let Some(served) = self.read_replica(bind, policy, &mut statement).await
+            && let Some(answer) = self.read_replica(bind, policy, &mut statement).await
         {
-            return served;
+            return Ok(answer);
         }
         let run = match run {
             // The primary serves a read a replica could not, outside any transaction as a

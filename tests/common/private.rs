@@ -236,9 +236,19 @@ i=0
 while kill -0 "$1" 2>/dev/null && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill -KILL "$1" 2>/dev/null
 rm -rf "$3""#;
+    let pid = pid.to_string();
+    spawn_guard(script, [pid.as_ref(), signal.as_ref(), dir.as_os_str()])
+}
+
+/// Runs the guard `script` under `sh` with `args` as `$1`…, and hands back its stdin:
+/// the pipe whose closing, at this process's end, sets it off.
+pub(super) fn spawn_guard<'a>(
+    script: &str,
+    args: impl IntoIterator<Item = &'a std::ffi::OsStr>,
+) -> Result<ChildStdin, String> {
     let mut child = Command::new("sh")
-        .args(["-c", script, "guard", &pid.to_string(), signal])
-        .arg(dir)
+        .args(["-c", script, "guard"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -28,7 +28,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::private::{
-    START_TIMEOUT, free_port, postgres_bin, run, server_dir, unavailable, user_ids, wait_until,
+    START_TIMEOUT, free_port, postgres_bin, run, server_dir, spawn_guard, unavailable, user_ids,
+    wait_until,
 };
 
 /// The password of the MariaDB user `reader` (PostgreSQL's `reader` is trusted).
@@ -272,22 +273,12 @@ while [ -e "$dir" ] && [ "$n" -lt 20 ]; do
   rm -rf "$dir" 2>/dev/null
   n=$((n + 1))
 done"#;
-    let mut child = Command::new("sh")
-        .args(["-c", script, "guard", signal])
-        .arg(dir)
-        .args(pid_files)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        // Its own process group: a Ctrl-C to the test run must not kill it before it
-        // has cleaned up.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start the guard: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or_else(|| "the guard has no stdin".to_owned())
+    let args = [signal.as_ref(), dir.as_os_str()];
+    spawn_guard(
+        script,
+        args.into_iter()
+            .chain(pid_files.iter().map(|f| f.as_os_str())),
+    )
 }
 
 fn pid_file(flavor: Flavor, dir: &Path, node: Node) -> PathBuf {
