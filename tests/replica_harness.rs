@@ -1,7 +1,8 @@
 //! The replica harness's own check (`tests/common/replicas.rs`): for each flavor, a row
 //! written on the primary reaches the replica, the replica refuses a write from its
-//! plain user, it can be killed and started again and catches up, and an apply delay
-//! holds a fresh row back until it is removed. Start-up time is printed (`--nocapture`).
+//! plain user, it can be killed and started again and catches up, an apply delay holds
+//! a fresh row back until it is removed, and a killed primary restarts with its prepared
+//! transactions. Start-up time is printed (`--nocapture`).
 
 #![cfg(all(feature = "postgres", feature = "mysql"))]
 // In a test, a failed unwrap is the test failing.
@@ -13,10 +14,15 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use bindery::sqlx::{self, AssertSqlSafe, Connection as _, MySqlConnection, PgConnection};
-use common::replicas::{self, ReplicaSet};
+use common::replicas::{self, Flavor, ReplicaSet};
+use tokio::sync::Mutex;
 
 /// How long a replica may take to show a committed row.
 const CATCH_UP: Duration = Duration::from_secs(10);
+
+/// One test at a time on each set (the binary's): one kills a server under the other.
+static POSTGRES_TURN: Mutex<()> = Mutex::const_new(());
+static MARIADB_TURN: Mutex<()> = Mutex::const_new(());
 
 fn assert_refused(set: &ReplicaSet) {
     let addr = ([127, 0, 0, 1], set.replica_port()).into();
@@ -75,6 +81,7 @@ async fn pg_wait_lsn(replica: &mut PgConnection, lsn: &str) {
 
 #[tokio::test]
 async fn postgres_primary_and_replica() {
+    let _turn = POSTGRES_TURN.lock().await;
     let Some(set) = replicas::postgres() else {
         return;
     };
@@ -158,6 +165,7 @@ async fn my_wait_gtid(replica: &mut MySqlConnection, gtid: &str) {
 
 #[tokio::test]
 async fn mariadb_primary_and_replica() {
+    let _turn = MARIADB_TURN.lock().await;
     let Some(set) = replicas::mariadb() else {
         return;
     };
@@ -211,6 +219,65 @@ async fn mariadb_primary_and_replica() {
 
     replica.close().await.unwrap();
     primary.close().await.unwrap();
+    set.drop_database(&db).unwrap();
+}
+
+mod a_killed_primary_restarts_and_keeps_its_prepared_transactions {
+    use super::{MARIADB_TURN, POSTGRES_TURN, replicas};
+
+    #[test]
+    fn postgres() {
+        let _turn = POSTGRES_TURN.blocking_lock();
+        if let Some(set) = replicas::postgres() {
+            super::a_killed_primary_restarts_and_keeps_its_prepared_transactions(set);
+        }
+    }
+
+    #[test]
+    fn mariadb() {
+        let _turn = MARIADB_TURN.blocking_lock();
+        if let Some(set) = replicas::mariadb() {
+            super::a_killed_primary_restarts_and_keeps_its_prepared_transactions(set);
+        }
+    }
+}
+
+/// A transaction prepared on the primary (PREPARE TRANSACTION, XA PREPARE) outlives its
+/// SIGKILL: listed once the primary is started again, then rolled back.
+fn a_killed_primary_restarts_and_keeps_its_prepared_transactions(set: &ReplicaSet) {
+    let db = common::unique_name("crash");
+    set.create_database(&db).unwrap();
+    let sql = |statement: &str| set.primary_sql_in(&db, statement).unwrap();
+    let (prepare, list, rollback) = match set.flavor() {
+        Flavor::Postgres => (
+            "BEGIN; INSERT INTO t VALUES (1); PREPARE TRANSACTION 'harness_probe'",
+            "SELECT gid FROM pg_prepared_xacts",
+            "ROLLBACK PREPARED 'harness_probe'",
+        ),
+        // One client run: its disconnection after XA PREPARE leaves the branch prepared.
+        Flavor::MariaDb => (
+            "XA START 'harness_probe'; INSERT INTO t VALUES (1); \
+             XA END 'harness_probe'; XA PREPARE 'harness_probe'",
+            "XA RECOVER",
+            "XA ROLLBACK 'harness_probe'",
+        ),
+    };
+    sql("CREATE TABLE t (id int PRIMARY KEY)");
+    sql(prepare);
+    let began = Instant::now();
+    set.kill_primary();
+    let killed = began.elapsed();
+    set.start_primary().unwrap();
+    println!(
+        "{:?} primary killed in {killed:?}, answering and replicated to again {:?} later",
+        set.flavor(),
+        began.elapsed() - killed
+    );
+    let listed = sql(list);
+    assert!(listed.contains("harness_probe"), "not kept: {listed:?}");
+    sql(rollback);
+    assert_eq!(sql(list), "");
+    assert_eq!(sql("SELECT count(*) FROM t"), "0");
     set.drop_database(&db).unwrap();
 }
 

@@ -5,10 +5,11 @@
 //!
 //! As in `private.rs`, a guard `sh` holding a pipe only this process writes stops the
 //! servers and removes the folder when the process ends, however it ends. Unlike there,
-//! a test may kill and restart the replica, so the guard cannot be told a pid at start:
-//! it reads each server's pid file when it runs (replica first, then primary), checks
-//! the pid still names a server (a killed server's pid may have been reused), and stops
-//! it (bounded wait, then SIGKILL of its process group).
+//! a test may kill and restart either server, so the guard cannot be told a pid at
+//! start: it reads each server's pid file when it runs (replica first, then primary),
+//! checks the pid still names a server (a killed server's pid may have been reused), and
+//! stops it (bounded wait, then SIGKILL of its process group). Tests of one binary share
+//! its sets: one that kills a server must not run alongside another using that set.
 //!
 //! The steps and pitfalls follow the reference scripts' measured facts: `pg_basebackup
 //! -R -C -S` (standby.signal, primary_conninfo and a slot, so the primary keeps the WAL a
@@ -195,12 +196,19 @@ impl ReplicaSet {
 
     /// The command-line client on `node` as the admin, tab-separated output.
     fn client(&self, node: Node) -> Command {
+        self.client_in(node, None)
+    }
+
+    /// The client in database `db`; without one, PostgreSQL's `postgres` and no
+    /// MariaDB default database.
+    fn client_in(&self, node: Node, db: Option<&str>) -> Command {
         let port = self.port(node).to_string();
         match self.flavor {
             Flavor::Postgres => {
+                let db = db.unwrap_or("postgres");
                 let mut command = Command::new(self.bin.join("psql"));
                 command.args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-U", "postgres"]);
-                command.args(["-h", "127.0.0.1", "-p", &port, "-d", "postgres"]);
+                command.args(["-h", "127.0.0.1", "-p", &port, "-d", db]);
                 // Bounded: a server that hangs fails the step instead of the test run.
                 command.env("PGCONNECT_TIMEOUT", "10");
                 command.env("PGOPTIONS", "-c statement_timeout=60s");
@@ -210,6 +218,7 @@ impl ReplicaSet {
                 let mut command = Command::new("mariadb");
                 command.args(["--no-defaults", "-B", "-u", "root", "--connect-timeout=10"]);
                 command.args(["-h", "127.0.0.1", "-P", &port]);
+                command.args(db.map(|db| format!("--database={db}")));
                 command
             }
         }
@@ -217,7 +226,12 @@ impl ReplicaSet {
 
     /// Runs `sql` on `node` as the admin; its output, without headers.
     fn sql(&self, node: Node, sql: &str) -> Result<String, String> {
-        let mut command = self.client(node);
+        self.sql_in(node, None, sql)
+    }
+
+    /// Runs `sql` on `node` as the admin, in database `db` (see `client_in`).
+    fn sql_in(&self, node: Node, db: Option<&str>, sql: &str) -> Result<String, String> {
+        let mut command = self.client_in(node, db);
         match self.flavor {
             Flavor::Postgres => command.args(["-c", sql]),
             Flavor::MariaDb => command.args(["-N", "-e", sql]),
@@ -369,7 +383,9 @@ impl ReplicaSet {
                 command.arg("-D").arg(&node_dir);
                 let socket_dir = format!("unix_socket_directories={}", self.dir.display());
                 // fsync=off: a killed server loses nothing the kernel has (only a
-                // crash of the machine would), and start-up is quicker.
+                // crash of the machine would), and start-up is quicker. The retry
+                // interval: a replica whose primary was killed and restarted reconnects
+                // within half a second, not the default five.
                 for setting in [
                     "listen_addresses=127.0.0.1",
                     &format!("port={port}"),
@@ -379,6 +395,7 @@ impl ReplicaSet {
                     "hot_standby_feedback=on",
                     "max_prepared_transactions=10",
                     "fsync=off",
+                    "wal_retrieve_retry_interval=500ms",
                 ] {
                     command.args(["-c", setting]);
                 }
@@ -481,9 +498,46 @@ impl ReplicaSet {
         run(command.args(["-e", sql]))
     }
 
+    /// SIGKILLs the primary's server, as a crash would, and waits until it is gone.
+    /// PostgreSQL's crash recovery keeps prepared transactions (`pg_twophase`), and
+    /// MariaDB's InnoDB recovery keeps XA PREPAREd ones (`XA RECOVER`).
+    pub fn kill_primary(&self) {
+        self.kill(Node::Primary);
+    }
+
+    /// Starts the primary again after `kill_primary`, once it answers and the replica
+    /// replicates from it again.
+    pub fn start_primary(&self) -> Result<(), String> {
+        self.start(Node::Primary)
+    }
+
     /// SIGKILLs the replica's server, as a crash would, and waits until it is gone.
     pub fn kill_replica(&self) {
-        if let Some(mut child) = lock(&self.replica).take() {
+        self.kill(Node::Replica);
+    }
+
+    /// Starts the replica again after `kill_replica`, once it answers and replicates.
+    pub fn start_replica(&self) -> Result<(), String> {
+        self.start(Node::Replica)
+    }
+
+    /// Runs `sql` on the primary as the admin through the command-line client (in
+    /// PostgreSQL's database `postgres`); its output, tab-separated, without headers.
+    pub fn primary_sql(&self, sql: &str) -> Result<String, String> {
+        self.sql(Node::Primary, sql)
+    }
+
+    /// `primary_sql` in database `db`: PostgreSQL's prepared transactions are each a
+    /// database's (`COMMIT PREPARED` must run in the one that prepared it).
+    pub fn primary_sql_in(&self, db: &str, sql: &str) -> Result<String, String> {
+        self.sql_in(Node::Primary, Some(checked_name(db)?), sql)
+    }
+
+    /// SIGKILLs `node`'s process group, waits until its processes are gone and its port
+    /// refuses connections, and removes its pid file.
+    fn kill(&self, node: Node) {
+        let what = node.name();
+        if let Some(mut child) = lock(self.child(node)).take() {
             let pid = child.id();
             let group = format!("-{pid}");
             let _ = Command::new("kill")
@@ -492,15 +546,17 @@ impl ReplicaSet {
                 .status();
             let _ = child.kill();
             let _ = child.wait();
-            let gone = self.poll(START_TIMEOUT, "the killed replica's processes", || {
-                !group_alive(pid)
-            });
+            let gone = self.poll(
+                START_TIMEOUT,
+                &format!("the killed {what}'s processes"),
+                || !group_alive(pid),
+            );
             if let Err(reason) = gone {
                 panic!("{reason}");
             }
         }
-        let port = self.replica_port;
-        let refused = self.poll(START_TIMEOUT, "the killed replica's port", || {
+        let port = self.port(node);
+        let refused = self.poll(START_TIMEOUT, &format!("the killed {what}'s port"), || {
             TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
                 .is_err()
         });
@@ -508,15 +564,18 @@ impl ReplicaSet {
             panic!("{reason}");
         }
         // The pid may be reused: the guard must not find it (it checks, too).
-        let _ = std::fs::remove_file(self.pid_file(Node::Replica));
+        let _ = std::fs::remove_file(self.pid_file(node));
     }
 
-    /// Starts the replica again after `kill_replica`, once it answers and replicates.
-    pub fn start_replica(&self) -> Result<(), String> {
-        if lock(&self.replica).is_some() {
-            return Err("the replica is running: kill_replica first".to_owned());
+    /// Starts `node` again after `kill`, with the same settings; returns once it answers
+    /// and the replica replicates (a restarted primary's replica reconnects by itself:
+    /// PostgreSQL's every `wal_retrieve_retry_interval`, MariaDB's every second).
+    fn start(&self, node: Node) -> Result<(), String> {
+        if lock(self.child(node)).is_some() {
+            let what = node.name();
+            return Err(format!("the {what} is running: kill_{what} first"));
         }
-        self.spawn(Node::Replica)?;
+        self.spawn(node)?;
         self.wait_replicating()
     }
 
