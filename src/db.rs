@@ -10,6 +10,7 @@ use crate::engine::{Engine, EngineError, driver_feature};
 use crate::error::{BuildError, BuildProblem, Error};
 use crate::record::{RecordedQuery, Recorder};
 use crate::replica::{ReadCounters, ReplicaStatus, Replicas};
+use crate::two_phase::{Coordinator, RecoveryReport};
 use crate::{AsBindKey, BindKey, Dialect, Registry, TableInfo};
 
 /// The databases of an application: one [`Engine`] per bind, the counterpart of
@@ -36,6 +37,8 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     /// Set by [`Db::close`]: every later use fails with [`Error::Closed`].
     closed: std::sync::atomic::AtomicBool,
+    /// Makes the ids of its two-phase transactions.
+    coordinator: Coordinator,
 }
 
 /// The replica engines of bind `key`, as configured; one that cannot be made is a
@@ -122,10 +125,19 @@ impl Db {
     }
 
     /// [`Db::build`], then [`Db::check_replicas`]: a `Db` whose replicas are all fit to
-    /// serve reads, or one error that lists every problem.
+    /// serve reads, or one error that lists every problem. With two-phase commit on
+    /// ([`Config::two_phase`]), also [`Db::check_two_phase`] and then [`Db::recover`],
+    /// whose every action is logged (tracing target `bindery::two_phase`).
     pub async fn connect(config: Config) -> Result<Db, Error> {
         let db = Db::build(config)?;
         db.check_replicas().await?;
+        if db.config().get_two_phase() {
+            db.check_two_phase().await?;
+            let report = db.recover().await?;
+            for line in report.to_string().lines() {
+                tracing::info!(target: "bindery::two_phase", "recovery: {line}");
+            }
+        }
         Ok(db)
     }
 
@@ -216,6 +228,12 @@ impl Db {
         if !problems.is_empty() {
             return Err(BuildError { problems }.into());
         }
+        let log = config.get_two_phase_log();
+        let log_identity = engines
+            .iter()
+            .find(|e| e.key() == log)
+            .map_or_else(String::new, |e| e.url().identity());
+        let coordinator = Coordinator::new(config.get_two_phase_instance(), &log_identity);
         Ok(Db {
             inner: Arc::new(Inner {
                 engines,
@@ -225,6 +243,7 @@ impl Db {
                 config,
                 runtime,
                 closed: std::sync::atomic::AtomicBool::new(false),
+                coordinator,
             }),
         })
     }
@@ -284,6 +303,56 @@ impl Db {
             return Ok(());
         }
         Err(BuildError { problems }.into())
+    }
+
+    /// Checks that every server bind can take part in a two-phase commit: PostgreSQL
+    /// with `max_prepared_transactions` above 0, MariaDB or MySQL not on Galera (which
+    /// refuses XA); and creates the decision log's table if it is missing.
+    /// [`Error::Build`] lists every problem ([`BuildProblem::TwoPhase`]).
+    pub async fn check_two_phase(&self) -> Result<(), Error> {
+        let engines = self.preparing_engines();
+        let problems: Vec<BuildProblem> =
+            crate::two_phase::capability_problems(&engines, self.recorder())
+                .await
+                .into_iter()
+                .map(|(bind, reason)| BuildProblem::TwoPhase { bind, reason })
+                .collect();
+        if !problems.is_empty() {
+            return Err(BuildError { problems }.into());
+        }
+        let log = self.two_phase_log()?;
+        crate::two_phase::ensure_log(self.coordinator(), log, self.recorder())
+            .await
+            .map_err(|fault| fault.into_error(log.key(), None, log.statement_timeout()))
+    }
+
+    /// Finishes the two-phase transactions left in doubt (by a crash, a lost server):
+    /// on every primary, each branch bindery prepared is committed if its commit is in
+    /// the decision log, rolled back if nobody decided it and its coordinator is gone
+    /// (an earlier run of this instance, or older than five minutes), and otherwise left
+    /// for later. Prepared transactions of other applications are never touched. Returns
+    /// what it did with each; `Db::connect` runs it when two-phase commit is on.
+    pub async fn recover(&self) -> Result<RecoveryReport, Error> {
+        let log = self.two_phase_log()?;
+        let engines = self.preparing_engines();
+        crate::two_phase::recover(self.coordinator(), log, &engines, self.recorder()).await
+    }
+
+    /// The engines of the binds whose transactions can be prepared (the servers').
+    fn preparing_engines(&self) -> Vec<&Engine> {
+        self.engines()
+            .iter()
+            .filter(|e| e.dialect() != Dialect::Sqlite)
+            .collect()
+    }
+
+    /// The engine of the bind that keeps the two-phase decision log.
+    pub(crate) fn two_phase_log(&self) -> Result<&Engine, Error> {
+        self.engine(self.config().get_two_phase_log())
+    }
+
+    pub(crate) fn coordinator(&self) -> &Coordinator {
+        &self.inner.coordinator
     }
 
     /// What the reads of bind `key` did since the `Db` was built: how many each server

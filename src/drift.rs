@@ -179,7 +179,7 @@ impl Db {
                     live.dialect,
                     self.tables_of(live.bind.as_deref()),
                     &live.tables,
-                    &[HISTORY_TABLE],
+                    &[HISTORY_TABLE, crate::two_phase::LOG_TABLE],
                 ),
                 bind: live.bind,
                 dialect: live.dialect,

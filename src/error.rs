@@ -164,6 +164,40 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A two-phase commit refused or undone before its decision: every bind was rolled
+    /// back (nothing was committed anywhere).
+    #[error(
+        "two-phase commit on {}: {reason}; every bind was rolled back",
+        list_binds(binds)
+    )]
+    TwoPhase {
+        /// The binds the reason names.
+        binds: Vec<BindKey>,
+        /// Why.
+        reason: String,
+    },
+    /// A two-phase commit that could not finish: some binds hold the transaction
+    /// prepared. With `decided`, its commit is logged and recovery
+    /// ([`Db::recover`](crate::Db::recover)) commits them; without, recovery rolls them
+    /// back. Either way every bind ends with the transaction's rows or none has them.
+    #[error(
+        "two-phase transaction {transaction}: {}; {reason}",
+        if *decided {
+            format!("its commit is logged, but {} did not confirm it: recovery (Db::recover) commits it there", list_binds(pending))
+        } else {
+            format!("no decision could be logged: recovery (Db::recover) rolls it back on {}", list_binds(pending))
+        }
+    )]
+    InDoubt {
+        /// The transaction's global id.
+        transaction: String,
+        /// Whether its commit was logged.
+        decided: bool,
+        /// The binds that hold it prepared.
+        pending: Vec<BindKey>,
+        /// What failed.
+        reason: String,
+    },
     /// A query's `one()` found no row, or more than one.
     #[error("{bind}: expected exactly one row of {model}, found {found}")]
     NotOne {
@@ -501,6 +535,15 @@ pub enum BuildProblem {
         /// Which replica.
         role: crate::Role,
         /// What is wrong.
+        reason: String,
+    },
+    /// A bind that cannot take part in a two-phase commit while it is on (found by
+    /// `Db::connect`): PostgreSQL with `max_prepared_transactions = 0`, a Galera node.
+    #[error("{bind}: {reason}")]
+    TwoPhase {
+        /// The bind.
+        bind: BindKey,
+        /// Why.
         reason: String,
     },
     /// A bind's URL is of a dialect whose driver this build of bindery left out: enable

@@ -135,6 +135,7 @@ mod replica;
 mod report;
 mod schema;
 mod session;
+mod two_phase;
 mod url;
 
 pub use backend::{Backend, Pool};
@@ -181,6 +182,7 @@ pub use report::{
 };
 pub use schema::Binds;
 pub use session::Session;
+pub use two_phase::{Recovered, RecoveryAction, RecoveryReport};
 pub use url::{DatabaseUrl, UrlError};
 
 /// The sqlx this version of bindery is built on, for your own queries on [`Pool`]s.
@@ -292,5 +294,6 @@ macro_rules! table {
 /// Not public API: what the derives' expansions name.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::two_phase::{Step, set_step_hook};
     pub use bindery_core::__private::*;
 }

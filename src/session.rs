@@ -46,6 +46,7 @@ mod replicas;
 mod slots;
 mod stream;
 mod transaction;
+mod two_phase;
 mod unit_of_work;
 mod values;
 
@@ -98,6 +99,11 @@ pub struct Session {
     depth: usize,
     /// What its reads must see and where they may go, on binds with replicas.
     reads: replicas::Reads,
+    /// Whether its commits across binds go in two phases.
+    two_phase: bool,
+    /// The id of its current two-phase transaction, made at its first XA START or
+    /// PREPARE; a new one after each commit or rollback.
+    xid: Option<crate::two_phase::Xid>,
 }
 
 impl Fault {
@@ -149,6 +155,8 @@ impl Db {
             failed: None,
             depth: 0,
             reads: replicas::Reads::default(),
+            two_phase: self.config().get_two_phase(),
+            xid: None,
         }
     }
 
@@ -609,10 +617,15 @@ impl Session {
             return Err(error);
         }
         let db = self.db.clone();
+        let open = self.take_transactions(&db);
+        let xid = self.xid.take();
+        if self.two_phase && open.len() > 1 {
+            return self.commit_two_phase(open, xid).await;
+        }
         let mut committed = Vec::new();
-        let mut open = self.take_transactions(&db).into_iter();
+        let mut open = open.into_iter();
         while let Some((bind, mut held)) = open.next() {
-            let result = self.commit_on(bind, &mut held.conn).await;
+            let result = self.commit_on(bind, &mut held).await;
             let Err(fault) = result else {
                 committed.push(BindKey::from(bind.key()));
                 self.keep_after_transaction(bind, held);
@@ -622,7 +635,7 @@ impl Session {
             held.conn.discard();
             let mut rolled_back = Vec::new();
             for (other, mut held) in open {
-                let _ = held.conn.rollback(other.deadline()).await;
+                let _ = held.rollback(other.deadline()).await;
                 rolled_back.push(BindKey::from(other.key()));
             }
             let error = fault.into_commit_error(bind);
@@ -646,13 +659,19 @@ impl Session {
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.clear();
         self.failed = None;
+        self.xid = None;
         let db = self.db.clone();
         let mut first_error = None;
         for (bind, mut held) in self.take_transactions(&db) {
             let started = Instant::now();
-            let result = held.conn.rollback(bind.deadline()).await;
-            self.recorder()
-                .record(bind.key(), Role::Primary, "ROLLBACK", 0, started.elapsed());
+            let result = held.rollback(bind.deadline()).await;
+            self.recorder().record(
+                bind.key(),
+                Role::Primary,
+                &held.rollback_sql(),
+                0,
+                started.elapsed(),
+            );
             match result {
                 Ok(()) => self.keep_after_transaction(bind, held),
                 Err(fault) => {
@@ -782,15 +801,20 @@ impl Drop for Session {
         // The session lets its connections go now: `Db::close` waits for their rollback.
         let work: Vec<_> = held
             .into_iter()
-            .map(|(bind, held, in_transaction)| (held.release(), bind.deadline(), in_transaction))
+            .map(|(bind, held, in_transaction)| {
+                let rollback = in_transaction.then(|| held.rollback_sql());
+                (held.release(), bind.deadline(), rollback)
+            })
             .collect();
         let runtime = db.runtime();
         let _context = runtime.enter();
         runtime.spawn(async move {
-            for (mut conn, deadline, in_transaction) in work {
+            for (mut conn, deadline, rollback) in work {
                 // Read connections hold no transaction: they just go back to the pool.
-                if in_transaction {
-                    let _ = conn.rollback(deadline).await;
+                if let Some(rollback) = rollback
+                    && conn.control(rollback, deadline).await.is_err()
+                {
+                    conn.discard();
                 }
             }
         });

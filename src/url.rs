@@ -232,6 +232,21 @@ impl DatabaseUrl {
         }
     }
 
+    /// What names the database itself, whatever the URL's options or credentials say:
+    /// dialect, host, port and database name; or SQLite's path. Never a secret.
+    pub(crate) fn identity(&self) -> String {
+        match &self.target {
+            Target::SqliteMemory => "sqlite|:memory:".to_owned(),
+            Target::SqliteFile { path, .. } => format!("sqlite|{}", path.display()),
+            Target::Server { dialect, url } => format!(
+                "{dialect}|{}|{}|{}",
+                url.host_str().unwrap_or_default(),
+                url.port().unwrap_or_default(),
+                self.database().unwrap_or_default()
+            ),
+        }
+    }
+
     /// The database name of a server URL (the path without its `/`).
     pub fn database(&self) -> Option<&str> {
         self.server_url()

@@ -99,9 +99,9 @@ pub(crate) enum Statement<'k> {
         at_most_one: bool,
     },
     /// Statements sent as one message over the simple protocol (as `Control`), whose
-    /// answer is one value of the last row any of them returned, as the server wrote it
-    /// (text): the column named `column`, or the first. A commit that also reads the
-    /// primary's position, a replica's status.
+    /// answer is one value of each row any of them returned, in order, as the server
+    /// wrote it (text): the column named `column`, or the first. A commit that also reads
+    /// the primary's position, a replica's status, the prepared transactions.
     Probe {
         sql: Arc<str>,
         column: Option<&'static str>,
@@ -342,16 +342,6 @@ impl Connection {
             .await
             .map(drop)
     }
-
-    /// Rolls back within `deadline`; on failure the connection is closed, which rolls
-    /// back as well.
-    pub(crate) async fn rollback(&mut self, deadline: Duration) -> Result<(), Fault> {
-        let result = self.control("ROLLBACK", deadline).await;
-        if result.is_err() {
-            self.discard();
-        }
-        result
-    }
 }
 
 /// How many decoded rows a stream keeps ready ahead of its reader: enough to keep the
@@ -470,17 +460,17 @@ async fn run<DB: Backend>(
             let rows = sqlx::raw_sql(AssertSqlSafe(sql))
                 .fetch_all(DB::executor(conn))
                 .await?;
-            let value = match rows.last() {
-                // The simple protocol's values are the server's text, whatever the type.
-                Some(row) => <DB as super::values::ReadsText>::text_at(row, column)?,
-                None => None,
-            };
-            Ok(Answer {
-                affected: 0,
-                rows: vec![vec![
-                    value.map_or(Value::Null(ValueKind::Text), Value::Text),
-                ]],
-            })
+            // The simple protocol's values are the server's text, whatever the type.
+            let rows = rows
+                .iter()
+                .map(|row| {
+                    let value = <DB as super::values::ReadsText>::text_at(row, column)?;
+                    Ok(vec![
+                        value.map_or(Value::Null(ValueKind::Text), Value::Text),
+                    ])
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+            Ok(Answer { affected: 0, rows })
         }
         Statement::Execute { sql, params } => {
             let args = DB::arguments(params).map_err(sqlx::Error::Encode)?;

@@ -6,6 +6,7 @@ mod env;
 mod pool;
 mod tls;
 mod toml;
+mod two_phase;
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +23,8 @@ pub use pool::{
     PoolOptions,
 };
 pub use tls::{TlsMode, TlsOptions};
+#[cfg(test)]
+pub(crate) use two_phase::MAX_INSTANCE_LEN;
 
 /// One named bind: its URL and its own pool settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +70,12 @@ pub struct Config {
     replicas: BTreeMap<Option<String>, Vec<DatabaseUrl>>,
     /// How long a read on a replica waits for a causal token before reading the primary.
     causal_wait: Option<Duration>,
+    /// Whether sessions commit across binds in two phases (see `two_phase.rs`).
+    two_phase: Option<bool>,
+    /// The bind that keeps the decision log (`Some(None)`: the default bind, as unset).
+    two_phase_log: Option<Option<String>>,
+    /// The name of this application instance in the transaction ids it makes.
+    two_phase_instance: Option<String>,
     problems: Vec<ConfigProblem>,
     /// Binds whose URL was refused (`None`: the default bind): they are reported once,
     /// by their URL problem, not again as missing.
@@ -89,6 +98,9 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("replicas", &self.replicas)
             .field("causal_wait", &self.causal_wait)
+            .field("two_phase", &self.two_phase)
+            .field("two_phase_log", &self.two_phase_log)
+            .field("two_phase_instance", &self.two_phase_instance)
             .field("problems", &self.problems)
             .field("refused", &self.refused)
             .finish()
@@ -380,6 +392,9 @@ impl Config {
         self.echo = other.echo.or(self.echo);
         self.replicas.extend(other.replicas);
         self.causal_wait = other.causal_wait.or(self.causal_wait);
+        self.two_phase = other.two_phase.or(self.two_phase);
+        self.two_phase_log = other.two_phase_log.or(self.two_phase_log);
+        self.two_phase_instance = other.two_phase_instance.or(self.two_phase_instance);
         for (key, tls) in other.tls {
             let mine = self.tls.remove(&key).unwrap_or_default();
             self.tls.insert(key, mine.or_over(&tls));
@@ -457,6 +472,7 @@ impl Config {
         let mut problems = self.value_problems();
         self.tls_problems(&mut problems);
         self.replica_problems(&mut problems);
+        self.two_phase_problems(&mut problems);
         if self.database_uri.is_none() && self.binds.is_empty() && problems.is_empty() {
             problems.push(ConfigProblem::NoDatabase);
         }

@@ -491,7 +491,7 @@ impl Replica {
 
 /// The first value of a probe's answer, as text.
 fn text_of(answer: &Answer) -> Option<String> {
-    match answer.rows.first()?.first()? {
+    match answer.rows.last()?.first()? {
         Value::Text(text) => Some(text.clone()),
         _ => None,
     }

@@ -1,9 +1,11 @@
 //! A session on binds with read replicas: where each read goes, the causal token its
 //! commits build, and the COMMIT that also reads where the primary stood after it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Session;
+use super::slots::Held;
 use crate::Role;
 use crate::backend::{Answer, Fault, Statement};
 use crate::handle::BindHandle;
@@ -94,36 +96,50 @@ impl Session {
         answer
     }
 
-    /// Commits `bind`'s transaction on `conn`. On a bind with replicas the same message
-    /// then reads where the primary stood (after the COMMIT returned: read inside the
-    /// transaction, the position precedes the commit record), and the session's causal
-    /// token moves there.
+    /// Commits `bind`'s transaction held in `held` (an XA branch in one phase).
     pub(super) async fn commit_on(
         &mut self,
         bind: BindHandle<'_>,
+        held: &mut Held,
+    ) -> Result<(), Fault> {
+        let commit: Arc<str> = match &held.xa {
+            Some(branch) => branch.commit_one_phase().into(),
+            None => held.conn.begin_and_commit().1.into(),
+        };
+        self.finish_on(bind, &mut held.conn, commit).await
+    }
+
+    /// Runs `commit` (a COMMIT, an XA COMMIT, a COMMIT PREPARED) of `bind` on `conn`. On
+    /// a bind with replicas the same message then reads where the primary stood (after
+    /// the commit returned: read inside the transaction, the position precedes the
+    /// commit record), and the session's causal token moves there.
+    pub(super) async fn finish_on(
+        &mut self,
+        bind: BindHandle<'_>,
         conn: &mut crate::backend::Connection,
+        commit: Arc<str>,
     ) -> Result<(), Fault> {
         let started = Instant::now();
-        let (_, commit) = conn.begin_and_commit();
-        let Some(sql) = commit_and_position(bind) else {
-            let result = conn.control(commit, bind.deadline()).await;
+        let Some(position_sql) = position_query(bind) else {
+            let result = conn.control(commit.clone(), bind.deadline()).await;
             self.recorder()
-                .record(bind.key(), Role::Primary, commit, 0, started.elapsed());
+                .record(bind.key(), Role::Primary, &commit, 0, started.elapsed());
             if bind.replicas().any() {
                 // No position to wait for: this session reads the primaries from now on.
                 self.reads.policy.from = ReadFrom::Primary;
             }
             return result;
         };
+        let sql: Arc<str> = format!("{commit}; {position_sql}").into();
         let probe = Statement::Probe {
-            sql: sql.into(),
+            sql: sql.clone(),
             column: None,
         };
         let answer = conn.run(probe, bind.deadline()).await;
         self.recorder()
-            .record(bind.key(), Role::Primary, sql, 0, started.elapsed());
+            .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
         let answer = answer?;
-        let position = match answer.rows.first().and_then(|row| row.first()) {
+        let position = match answer.rows.last().and_then(|row| row.first()) {
             Some(Value::Text(text)) => match bind.dialect() {
                 Dialect::Postgres => Position::parse_lsn(text).ok(),
                 _ => Position::parse_gtid(text).ok(),
@@ -172,19 +188,16 @@ impl crate::Db {
     }
 }
 
-/// The COMMIT of `bind` followed, in the same message, by the read of the primary's
-/// position; `None` for a bind without replicas (or a MySQL server that is not
-/// MariaDB: MySQL has no `@@last_gtid`).
-fn commit_and_position(bind: BindHandle<'_>) -> Option<&'static str> {
+/// What reads the primary's position right after a commit of `bind`, in the same
+/// message; `None` for a bind without replicas (or a MySQL server that is not MariaDB:
+/// MySQL has no `@@last_gtid`).
+fn position_query(bind: BindHandle<'_>) -> Option<&'static str> {
     if !bind.replicas().any() {
         return None;
     }
     match bind.dialect() {
-        // The `SELECT 1` first: see `Backend::COMMIT` for PostgreSQL.
-        Dialect::Postgres => Some("SELECT 1; COMMIT; SELECT pg_current_wal_insert_lsn()"),
-        Dialect::MySql if bind.writer().is_mariadb() == Some(true) => {
-            Some("COMMIT; SELECT @@last_gtid")
-        }
+        Dialect::Postgres => Some("SELECT pg_current_wal_insert_lsn()"),
+        Dialect::MySql if bind.writer().is_mariadb() == Some(true) => Some("SELECT @@last_gtid"),
         _ => None,
     }
 }

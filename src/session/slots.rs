@@ -2,7 +2,8 @@
 //! session takes: checked usable, run on the right connection within the bind's
 //! deadline, recorded, and settled (a failure leaves the session needing a rollback).
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::config::PING_AFTER_IDLE;
 
@@ -16,6 +17,7 @@ use crate::engine::SessionHold;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::replica::Kept;
+use crate::two_phase::Branch;
 
 /// Where a statement runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,9 @@ pub(super) struct Held {
     hold: SessionHold,
     /// When the session last put it aside between transactions.
     idle_since: Instant,
+    /// The XA branch its transaction is (MySQL in a two-phase session), which ends by
+    /// XA statements instead of COMMIT and ROLLBACK.
+    pub(super) xa: Option<Branch>,
 }
 
 impl Held {
@@ -69,7 +74,26 @@ impl Held {
             conn,
             hold: bind.writer().hold(),
             idle_since: Instant::now(),
+            xa: None,
         }
+    }
+
+    /// What rolls its transaction back.
+    pub(super) fn rollback_sql(&self) -> Arc<str> {
+        match &self.xa {
+            Some(branch) => branch.rollback_active().into(),
+            None => "ROLLBACK".into(),
+        }
+    }
+
+    /// Rolls its transaction back within `deadline`; on failure the connection is
+    /// closed, which rolls back as well (an XA branch not yet prepared too).
+    pub(super) async fn rollback(&mut self, deadline: Duration) -> Result<(), Fault> {
+        let result = self.conn.control(self.rollback_sql(), deadline).await;
+        if result.is_err() {
+            self.conn.discard();
+        }
+        result
     }
 
     /// The connection, no longer counted as held by a live session.
@@ -153,6 +177,7 @@ impl Session {
     /// rolled back), for the session's next statements outside a transaction, unless the
     /// pool has one connection (see [`Slot::outside`]); then it goes back to the pool.
     pub(super) fn keep_after_transaction(&mut self, bind: BindHandle<'_>, mut held: Held) {
+        held.xa = None;
         if holds_outside(bind) {
             held.idle_since = Instant::now();
             self.slot(bind).outside = Some(held);
@@ -337,8 +362,15 @@ impl Session {
         // A connection this session reads the bind on begins its transaction: a second
         // one would wait for a pool of one, and is not needed.
         let mut held = self.held_outside(bind, table).await?;
-        let (begin, _) = held.conn.begin_and_commit();
-        if let Err(fault) = held.conn.control(begin, bind.deadline()).await {
+        let begin: Arc<str> = match self.two_phase_branch(bind) {
+            Some(branch) => {
+                let start = branch.start().into();
+                held.xa = Some(branch);
+                start
+            }
+            None => held.conn.begin_and_commit().0.into(),
+        };
+        if let Err(fault) = held.conn.control(begin.clone(), bind.deadline()).await {
             held.conn.discard();
             self.fail(bind, fault.cause());
             return Err(bind.writer().explain(fault.into_error(
@@ -348,7 +380,7 @@ impl Session {
             )));
         }
         self.recorder()
-            .record(bind.key(), Role::Primary, begin, 0, started.elapsed());
+            .record(bind.key(), Role::Primary, &begin, 0, started.elapsed());
         Ok(held)
     }
 

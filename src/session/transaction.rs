@@ -100,9 +100,10 @@ impl Session {
         for bind in inside.into_iter().filter_map(|index| db.handle_at(index)) {
             if let Some(mut held) = self.take_transaction(bind) {
                 let started = Instant::now();
-                let _ = held.conn.rollback(bind.deadline()).await;
+                let _ = held.rollback(bind.deadline()).await;
+                let sql = held.rollback_sql();
                 self.recorder()
-                    .record(bind.key(), Role::Primary, "ROLLBACK", 0, started.elapsed());
+                    .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
             }
         }
         // A marked bind whose connection was closed inside (a deadline) lost the outer

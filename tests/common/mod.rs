@@ -12,6 +12,8 @@ pub mod private;
 pub mod replicas;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod replicated;
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+pub mod two_phase;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -45,6 +47,17 @@ impl Server {
             Server::Postgres => "PostgreSQL",
             Server::MySql => "MariaDB/MySQL",
         }
+    }
+}
+
+/// Pool bounds short enough that a test against a server that is down or killed fails
+/// (or recovers) in seconds.
+pub fn short_bounds() -> bindery::PoolOptions {
+    bindery::PoolOptions {
+        acquire_timeout: Some(std::time::Duration::from_secs(3)),
+        statement_timeout: Some(std::time::Duration::from_secs(5)),
+        lock_timeout: Some(std::time::Duration::from_secs(2)),
+        ..bindery::PoolOptions::default()
     }
 }
 

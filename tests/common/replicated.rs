@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use bindery::{Config, Db, Pool, PoolOptions};
+use bindery::{Config, Db, Pool};
 
 use super::replicas::{self, ReplicaSet};
 use super::{Server, unique_name};
@@ -118,12 +118,7 @@ fn config(set: &ReplicaSet, name: &str) -> Config {
         .database_uri(&set.primary_url(name))
         .replicas(None, [set.replica_url(name)])
         .record_queries(true)
-        .pool(PoolOptions {
-            acquire_timeout: Some(Duration::from_secs(3)),
-            statement_timeout: Some(Duration::from_secs(5)),
-            lock_timeout: Some(Duration::from_secs(2)),
-            ..PoolOptions::default()
-        })
+        .pool(super::short_bounds())
 }
 
 /// An INSERT sent straight through `pool` (sqlx, no bindery in between).

@@ -1,0 +1,101 @@
+//! A database server killed (SIGKILL) in the middle of a two-phase commit and started
+//! again: PostgreSQL (which keeps the decision log) and MariaDB, each after every bind
+//! prepared and after the decision was logged, 20 times each. After each, once recovery
+//! ran, every bind has the transaction's rows or none has, and nothing is left prepared.
+//! The tests kill the binary's own private servers, so they run one at a time.
+
+#![cfg(all(feature = "postgres", feature = "mysql"))]
+// In a test, a failed unwrap is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "common/two_phase_models.rs"]
+mod two_phase_models;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use bindery::__private::{Step, set_step_hook};
+use common::replicas::ReplicaSet;
+use common::two_phase::{Pair, TwoBinds, recover_until_clean};
+use two_phase_models::{setup, write_both};
+
+/// How many times each server is killed at each step.
+const ROUNDS: i64 = 20;
+
+/// The server to kill, and at which step of the next two-phase commit.
+static ARMED: Mutex<Option<(Step, &'static ReplicaSet)>> = Mutex::new(None);
+
+/// One test at a time: each kills a server the others use.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+macro_rules! killed_at {
+    ($name:ident, $victim:expr, $step:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let _one_at_a_time = SERIAL.lock().await;
+            let tag = common::short_tag(stringify!($name), "pm");
+            if let Some(binds) = TwoBinds::new(Pair::PostgresMariaDb, &tag) {
+                setup(&binds).await;
+                a_server_killed_between_phases(&binds, $victim, $step).await;
+            }
+        }
+    };
+}
+
+killed_at!(postgres_killed_after_the_prepares, 0, Step::Prepared(2));
+killed_at!(postgres_killed_after_the_decision, 0, Step::Decided);
+killed_at!(mariadb_killed_after_the_prepares, 1, Step::Prepared(2));
+killed_at!(mariadb_killed_after_the_decision, 1, Step::Decided);
+
+/// Kills the server of bind `victim` (0: the default bind's, 1: `orders`') at `step` of
+/// each commit, then starts it again and recovers.
+async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: Step) {
+    set_step_hook(|step| {
+        let armed = ARMED.lock().unwrap().take_if(|(at, _)| *at == step);
+        if let Some((_, server)) = armed {
+            server.kill_primary();
+        }
+    });
+    let server = binds.parts[victim].set;
+    let mut seen = BTreeMap::new();
+    for id in 1..=ROUNDS {
+        let db = binds.db("outage");
+        let mut session = write_both(&db, id).await;
+        *ARMED.lock().unwrap() = Some((step, server));
+        let outcome = session.commit().await;
+        assert!(
+            ARMED.lock().unwrap().take().is_none(),
+            "{step:?} never came"
+        );
+        drop(session);
+        db.close().await;
+        server.start_primary().unwrap();
+
+        let db = binds.db("outage");
+        recover_until_clean(&db).await;
+        let rows = (
+            binds.count(0, "tp_account", id),
+            binds.count(1, "tp_order", id),
+        );
+        assert!(
+            rows == (1, 1) || rows == (0, 0),
+            "round {id}: {rows:?}, {outcome:?}"
+        );
+        assert!(
+            outcome.is_err() || rows == (1, 1),
+            "committed, yet {rows:?}"
+        );
+        assert_eq!(binds.prepared(), Vec::<String>::new(), "round {id}");
+        db.close().await;
+        let what = match &outcome {
+            Ok(()) => "Ok".to_owned(),
+            Err(error) => format!("{:?}", std::mem::discriminant(error)),
+        };
+        *seen.entry((what, rows.0 == 1)).or_insert(0) += 1;
+    }
+    eprintln!(
+        "{:?} killed at {step:?}, {ROUNDS} rounds: (commit's answer, rows on both) → rounds: {seen:?}",
+        server.flavor()
+    );
+}
