@@ -62,8 +62,8 @@ async fn a_commit_lands_on_both_binds_and_leaves_nothing_prepared(binds: &TwoBin
 
 on_every_pair!(a_failed_prepare_rolls_back_every_bind: postgres_mariadb, postgres_postgres);
 
-/// A deferred constraint that fails at PostgreSQL's PREPARE: the commit fails naming it,
-/// and neither bind has the rows, nothing is prepared, and the session goes on.
+/// A deferred constraint that fails at PostgreSQL's PREPARE, 20 times: each commit fails
+/// naming it, neither bind has the rows, nothing is prepared, and the session goes on.
 async fn a_failed_prepare_rolls_back_every_bind(binds: &TwoBinds) {
     let [account_side, _] = &binds.parts;
     account_side
@@ -75,24 +75,41 @@ async fn a_failed_prepare_rolls_back_every_bind(binds: &TwoBinds) {
         )
         .unwrap();
     let db = binds.db("failing");
-    let mut session = write_both(&db, 1).await;
-    session.add(Account {
-        id: 2,
-        name: "account 1".into(),
-    });
-    let error = session.commit().await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Constraint { .. }),
-        "not the deferred constraint: {error:?}"
-    );
-    for id in [1, 2] {
-        assert_eq!(binds.count(0, "tp_account", id), 0);
+    let mut session = db.session();
+    for round in 0..20 {
+        let id = 1 + 3 * round;
+        session.add(Account {
+            id,
+            name: format!("twice {round}"),
+        });
+        session.add(Account {
+            id: id + 1,
+            name: format!("twice {round}"),
+        });
+        session.add(Order { id, amount: 1 });
+        let error = session.commit().await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Constraint { .. }),
+            "round {round}, not the deferred constraint: {error:?}"
+        );
+        let rows = [
+            binds.count(0, "tp_account", id),
+            binds.count(0, "tp_account", id + 1),
+            binds.count(1, "tp_order", id),
+        ];
+        assert_eq!(rows, [0, 0, 0], "round {round}");
+        assert_eq!(binds.prepared(), Vec::<String>::new(), "round {round}");
+        session.add(Order {
+            id: id + 2,
+            amount: 1,
+        });
+        session.commit().await.unwrap();
+        assert_eq!(binds.count(1, "tp_order", id + 2), 1);
     }
-    assert_eq!(binds.count(1, "tp_order", 1), 0);
-    assert_eq!(binds.prepared(), Vec::<String>::new());
-    session.add(Order { id: 3, amount: 1 });
-    session.commit().await.unwrap();
-    assert_eq!(binds.count(1, "tp_order", 3), 1);
+    eprintln!(
+        "{:?}: 20 failed PREPAREs, every bind rolled back each time",
+        binds.pair
+    );
     db.close().await;
 }
 
@@ -157,4 +174,131 @@ async fn connect_refuses_a_postgres_that_cannot_prepare() {
         text.contains("orders") && text.contains("max_prepared_transactions is 0"),
         "{text}"
     );
+}
+
+/// A server bind (its scratch database on the private primary) with the bind `orders`
+/// on a SQLite file: SQLite cannot prepare, so it joins as the last resource.
+struct WithSqlite {
+    server: common::two_phase::TwoBinds,
+    dir: common::ScratchDir,
+}
+
+impl WithSqlite {
+    /// `log_on_sqlite`: the decision log on the SQLite bind instead of the server's.
+    fn db(&self, log_on_sqlite: bool) -> Db {
+        std::fs::create_dir_all(self.dir.path()).unwrap();
+        let file = self.dir.path().join("orders.db");
+        let server = &self.server.parts[0];
+        let mut config = Config::new()
+            .database_uri(&server.set.primary_url(&server.name))
+            .bind("orders", &format!("sqlite:///{}", file.display()))
+            .two_phase(true)
+            .two_phase_instance(self.server.instance("last"))
+            .record_queries(true);
+        if log_on_sqlite {
+            config = config.two_phase_log("orders");
+        }
+        Db::build(config).unwrap()
+    }
+}
+
+macro_rules! with_sqlite_last {
+    ($scenario:ident: $($pair:ident),+) => {
+        mod $scenario {
+            $(
+                #[cfg(feature = "sqlite")]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $pair() {
+                    let pair = super::Pair::from_name(stringify!($pair));
+                    let tag = super::common::short_tag(stringify!($scenario), stringify!($pair));
+                    if let Some(server) = super::TwoBinds::new(pair, &tag) {
+                        let fixture = super::WithSqlite {
+                            server,
+                            dir: super::common::ScratchDir::new(&tag),
+                        };
+                        for log_on_sqlite in [false, true] {
+                            let db = fixture.db(log_on_sqlite);
+                            db.create_all(bindery::Binds::All).await.unwrap();
+                            super::$scenario(&fixture, &db, log_on_sqlite).await;
+                            db.drop_all(bindery::Binds::All).await.unwrap();
+                            db.close().await;
+                        }
+                    }
+                }
+            )+
+        }
+    };
+}
+
+with_sqlite_last!(sqlite_commits_as_the_last_resource: postgres_mariadb, mariadb_mariadb);
+
+/// The server bind prepares, the decision is logged, SQLite commits, then the server
+/// commits: in that order. With the log on SQLite, the decision is written inside
+/// SQLite's own transaction, before its COMMIT.
+async fn sqlite_commits_as_the_last_resource(fixture: &WithSqlite, db: &Db, log_on_sqlite: bool) {
+    let mut session = write_both(db, 11).await;
+    session.commit().await.unwrap();
+    assert_eq!(fixture.server.count(0, "tp_account", 11), 1);
+    assert_eq!(
+        db.session()
+            .get::<Order>(11)
+            .await
+            .unwrap()
+            .map(|o| o.amount),
+        Some(110)
+    );
+    let trail: Vec<(Option<String>, String)> = db
+        .take_recorded_queries()
+        .into_iter()
+        .map(|q| (q.bind.into_inner(), q.sql))
+        .collect();
+    // The first statement on `bind` holding one of `what`.
+    let at = |bind: Option<&str>, what: &[&str]| {
+        trail
+            .iter()
+            .position(|(b, sql)| b.as_deref() == bind && what.iter().any(|w| sql.contains(w)))
+            .unwrap_or_else(|| panic!("no {what:?} on {bind:?}: {trail:#?}"))
+    };
+    let prepared = at(None, &["PREPARE"]);
+    let log = if log_on_sqlite { Some("orders") } else { None };
+    let decided = at(
+        log,
+        &[
+            "INSERT INTO \"bindery_two_phase_log\"",
+            "INSERT INTO `bindery_two",
+        ],
+    );
+    let last = at(Some("orders"), &["COMMIT"]);
+    let committed = at(None, &["COMMIT PREPARED", "XA COMMIT"]);
+    assert!(
+        prepared < decided && decided < last && last < committed,
+        "{trail:#?}"
+    );
+    assert_eq!(fixture.server.prepared(), Vec::<String>::new());
+}
+
+/// Two binds that cannot prepare (two SQLite files): the commit is refused, naming both,
+/// and neither has the rows.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn two_binds_that_cannot_prepare_are_refused_naming_both() {
+    let dir = common::ScratchDir::new("tp_two_sqlite");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let config = Config::sqlite_per_bind(dir.path(), [None, Some("orders")]).two_phase(true);
+    let db = Db::build(config).unwrap();
+    db.create_all(bindery::Binds::All).await.unwrap();
+    let mut session = write_both(&db, 1).await;
+    let error = session.commit().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(error, Error::TwoPhase { ref binds, .. } if binds.len() == 2),
+        "{error:?}"
+    );
+    assert!(
+        text.contains("default bind") && text.contains("orders"),
+        "{text}"
+    );
+    assert_eq!(db.session().get::<Order>(1).await.unwrap(), None);
+    assert_eq!(db.session().get::<Account>(1).await.unwrap(), None);
+    db.close().await;
 }
