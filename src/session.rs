@@ -9,7 +9,11 @@
 //! the first bind whose COMMIT fails: the binds before it stay committed, that bind and
 //! the ones after it are rolled back, and [`Error::PartialCommit`] says which are which.
 //! Only failures at COMMIT itself (a deferred constraint, a serialization failure, a lost
-//! connection) can split a commit this way; there is no two-phase commit yet.
+//! connection) can split a commit this way. With two-phase commit on
+//! ([`Session::two_phase`], `Config::two_phase`), a commit over two binds or more
+//! prepares each, logs its decision and only then commits: all or nothing, once
+//! recovery ran after a crash (see `session/two_phase.rs` and the README's "Two-phase
+//! commit").
 //!
 //! A session holds one connection per bind from its first statement there until it is
 //! dropped (unless the bind's pool has a single connection): its transactions begin on
