@@ -60,6 +60,34 @@ async fn a_commit_lands_on_both_binds_and_leaves_nothing_prepared(binds: &TwoBin
     db.close().await;
 }
 
+on_every_pair!(a_commit_of_one_bind_stays_one_phase);
+
+/// A transaction on one bind needs no second phase: no PREPARE, no decision; on MariaDB
+/// its XA branch commits in one phase.
+async fn a_commit_of_one_bind_stays_one_phase(binds: &TwoBinds) {
+    let db = binds.db("single");
+    let mut session = db.session();
+    for id in [21, 22] {
+        session.add(Order { id, amount: id });
+        // Flushed one by one: a transaction, not one INSERT sent alone.
+        session.flush().await.unwrap();
+    }
+    session.commit().await.unwrap();
+    for id in [21, 22] {
+        assert_eq!(binds.count(1, "tp_order", id), 1);
+    }
+    let sql: Vec<String> = db
+        .take_recorded_queries()
+        .into_iter()
+        .map(|q| q.sql)
+        .collect();
+    let any = |what: &str| sql.iter().any(|s| s.contains(what));
+    assert!(!any("PREPARE") && !any("bindery_two_phase_log"), "{sql:#?}");
+    let mariadb = binds.pair != Pair::PostgresPostgres;
+    assert_eq!(any("XA COMMIT") && any("ONE PHASE"), mariadb, "{sql:#?}");
+    db.close().await;
+}
+
 on_every_pair!(a_failed_prepare_rolls_back_every_bind: postgres_mariadb, postgres_postgres);
 
 /// A deferred constraint that fails at PostgreSQL's PREPARE, 20 times: each commit fails

@@ -158,8 +158,10 @@ impl Session {
                 },
                 Err(fault) => fault.into_error(bind.key(), None, bind.deadline()),
             };
-            // Its transaction is over, or as good as: closing the connection ends it.
+            // Its transaction is over, or as good as: closing the connection ends it (and
+            // frees a MariaDB branch it may have prepared for the rollback below).
             held.conn.discard();
+            drop(held);
             if !matches!(error, Error::TwoPhase { .. }) {
                 // No answer may mean it prepared: roll that back too, from elsewhere.
                 self.forget_branch(bind, &branch).await;
@@ -210,7 +212,7 @@ impl Session {
             Err(fault) if is_unknown(&fault) => {
                 held.conn.discard();
                 let reason = fault.into_commit_error(bind).to_string();
-                Err(in_doubt_error(xid, &prepared, false, reason))
+                Err(leave_in_doubt(xid, prepared, false, reason))
             }
             Err(fault) => {
                 let _ = held.rollback(bind.deadline()).await;
@@ -229,8 +231,14 @@ impl Session {
         last: Option<Part<'db>>,
     ) -> Result<Vec<Prepared<'db>>, Error> {
         let db = self.db.clone();
-        let log = db.two_phase_log()?;
         let rest = last.into_iter().collect::<Vec<_>>();
+        let log = match db.two_phase_log() {
+            Ok(log) => log,
+            Err(error) => {
+                self.undo(prepared, Vec::new(), rest).await;
+                return Err(error);
+            }
+        };
         match decide(
             db.coordinator(),
             log,
@@ -248,7 +256,7 @@ impl Session {
             Err(fault) if is_unknown(&fault) => {
                 self.undo(Vec::new(), Vec::new(), rest).await;
                 let reason = fault.into_error(log.key(), None, log.statement_timeout());
-                return Err(in_doubt_error(xid, &prepared, false, reason.to_string()));
+                return Err(leave_in_doubt(xid, prepared, false, reason.to_string()));
             }
             Err(fault) => {
                 self.undo(prepared, Vec::new(), rest).await;
@@ -272,9 +280,9 @@ impl Session {
                     self.undo(prepared, Vec::new(), Vec::new()).await;
                     return Err(error);
                 }
-                Err(in_doubt_error(
+                Err(leave_in_doubt(
                     xid,
-                    &prepared,
+                    prepared,
                     true,
                     format!(
                         "the last resource {} failed its commit ({error}) after the decision, \
@@ -381,11 +389,18 @@ impl Session {
     }
 }
 
-fn in_doubt_error(xid: &Xid, prepared: &[Prepared<'_>], decided: bool, reason: String) -> Error {
+/// The error of a commit that leaves `prepared` for recovery. Their connections are
+/// closed: a MariaDB branch stays tied to the connection that prepared it, which no
+/// other session may get from the pool, and which recovery must see gone.
+fn leave_in_doubt(xid: &Xid, prepared: Vec<Prepared<'_>>, decided: bool, reason: String) -> Error {
+    let pending = keys(&prepared);
+    for (_, mut held, _) in prepared {
+        held.conn.discard();
+    }
     Error::InDoubt {
         transaction: xid.gtrid().to_owned(),
         decided,
-        pending: keys(prepared),
+        pending,
         reason,
     }
 }
