@@ -39,6 +39,10 @@
 //! `--replicas PRIMARY_URL REPLICA_URL` compares reads on a replica with reads on its
 //! primary instead (`replicas.rs`).
 //!
+//! `--two-phase POSTGRES_URL MARIADB_URL` compares a commit across two binds (a row on
+//! each of PostgreSQL and MariaDB) in two phases with the same commit made bind by bind
+//! instead (`two_phase.rs`); PostgreSQL needs `max_prepared_transactions` above 0.
+//!
 //! `--load` runs the concurrency test instead: 64 tasks × 1,000 mixed operations (get,
 //! insert, filtered count, read-modify-write, one session each) over the three binds, at
 //! most 5 connections per bind; it prints throughput, p50/p99/max latency and errors.
@@ -51,6 +55,7 @@ mod queries;
 mod raw;
 mod replicas;
 mod servers;
+mod two_phase;
 mod workload;
 
 use std::process::ExitCode;
@@ -71,6 +76,9 @@ struct Args {
     load: bool,
     /// `--replicas PRIMARY_URL REPLICA_URL`: the replica comparison instead (`replicas.rs`).
     replicas: Option<(String, String)>,
+    /// `--two-phase POSTGRES_URL MARIADB_URL`: two-phase commit against ordered commit
+    /// instead (`two_phase.rs`).
+    two_phase: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +96,7 @@ impl Backend {
     }
 }
 
-const USAGE: &str = "usage: bindery-bench --backend sqlite|server [--models M] [--rows R] [--gets G] [--runs N] [--load]\n       bindery-bench --replicas PRIMARY_URL REPLICA_URL [--runs N]";
+const USAGE: &str = "usage: bindery-bench --backend sqlite|server [--models M] [--rows R] [--gets G] [--runs N] [--load]\n       bindery-bench --replicas PRIMARY_URL REPLICA_URL [--runs N]\n       bindery-bench --two-phase POSTGRES_URL MARIADB_URL [--runs N]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -99,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
         runs: 1,
         load: false,
         replicas: None,
+        two_phase: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -125,6 +134,7 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => args.runs = number(value()?)?,
             "--load" => args.load = true,
             "--replicas" => args.replicas = Some((value()?, value()?)),
+            "--two-phase" => args.two_phase = Some((value()?, value()?)),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -158,6 +168,9 @@ async fn main() -> ExitCode {
 async fn run(args: &Args) -> Result<(), String> {
     if let Some((primary, replica)) = &args.replicas {
         return replicas::run(primary, replica, args.runs).await;
+    }
+    if let Some((postgres, mariadb)) = &args.two_phase {
+        return two_phase::run(postgres, mariadb, args.runs).await;
     }
     let started = Instant::now();
     let places = servers::Places::create(args.backend).await?;
