@@ -133,3 +133,51 @@ async fn child_commits_until_killed() {
     let outcome = session.commit().await;
     panic!("the commit ended without reaching its step: {outcome:?}");
 }
+
+/// The two-phase bench (`bindery-bench --two-phase`) on this binary's private primaries,
+/// a scratch database on each: build it first with `cargo build --release -p
+/// bindery-bench`, then `cargo test --test two_phase_crash -- --ignored
+/// bench_two_phase_on_private_servers --nocapture`. Prints the bench's JSON line.
+#[test]
+#[ignore = "a benchmark: run by hand, see the README's Benchmarks"]
+fn bench_two_phase_on_private_servers() {
+    // Where cargo put it: `CARGO_TARGET_DIR` when set, as the test binary's own.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        std::path::PathBuf::from,
+    );
+    let bench = target.join("release/bindery-bench");
+    assert!(
+        bench.exists(),
+        "build it first: cargo build --release -p bindery-bench"
+    );
+    let (Some(postgres), Some(mariadb)) =
+        (common::replicas::postgres(), common::replicas::mariadb())
+    else {
+        return;
+    };
+    let (pg_name, my_name) = (
+        common::unique_name("bench_2pc"),
+        common::unique_name("bench_2pc"),
+    );
+    postgres.create_database(&pg_name).unwrap();
+    mariadb.create_database(&my_name).unwrap();
+    let output = Command::new(&bench)
+        .args([
+            "--two-phase",
+            &postgres.primary_url(&pg_name),
+            &mariadb.primary_url(&my_name),
+            "--runs",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    postgres.drop_database(&pg_name).unwrap();
+    mariadb.drop_database(&my_name).unwrap();
+    println!("{}", String::from_utf8_lossy(&output.stdout).trim());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
