@@ -1,7 +1,8 @@
 //! A database server killed (SIGKILL) in the middle of a two-phase commit and started
 //! again: PostgreSQL (which keeps the decision log) and MariaDB, each after every bind
-//! prepared and after the decision was logged, 20 times each. After each, once recovery
-//! ran, every bind has the transaction's rows or none has, and nothing is left prepared.
+//! prepared and after the decision was logged, 20 times each. After each, once a new
+//! `Db::connect` recovered, every bind has the transaction's rows or none has, and
+//! nothing is left prepared.
 //! The tests kill the binary's own private servers, so they run one at a time.
 
 #![cfg(all(feature = "postgres", feature = "mysql"))]
@@ -72,7 +73,8 @@ async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: S
         db.close().await;
         server.start_primary().unwrap();
 
-        let db = binds.db("outage");
+        // As an application starting again: `connect` recovers first.
+        let db = bindery::Db::connect(binds.config("outage")).await.unwrap();
         recover_until_clean(&db).await;
         let rows = (
             binds.count(0, "tp_account", id),
