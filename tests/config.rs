@@ -284,7 +284,7 @@ fn toml_unknown_keys_are_named() {
     assert_eq!(
         texts(&error),
         [
-            "unknown key `colour`; expected one of: database_uri, database_tls, database_replicas, causal_wait, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
+            "unknown key `colour`; expected one of: database_uri, database_tls, database_replicas, causal_wait, two_phase, two_phase_log, two_phase_instance, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds"
         ]
     );
     let error = toml_err(
@@ -330,6 +330,9 @@ fn toml_bad_values_are_named() {
     let top_level = [
         ("database_uri = 5".to_owned(), bad("database_uri", "must be a string, not integer")),
         ("binds = \"sqlite://\"".to_owned(), bad("binds", "must be a table, not string")),
+        ("two_phase = \"yes\"".to_owned(), bad("two_phase", "must be true or false, not string")),
+        ("two_phase_log = 5".to_owned(), bad("two_phase_log", "must be a string, not integer")),
+        ("two_phase_instance = [\"a\"]".to_owned(), bad("two_phase_instance", "must be a string, not array")),
     ];
     for (text, expected) in cases.into_iter().chain(top_level) {
         let error = toml_err(&text);
@@ -454,6 +457,7 @@ fn from_env_vars_names_a_near_miss_instead_of_ignoring_it() {
         "BINDERY_DATABASE_URL",
         "BINDERY_BINDS_AUTH",
         "BINDERY_SQLITE_BASEDIR",
+        "BINDERY_TWO_PHASE_INSTANCES",
     ] {
         let error = Config::from_env_vars([(name, "postgres://u:hunter2@h/db")])
             .err()
@@ -899,4 +903,94 @@ fn bad_replicas_are_named_by_their_config_key() {
         texts(&toml),
         ["`binds.a.replicas` must be a list of URLs, not string"]
     );
+}
+
+// ---------------------------------------------------------------- two-phase commit
+
+#[test]
+fn two_phase_settings_come_from_toml_and_the_environment() -> TestResult {
+    let auth = "postgres://app:hunter2@10.0.0.1/auth";
+    let from_toml = Config::from_toml(&format!(
+        "two_phase = true\ntwo_phase_log = \"auth\"\ntwo_phase_instance = \"web-1\"\n\
+         [binds]\nauth = {auth:?}\n"
+    ))?;
+    let from_env = Config::from_env_vars([
+        ("BINDERY_BIND_AUTH", auth),
+        ("BINDERY_TWO_PHASE", "1"),
+        ("BINDERY_TWO_PHASE_LOG", "auth"),
+        ("BINDERY_TWO_PHASE_INSTANCE", "web-1"),
+    ])?;
+    for config in [&from_toml, &from_env] {
+        config.validate()?;
+        assert!(config.get_two_phase(), "{config:?}");
+        assert_eq!(config.get_two_phase_log(), Some("auth"));
+        assert_eq!(config.get_two_phase_instance(), "web-1");
+        hides(&format!("{config:?}"), &["hunter2"]);
+    }
+    for (value, on) in [("true", true), ("FALSE", false), ("0", false)] {
+        let config = Config::from_env_vars([("BINDERY_TWO_PHASE", value)])?;
+        assert_eq!(config.get_two_phase(), on, "{value}");
+    }
+    // Unset: off, the default bind's log, the instance `default`.
+    let file = Config::from_toml("database_uri = \"sqlite://\"\n")?;
+    assert!(!file.get_two_phase());
+    assert_eq!(file.get_two_phase_log(), None);
+    assert_eq!(file.get_two_phase_instance(), "default");
+    // The file, then the environment: what the later layer sets wins, the rest stays.
+    let file = Config::from_toml("two_phase = true\ntwo_phase_instance = \"file\"\n")?;
+    let env = Config::from_env_vars([("BINDERY_TWO_PHASE_INSTANCE", "env")])?;
+    let merged = file.merge(env);
+    assert!(merged.get_two_phase());
+    assert_eq!(merged.get_two_phase_instance(), "env");
+    Ok(())
+}
+
+#[test]
+fn bad_two_phase_values_are_named_by_their_key() -> TestResult {
+    let bad = |key: &str, reason: &str| ConfigProblem::BadValue {
+        key: key.into(),
+        reason: reason.into(),
+    };
+    // A log on a bind nobody configured: `validate` says so (a file may be one layer).
+    let config = Config::from_toml(
+        "database_uri = \"sqlite://\"\ntwo_phase = true\ntwo_phase_log = \"nowhere\"\n",
+    )?;
+    let error = config
+        .validate()
+        .err()
+        .ok_or("an unconfigured log bind validated")?;
+    let unconfigured = "names bind \"nowhere\", which is not configured";
+    assert_eq!(error.problems(), [bad("two_phase_log", unconfigured)]);
+    #[rustfmt::skip]
+    let names = [
+        ("has space", "holds ' '; an instance name holds ASCII letters, digits, `_`, `.` and `-`"),
+        ("seventeen-chars-x", "is 17 characters long; an instance name has 1 to 16"),
+    ];
+    for (name, reason) in names {
+        let from_toml = toml_err(&format!("two_phase_instance = {name:?}\n"));
+        assert_eq!(from_toml.problems(), [bad("two_phase_instance", reason)]);
+        let from_env = Config::from_env_vars([("BINDERY_TWO_PHASE_INSTANCE", name)])
+            .err()
+            .ok_or("a bad instance name from the environment")?;
+        assert_eq!(
+            from_env.problems(),
+            [bad("BINDERY_TWO_PHASE_INSTANCE", reason)]
+        );
+        let from_code = Config::new()
+            .database_uri("sqlite://")
+            .two_phase_instance(name);
+        let error = from_code
+            .validate()
+            .err()
+            .ok_or("a bad instance name validated")?;
+        assert_eq!(error.problems(), [bad("two_phase_instance", reason)]);
+    }
+    let longest = Config::from_toml("two_phase_instance = \"sixteen-chars-ok\"\n")?;
+    assert_eq!(longest.get_two_phase_instance().len(), 16);
+    let error = Config::from_env_vars([("BINDERY_TWO_PHASE", "yes")])
+        .err()
+        .ok_or("BINDERY_TWO_PHASE=yes accepted")?;
+    let boolean = "must be true, false, 1 or 0";
+    assert_eq!(error.problems(), [bad("BINDERY_TWO_PHASE", boolean)]);
+    Ok(())
 }

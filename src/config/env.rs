@@ -2,7 +2,8 @@
 //! `BINDERY_BIND_<KEY>`, `BINDERY_SQLITE_BASE_DIR`, and TLS: `BINDERY_DATABASE_TLS_<ENTRY>`
 //! and `BINDERY_BIND_<KEY>_TLS_<ENTRY>`, `<ENTRY>` one of `MODE`, `CA`, `CERT`, `KEY`;
 //! read replicas: `BINDERY_DATABASE_REPLICAS`, `BINDERY_BIND_<KEY>_REPLICAS` (URLs
-//! separated by commas).
+//! separated by commas); two-phase commit: `BINDERY_TWO_PHASE` (`true`, `false`, `1`,
+//! `0`), `BINDERY_TWO_PHASE_LOG` (a bind key), `BINDERY_TWO_PHASE_INSTANCE`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -18,6 +19,10 @@ impl Config {
     /// always read as TLS, so a bind cannot be keyed `…_tls_mode` from the environment.
     /// `BINDERY_DATABASE_REPLICAS` and `BINDERY_BIND_<KEY>_REPLICAS` list read replicas,
     /// separated by commas (and likewise a bind cannot be keyed `…_replicas`).
+    /// `BINDERY_TWO_PHASE` (`true`, `false`, `1` or `0`), `BINDERY_TWO_PHASE_LOG` (the key
+    /// of the bind that keeps the decision log; unset, the default bind) and
+    /// `BINDERY_TWO_PHASE_INSTANCE` are [`Config::two_phase`], [`Config::two_phase_log`]
+    /// and [`Config::two_phase_instance`].
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_env_vars(std::env::vars_os())
     }
@@ -59,25 +64,54 @@ impl Config {
                 config.set_database_uri(&value, name);
             } else if name == "BINDERY_SQLITE_BASE_DIR" {
                 config.sqlite_base_dir = Some(PathBuf::from(value));
+            } else if name == "BINDERY_TWO_PHASE" {
+                match parse_bool(&value) {
+                    Some(on) => config.two_phase = Some(on),
+                    None => config.problems.push(ConfigProblem::BadValue {
+                        key: name.to_owned(),
+                        reason: "must be true, false, 1 or 0".into(),
+                    }),
+                }
+            } else if name == "BINDERY_TWO_PHASE_LOG" {
+                config.set_two_phase_log(&value, name);
+            } else if name == "BINDERY_TWO_PHASE_INSTANCE" {
+                config.set_two_phase_instance(&value, name);
             } else if let Some(key) = name.strip_prefix("BINDERY_BIND_") {
                 let key = key.to_ascii_lowercase();
                 config.set_bind(&key, &value, PoolOptions::default(), name);
-            } else if ["BINDERY_DATABASE", "BINDERY_BINDS", "BINDERY_SQLITE"]
-                .iter()
-                .any(|prefix| name.starts_with(prefix))
+            } else if [
+                "BINDERY_DATABASE",
+                "BINDERY_BINDS",
+                "BINDERY_SQLITE",
+                "BINDERY_TWO_PHASE",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
             {
                 // A near miss (`BINDERY_DATABASE_URL`, `BINDERY_BINDS_AUTH`) would leave
-                // its bind unconfigured, and a tool might fall back to something else:
-                // name it instead.
+                // its bind unconfigured, and a tool might fall back to something else
+                // (`BINDERY_TWO_PHASE_INSTANCES`: to the default name): name it instead.
                 config.problems.push(ConfigProblem::UnknownKey {
                     key: name.to_owned(),
-                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_DATABASE_REPLICAS, BINDERY_BIND_<KEY>_REPLICAS, BINDERY_SQLITE_BASE_DIR, BINDERY_DATABASE_TLS_<MODE|CA|CERT|KEY>, BINDERY_BIND_<KEY>_TLS_<MODE|CA|CERT|KEY>",
+                    expected: "BINDERY_DATABASE_URI, BINDERY_BIND_<KEY>, BINDERY_DATABASE_REPLICAS, BINDERY_BIND_<KEY>_REPLICAS, BINDERY_SQLITE_BASE_DIR, BINDERY_DATABASE_TLS_<MODE|CA|CERT|KEY>, BINDERY_BIND_<KEY>_TLS_<MODE|CA|CERT|KEY>, BINDERY_TWO_PHASE, BINDERY_TWO_PHASE_LOG, BINDERY_TWO_PHASE_INSTANCE",
                 });
             }
             // Other BINDERY_* variables belong to the tests and tools (BINDERY_TEST_…).
         }
         ConfigError::from_problems(std::mem::take(&mut config.problems))?;
         Ok(config)
+    }
+}
+
+/// A boolean variable's value: `true` or `1`, `false` or `0` (`true` and `false` in any
+/// case).
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ if value.eq_ignore_ascii_case("true") => Some(true),
+        _ if value.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 

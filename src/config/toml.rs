@@ -30,6 +30,9 @@ impl Config {
     /// ddl_lock_timeout = "10s"                      # create_all/drop_all wait no longer
     /// database_replicas = []                        # the default bind's read replicas
     /// causal_wait = "100ms"                         # a replica read waits no longer for its token
+    /// two_phase = false                             # commit across binds in two phases
+    /// two_phase_log = "auth"                        # the decision log's bind (omit: the default)
+    /// two_phase_instance = "web-1"                  # this instance's name in transaction ids
     ///
     /// [pool]                                        # every bind's defaults
     /// max_connections = 10
@@ -101,6 +104,20 @@ impl Config {
                     }
                 }
                 "causal_wait" => config.causal_wait = read_duration(value, key, &mut problems),
+                "two_phase" => match value.as_bool() {
+                    Some(on) => config.two_phase = Some(on),
+                    None => problems.push(wrong_type(key, "true or false", value)),
+                },
+                "two_phase_log" => {
+                    if let Some(bind) = expect_str(value, key, &mut problems) {
+                        config.set_two_phase_log(bind, key);
+                    }
+                }
+                "two_phase_instance" => {
+                    if let Some(name) = expect_str(value, key, &mut problems) {
+                        config.set_two_phase_instance(name, key);
+                    }
+                }
                 "database_tls" => {
                     let tls = read_tls(value, key, &mut problems);
                     config = config.tls(None, tls);
@@ -115,7 +132,7 @@ impl Config {
                 },
                 _ => problems.push(ConfigProblem::UnknownKey {
                     key: key.clone(),
-                    expected: "database_uri, database_tls, database_replicas, causal_wait, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
+                    expected: "database_uri, database_tls, database_replicas, causal_wait, two_phase, two_phase_log, two_phase_instance, sqlite_base_dir, record_queries, echo, ddl_lock_timeout, pool, binds",
                 }),
             }
         }

@@ -60,6 +60,30 @@ impl Config {
             .unwrap_or(DEFAULT_INSTANCE)
     }
 
+    /// Sets the decision log's bind as a file or the environment gives it; a name that
+    /// cannot be a bind key is a problem named `config_key` (`two_phase_log`,
+    /// `BINDERY_TWO_PHASE_LOG`). Whether the bind is configured is checked at
+    /// [`Config::validate`]: it may come from another layer.
+    pub(super) fn set_two_phase_log(&mut self, bind: &str, config_key: &str) {
+        match super::check_bind_key(bind, config_key) {
+            Ok(()) => self.two_phase_log = Some(Some(bind.to_owned())),
+            Err(problem) => self.problems.push(problem),
+        }
+    }
+
+    /// Sets the instance name as a file or the environment gives it; a name
+    /// [`Config::two_phase_instance`] would refuse is a problem named `config_key`
+    /// (`two_phase_instance`, `BINDERY_TWO_PHASE_INSTANCE`).
+    pub(super) fn set_two_phase_instance(&mut self, name: &str, config_key: &str) {
+        match check_instance(name) {
+            Ok(()) => self.two_phase_instance = Some(name.to_owned()),
+            Err(reason) => self.problems.push(ConfigProblem::BadValue {
+                key: config_key.to_owned(),
+                reason,
+            }),
+        }
+    }
+
     pub(super) fn two_phase_problems(&self, problems: &mut Vec<ConfigProblem>) {
         if let Some(name) = &self.two_phase_instance
             && let Err(reason) = check_instance(name)
