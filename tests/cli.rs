@@ -419,6 +419,42 @@ async fn the_sync_entry_inside_a_runtime_does_not_panic() {
     assert!(out.contains("total_cents"), "{out}");
 }
 
+/// `recover` on SQLite binds only (none can prepare): nothing is in doubt, exit 0, run
+/// by the sync entry inside `#[tokio::test]`'s runtime (where it must not panic) and
+/// again by the async one. A `--bind KEY` selection is refused: a transaction spans binds.
+/// A bind it cannot list makes it exit 1.
+#[tokio::test]
+async fn recover_on_sqlite_finds_nothing_in_doubt() {
+    let dir = ScratchDir::new("cli_recover");
+    let flags = sqlite_flags(dir.path());
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    args.push("recover");
+    let (out, err, code) = cli_with_errors(&args);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}{err}");
+    assert_eq!(out, "no prepared transaction of bindery's is in doubt\n");
+    let (out, err, code) = cli_async(&flags, "recover").await;
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{out}{err}");
+    assert_eq!(out, "no prepared transaction of bindery's is in doubt\n");
+    args.extend(["--bind", "shop"]);
+    let (out, err, code) = cli_with_errors(&args);
+    assert_eq!(code, std::process::ExitCode::from(2), "{out}{err}");
+    assert!(err.contains("recover works on every bind at once"), "{err}");
+    // A server bind that cannot be listed (a closed port) is not clean: exit 1.
+    let file = dir.path().join("pool.toml");
+    std::fs::write(&file, "[pool]\nacquire_timeout = \"1s\"\n").unwrap();
+    let file = file.display().to_string();
+    args.truncate(flags.len());
+    let down = "shop=postgres://app:hunter2@127.0.0.1:1/shop";
+    args.extend(["--config", &file, "--bind", down, "recover"]);
+    let (out, err, code) = cli_with_errors(&args);
+    assert_eq!(code, std::process::ExitCode::from(1), "{out}{err}");
+    assert!(
+        out.contains("cannot list its prepared transactions"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2") && !err.contains("hunter2"));
+}
+
 /// With no model at all, every schema command refuses (exit 2) and says why and how to
 /// fix it, instead of printing an empty dump or blaming the configuration.
 #[test]

@@ -1,5 +1,5 @@
 //! The commands that work on the databases: create-all (or its dry run), drop-all (after
-//! asking), check and binds.
+//! asking), check, binds and recover.
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -93,6 +93,21 @@ pub(super) async fn binds(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<Ex
     }
     write_out(out, &text)?;
     Ok(if all_up {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `recover`: what [`Db::recover`] did, a line per prepared transaction; exit status 1
+/// when it did not finish everything it found, as a transaction left prepared holds its
+/// locks until a later run finishes it.
+pub(super) async fn recover(db: &Db, out: &mut (impl Write + ?Sized)) -> Result<ExitCode, String> {
+    let report = with_progress("recovering in-doubt transactions", db.recover())
+        .await
+        .map_err(|e| e.to_string())?;
+    write_out(out, &report.to_string())?;
+    Ok(if report.is_clean() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

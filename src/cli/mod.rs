@@ -19,6 +19,7 @@
 //! app drop-all [--bind KEY]… [--yes]
 //! app check [--bind KEY]…
 //! app binds
+//! app recover
 //! app migrate status [--bind KEY]… [--migrations DIR]
 //! app migrate up [--to VERSION] [--bind KEY]…
 //! app migrate down [--to VERSION] [--bind KEY]…
@@ -35,8 +36,9 @@
 //! repeats an argument that may be a URL (it may hold a password): it names the flag by
 //! position.
 //!
-//! Exit status: 0 success; 1 drift found by `check`, or a bind down for `binds` (the
-//! others still listed as up); 2 any error — among them a program that links no model
+//! Exit status: 0 success; 1 drift found by `check`, a bind down for `binds` (the
+//! others still listed as up), or a transaction `recover` left in doubt (or a bind it
+//! could not list); 2 any error — among them a program that links no model
 //! (`dump`, `create-all`, `drop-all` and `check` refuse to run, naming `bindery::link!`)
 //! and a crate named in `bindery::link!` that contributed no model.
 
@@ -56,7 +58,9 @@ use self::commands::write_out;
 use crate::{BindKey, Db, Registry};
 
 #[derive(Debug, Parser)]
-#[command(about = "The databases of this application: dump, create, drop, check, binds, migrate")]
+#[command(
+    about = "The databases of this application: dump, create, drop, check, binds, migrate, recover"
+)]
 struct Cli {
     #[command(flatten)]
     shared: Shared,
@@ -136,6 +140,16 @@ enum Command {
         #[command(flatten)]
         shared: Shared,
     },
+    /// Finish the two-phase transactions left in doubt; exit status 1 if any is left.
+    ///
+    /// On every bind, commits each prepared transaction of this application whose commit
+    /// is logged, rolls back those nobody decided whose coordinator is gone, and leaves
+    /// the others; prints a line for each. Exit status 1 when one is left prepared or a
+    /// bind's prepared transactions cannot be listed.
+    Recover {
+        #[command(flatten)]
+        shared: Shared,
+    },
     /// Versioned migrations per bind: status, up, down, new.
     Migrate {
         #[command(subcommand)]
@@ -150,7 +164,8 @@ impl Command {
             | Command::CreateAll { shared, .. }
             | Command::DropAll { shared, .. }
             | Command::Check { shared }
-            | Command::Binds { shared } => shared,
+            | Command::Binds { shared }
+            | Command::Recover { shared } => shared,
             Command::Migrate { action } => action.shared(),
         }
     }
@@ -406,8 +421,21 @@ where
         }
     );
     // Migrations are SQL files: they need no model, unless written from the models.
-    if autogenerate || !matches!(cli.command, Command::Binds { .. } | Command::Migrate { .. }) {
+    // Nor do the binds and recovery.
+    if autogenerate
+        || !matches!(
+            cli.command,
+            Command::Binds { .. } | Command::Migrate { .. } | Command::Recover { .. }
+        )
+    {
         check_models(registry)?;
+    }
+    if matches!(cli.command, Command::Recover { .. }) && !selected.is_empty() {
+        return Err(
+            "recover works on every bind at once, as a two-phase transaction spans binds: \
+             --bind KEY selects nothing here (--bind KEY=URL configures a bind)"
+                .to_owned(),
+        );
     }
     if let Command::Migrate {
         action: migrate::Action::New { name, .. },
@@ -450,6 +478,7 @@ where
         Command::DropAll { yes, .. } => commands::drop_all(&db, binds, yes, out).await,
         Command::Check { .. } => commands::check(&db, binds, out).await,
         Command::Binds { .. } => commands::binds(&db, out).await,
+        Command::Recover { .. } => commands::recover(&db, out).await,
         Command::Migrate {
             action: migrate::Action::New { name, .. },
         } => migrate::autogenerate(&db, &shared.migrations_dir(), &name, binds, out).await,
