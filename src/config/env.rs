@@ -140,3 +140,19 @@ fn tls_variable(name: &str) -> Option<(Option<String>, String)> {
     };
     Some((key, entry.to_ascii_lowercase()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        for (value, on) in [("1", true), ("true", true), ("TRUE", true), ("0", false)] {
+            assert_eq!(parse_bool(value), Some(on), "{value}");
+        }
+        assert_eq!(parse_bool("False"), Some(false));
+        for value in ["", "yes", "on", " true", "2"] {
+            assert_eq!(parse_bool(value), None, "{value:?}");
+        }
+    }
+}

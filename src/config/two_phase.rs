@@ -115,21 +115,48 @@ impl Config {
     }
 }
 
-/// Why `name` cannot be an instance name, if it cannot.
+/// Why `name` cannot be an instance name, if it cannot. Its characters are checked
+/// first, so that the length, counted once they are all ASCII, is the same in bytes and
+/// in characters (a name of 16 characters and 18 bytes was "16 characters long", and
+/// refused for it).
 fn check_instance(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_INSTANCE_LEN {
-        return Err(format!(
-            "is {} characters long; an instance name has 1 to {MAX_INSTANCE_LEN}",
-            name.chars().count()
-        ));
-    }
-    match name
+    if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
-        Some(c) => Err(format!(
+        return Err(format!(
             "holds {c:?}; an instance name holds ASCII letters, digits, `_`, `.` and `-`"
-        )),
-        None => Ok(()),
+        ));
+    }
+    if name.is_empty() || name.len() > MAX_INSTANCE_LEN {
+        return Err(format!(
+            "is {} characters long; an instance name has 1 to {MAX_INSTANCE_LEN}",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_names() {
+        assert_eq!(check_instance("web-1.eu_2"), Ok(()));
+        assert_eq!(check_instance(&"x".repeat(MAX_INSTANCE_LEN)), Ok(()));
+        let long = check_instance(&"x".repeat(MAX_INSTANCE_LEN + 1));
+        assert_eq!(
+            long.unwrap_err(),
+            "is 17 characters long; an instance name has 1 to 16"
+        );
+        assert!(
+            check_instance("")
+                .unwrap_err()
+                .starts_with("is 0 characters long")
+        );
+        // 16 characters, 18 bytes: the character is named, not a wrong length.
+        let accented = check_instance("caf\u{e9}-na\u{ef}ve-12345");
+        assert!(accented.unwrap_err().starts_with("holds '\u{e9}'"));
     }
 }
