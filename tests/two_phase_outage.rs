@@ -1,6 +1,7 @@
 //! A database server killed (SIGKILL) in the middle of a two-phase commit and started
-//! again: PostgreSQL (which keeps the decision log) and MariaDB, each after every bind
-//! prepared and after the decision was logged, 20 times each. After each, once a new
+//! again: PostgreSQL and MariaDB, each after every bind prepared and after the decision
+//! was logged (the log apart, on a SQLite file); and PostgreSQL keeping the log, before
+//! and after its COMMIT that carries the decision. 20 times each. After each, once a new
 //! `Db::connect` recovered, every bind has the transaction's rows or none has, and
 //! nothing is left prepared.
 //! The tests kill the binary's own private servers, so they run one at a time.
@@ -18,7 +19,7 @@ use std::sync::Mutex;
 
 use bindery::__private::{Step, set_step_hook};
 use common::replicas::ReplicaSet;
-use common::two_phase::{Pair, TwoBinds, recover_until_clean};
+use common::two_phase::{LogMode, Pair, TwoBinds, recover_until_clean};
 use two_phase_models::{setup, write_both};
 
 /// How many times each server is killed at each step.
@@ -31,27 +32,56 @@ static ARMED: Mutex<Option<(Step, &'static ReplicaSet)>> = Mutex::new(None);
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 macro_rules! killed_at {
-    ($name:ident, $victim:expr, $step:expr) => {
+    ($name:ident, $mode:ident, $victim:expr, $step:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let _one_at_a_time = SERIAL.lock().await;
             let tag = common::short_tag(stringify!($name), "pm");
             if let Some(binds) = TwoBinds::new(Pair::PostgresMariaDb, &tag) {
                 setup(&binds).await;
-                a_server_killed_between_phases(&binds, $victim, $step).await;
+                a_server_killed_between_phases(&binds, LogMode::$mode, $victim, $step).await;
             }
         }
     };
 }
 
-killed_at!(postgres_killed_after_the_prepares, 0, Step::Prepared(2));
-killed_at!(postgres_killed_after_the_decision, 0, Step::Decided);
-killed_at!(mariadb_killed_after_the_prepares, 1, Step::Prepared(2));
-killed_at!(mariadb_killed_after_the_decision, 1, Step::Decided);
+// The log apart (a SQLite file): both binds prepare.
+killed_at!(
+    postgres_killed_after_the_prepares,
+    Apart,
+    0,
+    Step::Prepared(2)
+);
+killed_at!(postgres_killed_after_the_decision, Apart, 0, Step::Decided);
+killed_at!(
+    mariadb_killed_after_the_prepares,
+    Apart,
+    1,
+    Step::Prepared(2)
+);
+killed_at!(mariadb_killed_after_the_decision, Apart, 1, Step::Decided);
+// The log on PostgreSQL, which commits last, its COMMIT the decision.
+killed_at!(
+    the_log_s_server_killed_before_its_commit,
+    OnDefault,
+    0,
+    Step::Prepared(1)
+);
+killed_at!(
+    the_log_s_server_killed_after_its_commit,
+    OnDefault,
+    0,
+    Step::Decided
+);
 
 /// Kills the server of bind `victim` (0: the default bind's, 1: `orders`') at `step` of
 /// each commit, then starts it again and recovers.
-async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: Step) {
+async fn a_server_killed_between_phases(
+    binds: &TwoBinds,
+    mode: LogMode,
+    victim: usize,
+    step: Step,
+) {
     set_step_hook(|step| {
         let armed = ARMED.lock().unwrap().take_if(|(at, _)| *at == step);
         if let Some((_, server)) = armed {
@@ -61,7 +91,7 @@ async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: S
     let server = binds.parts[victim].set;
     let mut seen = BTreeMap::new();
     for id in 1..=ROUNDS {
-        let db = binds.db("outage");
+        let db = bindery::Db::build(binds.config_in(mode, "outage")).unwrap();
         let mut session = write_both(&db, id).await;
         *ARMED.lock().unwrap() = Some((step, server));
         let outcome = session.commit().await;
@@ -74,8 +104,10 @@ async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: S
         server.start_primary().unwrap();
 
         // As an application starting again: `connect` recovers first.
-        let db = bindery::Db::connect(binds.config("outage")).await.unwrap();
-        recover_until_clean(&db).await;
+        let db = bindery::Db::connect(binds.config_in(mode, "outage"))
+            .await
+            .unwrap();
+        recover_until_clean(&db, binds).await;
         let rows = (
             binds.count(0, "tp_account", id),
             binds.count(1, "tp_order", id),
@@ -92,12 +124,17 @@ async fn a_server_killed_between_phases(binds: &TwoBinds, victim: usize, step: S
         db.close().await;
         let what = match &outcome {
             Ok(()) => "Ok".to_owned(),
-            Err(error) => format!("{:?}", std::mem::discriminant(error)),
+            Err(bindery::Error::InDoubt { decided, .. }) => format!("InDoubt(decided: {decided})"),
+            // The variant's name.
+            Err(error) => format!("{error:?}")
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect(),
         };
         *seen.entry((what, rows.0 == 1)).or_insert(0) += 1;
     }
     eprintln!(
-        "{:?} killed at {step:?}, {ROUNDS} rounds: (commit's answer, rows on both) → rounds: {seen:?}",
+        "{:?} killed at {step:?}, log {mode:?}, {ROUNDS} rounds: (commit's answer, rows on both) → rounds: {seen:?}",
         server.flavor()
     );
 }

@@ -13,8 +13,8 @@ use crate::backend::{Fault, Statement};
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::two_phase::{
-    Branch, DECIDE_WITHIN, Outcome, Step, Verdict, Xid, decide, forget, is_unknown_branch,
-    log_insert, log_table_sql, reached,
+    Branch, DECIDE_WITHIN, Outcome, Step, Verdict, Xid, decide, forget, forget_all,
+    is_unknown_branch, log_insert, log_table_sql, reached,
 };
 use crate::{BindKey, Dialect, Role};
 
@@ -85,11 +85,23 @@ impl Session {
                 return Err(error);
             }
         };
-        // The last resource keeps the log: its own transaction carries the decision.
+        // With no bind that cannot prepare, the log's own bind, when it takes part, is the
+        // last resource: it does not prepare, and its COMMIT, which carries the decision
+        // row, is the decision (two round trips fewer, and nothing to log apart).
+        let mut to_prepare = to_prepare;
+        if last.is_empty()
+            && let Some(at) = to_prepare.iter().position(|(b, _)| b.key() == log.key())
+        {
+            last.push(to_prepare.remove(at));
+        }
         let logs_itself = last
             .first()
             .is_some_and(|(bind, _)| bind.key() == log.key());
-        if !logs_itself
+        // SQLite's table is made inside the last resource's transaction, which holds the
+        // file's write lock; a server's from a connection of its own, here, as MySQL's
+        // DDL would end an open transaction.
+        let in_own_transaction = logs_itself && log.dialect() == Dialect::Sqlite;
+        if !in_own_transaction
             && let Err(fault) =
                 crate::two_phase::ensure_log(db.coordinator(), log, self.recorder()).await
         {
@@ -185,11 +197,14 @@ impl Session {
             return Ok(prepared);
         };
         let engine = bind.writer();
+        let coordinator = self.db.coordinator();
+        let mut statements = Vec::with_capacity(2);
+        if !coordinator.log_ready() {
+            statements.push(Statement::Control(log_table_sql(engine).into()));
+        }
+        statements.push(log_insert(engine, xid.gtrid(), Outcome::Commit));
         let mut logged = Ok(());
-        for statement in [
-            Statement::Control(log_table_sql(engine).into()),
-            log_insert(engine, xid.gtrid(), Outcome::Commit),
-        ] {
+        for statement in statements {
             let started = Instant::now();
             let sql = statement.sql().clone();
             logged = held.conn.run(statement, bind.deadline()).await.map(drop);
@@ -205,6 +220,7 @@ impl Session {
         };
         match committed {
             Ok(()) => {
+                self.db.coordinator().set_log_ready();
                 self.keep_after_transaction(bind, held);
                 reached(Step::Decided);
                 Ok(prepared)
@@ -328,10 +344,11 @@ impl Session {
                 reason,
             });
         }
-        // Left behind, the row is removed by the next recovery.
+        // Carried out: the decision is removed with the next ones, in one statement every
+        // `FORGET_BATCH` commits (a row left behind by a crash is removed by recovery).
         let db = self.db.clone();
-        if let Ok(log) = db.two_phase_log() {
-            let _ = forget(log, self.recorder(), xid.gtrid()).await;
+        if let (Some(done), Ok(log)) = (db.coordinator().finished(xid), db.two_phase_log()) {
+            let _ = forget_all(log, self.recorder(), &done).await;
         }
         Ok(())
     }

@@ -219,6 +219,31 @@ pub(crate) async fn decisions(
         .collect())
 }
 
+/// Removes the decisions of `gtrids` in one statement: every bind has carried them out.
+pub(crate) async fn forget_all(
+    engine: &Engine,
+    recorder: &Recorder,
+    gtrids: &[String],
+) -> Result<(), Fault> {
+    let mut delete = Sql::new("DELETE FROM ")
+        .ident(TABLE)
+        .text(" WHERE ")
+        .ident("gtrid")
+        .text(" IN (");
+    for (i, gtrid) in gtrids.iter().enumerate() {
+        if i > 0 {
+            delete = delete.text(", ");
+        }
+        delete = delete.value(gtrid.clone());
+    }
+    let (sql, params) = delete.text(")").render(engine.dialect());
+    let statement = Statement::Execute {
+        sql: sql.into(),
+        params,
+    };
+    run_on(engine, recorder, statement).await.map(drop)
+}
+
 /// Removes the decision of `gtrid`: every bind has carried it out.
 pub(crate) async fn forget(engine: &Engine, recorder: &Recorder, gtrid: &str) -> Result<(), Fault> {
     let delete = Sql::new("DELETE FROM ").ident(TABLE);

@@ -24,7 +24,7 @@ use crate::backend::Answer;
 
 pub(crate) use log::{
     Outcome, TABLE as LOG_TABLE, Verdict, create_sql as log_table_sql, decide, ensure_log, forget,
-    insert as log_insert,
+    forget_all, insert as log_insert,
 };
 pub use recover::{Recovered, RecoveryAction, RecoveryReport};
 pub(crate) use recover::{capability_problems, is_unknown_branch, recover};
@@ -45,6 +45,9 @@ pub(crate) const DECIDE_WITHIN: Duration = Duration::from_secs(60);
 /// How old an undecided prepared transaction of another instance (or of this process)
 /// must be before recovery rolls it back: younger, its coordinator may still be deciding.
 pub(crate) const ABANDON_AFTER: Duration = Duration::from_secs(300);
+
+/// How many carried-out decisions a `Db` removes from the log at once.
+pub(crate) const FORGET_BATCH: usize = 32;
 
 /// How long recovery keeps the abort it logged for a transaction: a coordinator that
 /// later tries to log its commit finds it and rolls back instead.
@@ -269,6 +272,8 @@ pub(crate) struct Coordinator {
     next: AtomicU64,
     /// Whether the decision log's table is known to exist.
     log_ready: AtomicBool,
+    /// Transactions carried out on every bind whose decision is still logged.
+    finished: parking_lot::Mutex<Vec<String>>,
 }
 
 impl Coordinator {
@@ -281,6 +286,7 @@ impl Coordinator {
             process: process_tag(),
             next: AtomicU64::new(1),
             log_ready: AtomicBool::new(false),
+            finished: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -313,6 +319,14 @@ impl Coordinator {
         let earlier_run = origin.instance == self.instance && origin.process != self.process;
         let age = Duration::from_millis(now_millis().saturating_sub(origin.millis));
         earlier_run || age > ABANDON_AFTER
+    }
+
+    /// Notes that every bind carried out `xid`; once `FORGET_BATCH` are noted, the ones
+    /// whose decisions to remove now.
+    pub(crate) fn finished(&self, xid: &Xid) -> Option<Vec<String>> {
+        let mut finished = self.finished.lock();
+        finished.push(xid.gtrid.clone());
+        (finished.len() >= FORGET_BATCH).then(|| std::mem::take(&mut *finished))
     }
 
     pub(crate) fn log_ready(&self) -> bool {

@@ -15,7 +15,7 @@ use crate::{BindKey, Dialect};
 
 use super::log::{decisions, run_on};
 use super::{
-    ABORT_KEPT, Branch, Coordinator, Outcome, Verdict, decide, ensure_log, forget, now_millis,
+    ABORT_KEPT, Branch, Coordinator, Outcome, Verdict, decide, ensure_log, forget_all, now_millis,
     origin, texts,
 };
 
@@ -246,11 +246,19 @@ async fn forget_done(
 ) -> usize {
     let now = i64::try_from(now_millis()).unwrap_or(i64::MAX);
     let kept_ms = i64::try_from(ABORT_KEPT.as_millis()).unwrap_or(i64::MAX);
+    let done: Vec<String> = decided
+        .iter()
+        .filter(|(gtrid, (outcome, ms))| {
+            let expired = *outcome == Outcome::Commit || now.saturating_sub(*ms) > kept_ms;
+            expired && !unfinished.contains(*gtrid)
+        })
+        .map(|(gtrid, _)| gtrid.clone())
+        .collect();
     let mut forgotten = 0;
-    for (gtrid, (outcome, ms)) in decided {
-        let expired = *outcome == Outcome::Commit || now.saturating_sub(*ms) > kept_ms;
-        if expired && !unfinished.contains(gtrid) && forget(log, recorder, gtrid).await.is_ok() {
-            forgotten += 1;
+    // In chunks: every driver caps the values one statement may bind.
+    for chunk in done.chunks(500) {
+        if forget_all(log, recorder, chunk).await.is_ok() {
+            forgotten += chunk.len();
         }
     }
     forgotten

@@ -39,6 +39,19 @@ impl Pair {
     }
 }
 
+/// Where a fixture's decision log is (see [`TwoBinds::config_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogMode {
+    OnDefault,
+    Apart,
+}
+
+/// The URL of the SQLite file of the log kept apart, in `dir` (made if missing).
+pub fn log_url(dir: &super::ScratchDir) -> String {
+    std::fs::create_dir_all(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    format!("sqlite:///{}", dir.path().join("log.db").display())
+}
+
 /// One bind's scratch database.
 pub struct Part {
     pub set: &'static ReplicaSet,
@@ -54,6 +67,8 @@ pub struct TwoBinds {
     /// What the fixture's instance names end with (`-` and six hex digits): tests run at
     /// once on one MariaDB server, whose `XA RECOVER` lists every test's transactions.
     tag: String,
+    /// The folder of the log kept apart.
+    dir: super::ScratchDir,
 }
 
 fn set_of(flavor: Flavor) -> Option<&'static ReplicaSet> {
@@ -80,6 +95,7 @@ impl TwoBinds {
         Some(TwoBinds {
             pair,
             parts: [a, b],
+            dir: super::ScratchDir::new(&format!("{tag}log")),
             tag,
         })
     }
@@ -104,6 +120,22 @@ impl TwoBinds {
 
     pub fn db(&self, instance: &str) -> Db {
         Db::build(self.config(instance)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Where the decision log is: on the default bind, which then commits last without
+    /// preparing, its COMMIT carrying the decision; or on a SQLite file of a bind `log`
+    /// that takes no part, so that both binds prepare and the decision is logged apart.
+    pub fn config_in(&self, mode: LogMode, instance: &str) -> Config {
+        let config = self.config(instance);
+        match mode {
+            LogMode::OnDefault => config,
+            LogMode::Apart => config.bind("log", &self.log_url()).two_phase_log("log"),
+        }
+    }
+
+    /// The URL of the SQLite file of the log kept apart.
+    pub fn log_url(&self) -> String {
+        log_url(&self.dir)
     }
 
     /// The branches held prepared for this fixture: PostgreSQL's in its databases;
@@ -146,10 +178,11 @@ impl TwoBinds {
     }
 }
 
-/// Recovers until nothing is left in doubt: a server may take a moment to notice that
-/// the killed process's connections are gone (MariaDB finishes a prepared XA branch only
-/// once its connection is). Returns how many branches it committed and rolled back.
-pub async fn recover_until_clean(db: &Db) -> (usize, usize) {
+/// Recovers until nothing is left in doubt, on the servers' word too: a server may take
+/// a moment to notice that the killed process's connections are gone, and MariaDB lists
+/// (and lets another connection finish) a prepared XA branch only once its connection
+/// is. Returns how many branches it committed and rolled back.
+pub async fn recover_until_clean(db: &Db, binds: &TwoBinds) -> (usize, usize) {
     let started = Instant::now();
     let mut done = (0, 0);
     loop {
@@ -161,12 +194,13 @@ pub async fn recover_until_clean(db: &Db) -> (usize, usize) {
                 _ => {}
             }
         }
-        if report.is_clean() {
+        if report.is_clean() && binds.prepared().is_empty() {
             return done;
         }
         assert!(
             started.elapsed() < Duration::from_secs(20),
-            "recovery left work:\n{report}"
+            "recovery left work:\n{report}\nprepared: {:?}",
+            binds.prepared()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
