@@ -214,11 +214,14 @@ impl Session {
                 break;
             }
         }
-        let committed = match logged {
-            Ok(()) => self.commit_on(bind, &mut held).await,
-            Err(fault) => Err(fault),
-        };
-        match committed {
+        if let Err(fault) = logged {
+            // Before its COMMIT was sent, the transaction cannot have committed, answer
+            // or not: closing the connection ends it, and every bind rolls back.
+            held.conn.discard();
+            self.undo(prepared, Vec::new(), Vec::new()).await;
+            return Err(fault.into_error(bind.key(), None, bind.deadline()));
+        }
+        match self.commit_on(bind, &mut held).await {
             Ok(()) => {
                 self.db.coordinator().set_log_ready();
                 self.keep_after_transaction(bind, held);
@@ -287,6 +290,14 @@ impl Session {
             Ok(()) => {
                 self.keep_after_transaction(bind, held);
                 Ok(prepared)
+            }
+            Err(fault) if is_unknown(&fault) => {
+                // It may have committed: the decision stands, and recovery commits the
+                // prepared binds (right if it did; if it did not, its rows alone are lost).
+                held.conn.discard();
+                let error = fault.into_commit_error(bind);
+                let reason = format!("the last resource {}: {error}", bind.name());
+                Err(leave_in_doubt(xid, prepared, true, reason))
             }
             Err(fault) => {
                 held.conn.discard();
