@@ -419,6 +419,36 @@ mod tests {
         assert_eq!(gid.gtrid(), xid.gtrid());
     }
 
+    proptest::proptest! {
+        /// Whatever the instance name (any the configuration accepts), the log, the
+        /// sequence and the bind: the id fits MariaDB's 64 bytes, each branch reads back
+        /// from what the servers list (PostgreSQL's gid, `XA RECOVER FORMAT='SQL'`), it
+        /// names its instance, and only a coordinator of the same log takes it as its own.
+        #[test]
+        fn every_id_fits_and_reads_back(
+            instance in "[A-Za-z0-9_.-]{1,16}",
+            log in ".{0,80}",
+            seq in proptest::num::u64::ANY,
+            bind in 0_usize..10_000,
+        ) {
+            let coordinator = Coordinator::new(&instance, &log);
+            coordinator.next.store(seq, Ordering::Relaxed);
+            let xid = coordinator.next_xid();
+            proptest::prop_assert!(xid.gtrid().len() <= 64, "{}", xid.gtrid());
+            let found = origin(xid.gtrid()).expect("bindery's");
+            proptest::prop_assert_eq!(&found.instance, &instance);
+            proptest::prop_assert!(coordinator.shares_log(&found));
+            let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+            let row = format!("X'{}',X'{}',{FORMAT_ID}", hex(xid.gtrid()), hex(&bind.to_string()));
+            proptest::prop_assert_eq!(Branch::from_xa(&row), Some(xid.branch(Dialect::MySql, bind)));
+            let gid = xid.branch(Dialect::Postgres, bind);
+            let Branch::Gid(text) = &gid else { unreachable!() };
+            proptest::prop_assert!(text.len() <= 200);
+            proptest::prop_assert_eq!(Branch::from_gid(text), Some(gid.clone()));
+            proptest::prop_assert_eq!(gid.gtrid(), xid.gtrid());
+        }
+    }
+
     #[test]
     fn other_applications_ids_are_not_bindery_s() {
         for gid in [
