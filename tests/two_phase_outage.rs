@@ -25,8 +25,20 @@ use two_phase_models::{setup, write_both};
 /// How many times each server is killed at each step.
 const ROUNDS: i64 = 20;
 
-/// The server to kill, and at which step of the next two-phase commit.
-static ARMED: Mutex<Option<(Step, &'static ReplicaSet)>> = Mutex::new(None);
+/// What to do (kill a server, …) at which step of the next two-phase commit.
+type Action = Box<dyn FnOnce() + Send>;
+static ARMED: Mutex<Option<(Step, Action)>> = Mutex::new(None);
+
+/// Runs the armed action when its step comes (the hook is the process's, set once).
+fn arm(step: Step, action: Action) {
+    set_step_hook(|step| {
+        let armed = ARMED.lock().unwrap().take_if(|(at, _)| *at == step);
+        if let Some((_, action)) = armed {
+            action();
+        }
+    });
+    *ARMED.lock().unwrap() = Some((step, action));
+}
 
 /// One test at a time: each kills a server the others use.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -82,18 +94,12 @@ async fn a_server_killed_between_phases(
     victim: usize,
     step: Step,
 ) {
-    set_step_hook(|step| {
-        let armed = ARMED.lock().unwrap().take_if(|(at, _)| *at == step);
-        if let Some((_, server)) = armed {
-            server.kill_primary();
-        }
-    });
-    let server = binds.parts[victim].set;
+    let server: &'static ReplicaSet = binds.parts[victim].set;
     let mut seen = BTreeMap::new();
     for id in 1..=ROUNDS {
         let db = bindery::Db::build(binds.config_in(mode, "outage")).unwrap();
         let mut session = write_both(&db, id).await;
-        *ARMED.lock().unwrap() = Some((step, server));
+        arm(step, Box::new(move || server.kill_primary()));
         let outcome = session.commit().await;
         assert!(
             ARMED.lock().unwrap().take().is_none(),
@@ -137,4 +143,63 @@ async fn a_server_killed_between_phases(
         "{:?} killed at {step:?}, log {mode:?}, {ROUNDS} rounds: (commit's answer, rows on both) → rounds: {seen:?}",
         server.flavor()
     );
+}
+
+/// Recovery run while a commit stands between its decision and its COMMIT PREPAREDs, the
+/// preparing connections still open (as when an application was just killed and the
+/// servers do not know it yet): MariaDB lists the branch but lets no other connection
+/// finish it. Recovery must report it left, keep the decision, and the commit then
+/// finishes: both binds have the rows. Taking "unknown branch" for "done" there forgot the
+/// decision, and the next recovery rolled the branch back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_while_the_preparing_connections_are_open_keeps_the_decision() {
+    let _one_at_a_time = SERIAL.lock().await;
+    let tag = common::short_tag("recovery_while_open", "pm");
+    let Some(binds) = TwoBinds::new(Pair::PostgresMariaDb, &tag) else {
+        return;
+    };
+    setup(&binds).await;
+    let config = binds.config_in(LogMode::Apart, "racing");
+    let db = bindery::Db::build(config.clone()).unwrap();
+    let report = std::sync::Arc::new(Mutex::new(None));
+    let seen = report.clone();
+    // In the hook, on a thread and runtime of its own: the commit waits meanwhile.
+    arm(
+        Step::Decided,
+        Box::new(move || {
+            let recovered = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let other = bindery::Db::build(config).unwrap();
+                    other.recover().await.unwrap()
+                })
+            });
+            *seen.lock().unwrap() = Some(recovered.join().unwrap());
+        }),
+    );
+    let mut session = write_both(&db, 1).await;
+    session.commit().await.unwrap();
+    let report = report.lock().unwrap().take().expect("recovery ran");
+    let left = report
+        .actions
+        .iter()
+        .filter(|a| matches!(a.action, bindery::RecoveryAction::Failed(_)))
+        .count();
+    assert_eq!(
+        left, 1,
+        "the MariaDB branch, held by its connection:\n{report}"
+    );
+    assert_eq!(
+        (
+            binds.count(0, "tp_account", 1),
+            binds.count(1, "tp_order", 1)
+        ),
+        (1, 1)
+    );
+    recover_until_clean(&db, &binds).await;
+    assert_eq!(binds.prepared(), Vec::<String>::new());
+    db.close().await;
 }

@@ -152,11 +152,10 @@ pub(crate) async fn recover(
             };
             let action = match outcome {
                 Ok(Some(outcome)) => match finish(engine, recorder, &branch, outcome).await {
-                    Ok(Finished::Now) => match outcome {
+                    Ok(()) => match outcome {
                         Outcome::Commit => RecoveryAction::Committed,
                         Outcome::Abort => RecoveryAction::RolledBack,
                     },
-                    Ok(Finished::Already) => continue,
                     Err(reason) => RecoveryAction::Failed(reason),
                 },
                 Ok(None) => RecoveryAction::Left,
@@ -203,25 +202,28 @@ async fn abandon(
     }
 }
 
-enum Finished {
-    Now,
-    /// The server no longer knows the branch: carried out by someone else meanwhile.
-    Already,
-}
-
+/// Carries out `outcome` on `branch`, or says why not.
 async fn finish(
     engine: &Engine,
     recorder: &Recorder,
     branch: &Branch,
     outcome: Outcome,
-) -> Result<Finished, String> {
+) -> Result<(), String> {
     let sql = match outcome {
         Outcome::Commit => branch.commit_prepared(),
         Outcome::Abort => branch.rollback_prepared(),
     };
     match run_on(engine, recorder, Statement::Control(sql.into())).await {
-        Ok(_) => Ok(Finished::Now),
-        Err(Fault::Database(e)) if is_unknown_branch(&e) => Ok(Finished::Already),
+        Ok(_) => Ok(()),
+        // Listed a moment ago, yet unknown: MariaDB lists a branch whose preparing
+        // connection is still open (its process may be dead, the server not knowing it
+        // yet) but lets no other connection finish it. Taken as done, its decision would
+        // be forgotten while it is still prepared: it stays for the next recovery.
+        Err(Fault::Database(e)) if is_unknown_branch(&e) => Err(
+            "the server lets no other connection finish it yet (the connection that \
+             prepared it may still be open)"
+                .to_owned(),
+        ),
         Err(fault) => Err(error(engine, fault).to_string()),
     }
 }
