@@ -258,12 +258,13 @@ impl ReplicaSet {
 }
 
 /// Starts the guard (see the module's notes). `signal` is the server's clean shutdown;
-/// the pid files are read when the guard runs, in the order given. A zombie counts as
+/// the pid files are read when the guard runs, in the order given (a MariaDB server
+/// writes its own, so `galera.rs` shares this guard). A zombie counts as
 /// stopped: the exited test process's children wait for init, which may reap late.
 /// Then whatever still names the folder is killed (a set-up program such as
 /// `mariadb-install-db` outlives a test process killed mid-start, and would write on
 /// into the folder being removed), until the folder is gone.
-fn guard(signal: &str, dir: &Path, pid_files: [PathBuf; 2]) -> Result<ChildStdin, String> {
+pub(super) fn guard(signal: &str, dir: &Path, pid_files: &[PathBuf]) -> Result<ChildStdin, String> {
     let script = r#"cat >/dev/null
 sig=$1 dir=$2
 shift 2
@@ -303,7 +304,7 @@ fn pid_file(flavor: Flavor, dir: &Path, node: Node) -> PathBuf {
 }
 
 /// Whether the tests run as root (then the servers run as their own users).
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
@@ -329,10 +330,78 @@ fn group_alive(pgid: u32) -> bool {
 }
 
 /// A database name safe to put in SQL unquoted by the caller.
-fn checked_name(name: &str) -> Result<&str, String> {
+pub(super) fn checked_name(name: &str) -> Result<&str, String> {
     let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(name)
         .ok_or_else(|| format!("{name:?}: only letters, digits and _ please"))
+}
+
+/// Whether MariaDB's server is installed (`mariadb-install-db` runs).
+pub(super) fn mariadb_installed() -> Result<(), String> {
+    let installer = Command::new("mariadb-install-db").arg("--version").output();
+    if !matches!(installer, Ok(ref out) if out.status.success()) {
+        return Err("no mariadb-install-db (install mariadb-server)".into());
+    }
+    Ok(())
+}
+
+/// Makes MariaDB's system tables in `node_dir`/data, `node_dir` owned by the server's
+/// user (`ids`, when the tests run as root).
+pub(super) fn mariadb_install(node_dir: &Path, ids: Option<(u32, u32)>) -> Result<(), String> {
+    std::fs::create_dir_all(node_dir).map_err(|e| e.to_string())?;
+    if let Some((uid, gid)) = ids {
+        std::os::unix::fs::chown(node_dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+    }
+    let mut install = Command::new("mariadb-install-db");
+    install.args(["--no-defaults", "--user=mysql", "--skip-test-db"]);
+    install.arg("--auth-root-authentication-method=normal");
+    install.arg(format!("--datadir={}", node_dir.join("data").display()));
+    // Its own folder for the bootstrap's temporary tables: two installs at once in
+    // /tmp failed now and then ("Could not remove temporary table …").
+    install.env("TMPDIR", node_dir);
+    run(&mut install).map(drop)
+}
+
+/// MariaDB's server on `port` with its files in `node_dir` (data, sock, pid,
+/// error.log): the settings every private MariaDB here shares, without binary log.
+pub(super) fn mariadbd(port: u16, node_dir: &Path) -> Command {
+    let mut command = Command::new("/usr/sbin/mariadbd");
+    command.args(["--no-defaults", "--user=mysql", "--bind-address=127.0.0.1"]);
+    command.args(["--skip-name-resolve", "--performance-schema=OFF"]);
+    command.args([
+        "--innodb-buffer-pool-size=32M",
+        "--innodb-log-file-size=16M",
+    ]);
+    command.arg(format!("--port={port}"));
+    for (option, file) in [
+        ("datadir", "data"),
+        ("socket", "sock"),
+        ("pid-file", "pid"),
+        ("log-error", "error.log"),
+    ] {
+        command.arg(format!("--{option}={}", node_dir.join(file).display()));
+    }
+    command
+}
+
+/// Spawns a server `command` in a process group of its own (PostgreSQL's backends with
+/// it, all killed at once), stdin and stdout closed, its stderr to `stderr`.
+pub(super) fn spawn_server(command: &mut Command, stderr: Stdio) -> Result<Child, String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .process_group(0);
+    command.spawn().map_err(|e| e.to_string())
+}
+
+/// Runs `sql` as MariaDB's root@localhost, through the socket in `node_dir`; its output,
+/// tab-separated, without headers.
+pub(super) fn mariadb_socket_sql(node_dir: &Path, sql: &str) -> Result<String, String> {
+    let mut command = Command::new("mariadb");
+    command.args(["--no-defaults", "-N", "-B", "-u", "root"]);
+    command.arg(format!("--socket={}", node_dir.join("sock").display()));
+    run(command.args(["-e", sql]))
 }
 
 impl ReplicaSet {
@@ -358,7 +427,7 @@ impl ReplicaSet {
         let guard = guard(
             signal,
             &dir,
-            [pid_file(Node::Replica), pid_file(Node::Primary)],
+            &[pid_file(Node::Replica), pid_file(Node::Primary)],
         )?;
         Ok(ReplicaSet {
             flavor,
@@ -410,22 +479,7 @@ impl ReplicaSet {
     }
 
     fn mariadbd(&self, node: Node, port: u16, node_dir: &Path) -> Command {
-        let mut command = Command::new("/usr/sbin/mariadbd");
-        command.args(["--no-defaults", "--user=mysql", "--bind-address=127.0.0.1"]);
-        command.args(["--skip-name-resolve", "--performance-schema=OFF"]);
-        command.args([
-            "--innodb-buffer-pool-size=32M",
-            "--innodb-log-file-size=16M",
-        ]);
-        command.arg(format!("--port={port}"));
-        for (option, file) in [
-            ("datadir", "data"),
-            ("socket", "sock"),
-            ("pid-file", "pid"),
-            ("log-error", "error.log"),
-        ] {
-            command.arg(format!("--{option}={}", node_dir.join(file).display()));
-        }
+        let mut command = mariadbd(port, node_dir);
         let server_id = if node == Node::Primary { 1 } else { 2 };
         command.arg(format!("--server-id={server_id}"));
         command.args(["--log-bin=mariadb-bin", "--binlog-format=ROW"]);
@@ -438,19 +492,7 @@ impl ReplicaSet {
 
     /// Makes MariaDB's system tables for `node`, owned by the server's user.
     fn install(&self, node: Node) -> Result<(), String> {
-        let node_dir = self.node_dir(node);
-        std::fs::create_dir_all(&node_dir).map_err(|e| e.to_string())?;
-        if let Some((uid, gid)) = self.ids {
-            std::os::unix::fs::chown(&node_dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
-        }
-        let mut install = Command::new("mariadb-install-db");
-        install.args(["--no-defaults", "--user=mysql", "--skip-test-db"]);
-        install.arg("--auth-root-authentication-method=normal");
-        install.arg(format!("--datadir={}", node_dir.join("data").display()));
-        // Its own folder for the bootstrap's temporary tables: two installs at once in
-        // /tmp failed now and then ("Could not remove temporary table …").
-        install.env("TMPDIR", &node_dir);
-        run(&mut install).map(drop)
+        mariadb_install(&self.node_dir(node), self.ids)
     }
 
     /// Starts `node`'s server and waits until it answers.
@@ -466,15 +508,7 @@ impl ReplicaSet {
                 .map_err(|e| e.to_string())?
                 .into(),
         };
-        let mut command = self.server_command(node);
-        // Its own process group: PostgreSQL's backends with it, all killed at once.
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .process_group(0);
-        let mut child = command
-            .spawn()
+        let mut child = spawn_server(&mut self.server_command(node), stderr)
             .map_err(|e| format!("cannot start the {}: {e}", node.name()))?;
         let ready = wait_until(&mut child, &log, || self.answers(node));
         *lock(self.child(node)) = Some(child);
@@ -491,11 +525,7 @@ impl ReplicaSet {
 
     /// Runs `sql` as MariaDB's root@localhost, through `node`'s socket.
     fn socket_sql(&self, node: Node, sql: &str) -> Result<String, String> {
-        let socket = self.node_dir(node).join("sock");
-        let mut command = Command::new("mariadb");
-        command.args(["--no-defaults", "-N", "-B", "-u", "root"]);
-        command.arg(format!("--socket={}", socket.display()));
-        run(command.args(["-e", sql]))
+        mariadb_socket_sql(&self.node_dir(node), sql)
     }
 
     /// SIGKILLs the primary's server, as a crash would, and waits until it is gone.
@@ -726,10 +756,7 @@ fn start_postgres() -> Result<ReplicaSet, String> {
 }
 
 fn start_mariadb() -> Result<ReplicaSet, String> {
-    let installer = Command::new("mariadb-install-db").arg("--version").output();
-    if !matches!(installer, Ok(ref out) if out.status.success()) {
-        return Err("no mariadb-install-db (install mariadb-server)".into());
-    }
+    mariadb_installed()?;
     let ids = if is_root() {
         Some(user_ids("mysql").ok_or("no user mysql")?)
     } else {
