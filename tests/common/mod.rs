@@ -8,6 +8,8 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this
 
+#[cfg(feature = "mysql")]
+pub mod galera;
 pub mod private;
 pub mod replicas;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
