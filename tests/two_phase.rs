@@ -331,3 +331,36 @@ async fn two_binds_that_cannot_prepare_are_refused_naming_both() {
     assert_eq!(db.session().get::<Account>(1).await.unwrap(), None);
     db.close().await;
 }
+
+/// `Db::connect` with two-phase commit on refuses a Galera node (Galera refuses XA),
+/// naming the bind; the same configuration without two-phase commit connects.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn connect_refuses_a_galera_node() {
+    let Some(node) = common::galera::galera() else {
+        return;
+    };
+    let name = common::unique_name("tp_galera");
+    node.create_database(&name).unwrap();
+    let config = |two_phase| {
+        Config::new()
+            .database_uri("sqlite:///:memory:")
+            .bind("orders", &node.url(&name))
+            .two_phase(two_phase)
+    };
+    let error = Db::connect(config(true)).await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(&error, Error::Build(build) if build.problems().iter().any(|p| matches!(
+            p,
+            bindery::BuildProblem::TwoPhase { bind, reason }
+                if bind.as_deref() == Some("orders") && reason.contains("Galera")
+        ))),
+        "{error:?}"
+    );
+    assert!(text.contains("orders") && text.contains("Galera"), "{text}");
+    let db = Db::connect(config(false)).await.unwrap();
+    db.close().await;
+    // On a panic above the node's folder goes at exit, the database with it.
+    node.drop_database(&name).unwrap();
+}
