@@ -113,14 +113,25 @@ pub struct Session {
 impl Fault {
     /// The error of a failed COMMIT: when no answer came, the outcome is unknown.
     fn into_commit_error(self, bind: BindHandle<'_>) -> Error {
+        if !self.leaves_outcome_unknown() {
+            return self.into_error(bind.key(), None, bind.deadline());
+        }
         let reason = match &self {
             Fault::Deadline => format!("no answer within {} ms", bind.deadline().as_millis()),
-            Fault::Database(e @ (sqlx::Error::Io(_) | sqlx::Error::Protocol(_))) => e.to_string(),
-            Fault::Database(_) => return self.into_error(bind.key(), None, bind.deadline()),
+            Fault::Database(e) => e.to_string(),
         };
         Error::CommitOutcomeUnknown {
             bind: BindKey::from(bind.key()),
             reason,
+        }
+    }
+
+    /// Whether no answer came (the deadline passed, the connection broke): the server
+    /// may or may not have done what it was sent.
+    fn leaves_outcome_unknown(&self) -> bool {
+        match self {
+            Fault::Deadline => true,
+            Fault::Database(e) => matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_)),
         }
     }
 

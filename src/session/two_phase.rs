@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use super::Session;
 use super::slots::Held;
-use crate::backend::{Fault, Statement};
+use crate::backend::{Answer, Connection, Fault, Statement};
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::handle::BindHandle;
 use crate::two_phase::{
@@ -60,13 +61,13 @@ impl Session {
     ) -> Result<(), Error> {
         let db = self.db.clone();
         let xid = xid.unwrap_or_else(|| db.coordinator().next_xid());
-        let (to_prepare, mut last): (Vec<Part<'_>>, Vec<Part<'_>>) =
-            open.into_iter()
-                .partition(|(bind, held)| match bind.dialect() {
-                    Dialect::Postgres => true,
-                    Dialect::MySql => held.xa.is_some(),
-                    Dialect::Sqlite => false,
-                });
+        let (mut to_prepare, mut last): (Vec<Part<'_>>, Vec<Part<'_>>) = open
+            .into_iter()
+            .partition(|(bind, held)| match bind.dialect() {
+                Dialect::Postgres => true,
+                Dialect::MySql => held.xa.is_some(),
+                Dialect::Sqlite => false,
+            });
         if last.len() > 1 {
             let binds = last.iter().map(|(b, _)| BindKey::from(b.key())).collect();
             self.undo(Vec::new(), to_prepare, last).await;
@@ -88,7 +89,6 @@ impl Session {
         // With no bind that cannot prepare, the log's own bind, when it takes part, is the
         // last resource: it does not prepare, and its COMMIT, which carries the decision
         // row, is the decision (two round trips fewer, and nothing to log apart).
-        let mut to_prepare = to_prepare;
         if last.is_empty()
             && let Some(at) = to_prepare.iter().position(|(b, _)| b.key() == log.key())
         {
@@ -123,9 +123,9 @@ impl Session {
         let prepared = if logs_itself {
             self.decide_with_last(&xid, prepared, last).await?
         } else {
-            self.decide_then_last(&xid, prepared, last).await?
+            self.decide_then_last(&xid, log, prepared, last).await?
         };
-        self.commit_prepared(&xid, prepared).await
+        self.commit_prepared(&xid, log, prepared).await
     }
 
     /// Prepares each of `parts` in turn; on a failure rolls back everything (the
@@ -143,22 +143,11 @@ impl Session {
                 .xa
                 .clone()
                 .unwrap_or_else(|| xid.branch(bind.dialect(), bind.index()));
-            let sql: Arc<str> = branch.prepare().into();
-            let column = (bind.dialect() == Dialect::MySql).then_some("data");
-            let started = Instant::now();
-            let answer = held
-                .conn
-                .run(
-                    Statement::Probe {
-                        sql: sql.clone(),
-                        column,
-                    },
-                    bind.deadline(),
-                )
-                .await;
-            self.recorder()
-                .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
-            let error = match answer {
+            let prepare = Statement::Probe {
+                sql: branch.prepare().into(),
+                column: (bind.dialect() == Dialect::MySql).then_some("data"),
+            };
+            let error = match self.run_recorded(bind, &mut held.conn, prepare).await {
                 Ok(answer) if branch.prepared(&answer) => {
                     prepared.push((bind, held, branch));
                     reached(Step::Prepared(prepared.len()));
@@ -205,11 +194,10 @@ impl Session {
         statements.push(log_insert(engine, xid.gtrid(), Outcome::Commit));
         let mut logged = Ok(());
         for statement in statements {
-            let started = Instant::now();
-            let sql = statement.sql().clone();
-            logged = held.conn.run(statement, bind.deadline()).await.map(drop);
-            self.recorder()
-                .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
+            logged = self
+                .run_recorded(bind, &mut held.conn, statement)
+                .await
+                .map(drop);
             if logged.is_err() {
                 break;
             }
@@ -228,7 +216,7 @@ impl Session {
                 reached(Step::Decided);
                 Ok(prepared)
             }
-            Err(fault) if is_unknown(&fault) => {
+            Err(fault) if fault.leaves_outcome_unknown() => {
                 held.conn.discard();
                 let reason = fault.into_commit_error(bind).to_string();
                 Err(leave_in_doubt(xid, prepared, false, reason))
@@ -246,20 +234,13 @@ impl Session {
     async fn decide_then_last<'db>(
         &mut self,
         xid: &Xid,
+        log: &Engine,
         prepared: Vec<Prepared<'db>>,
         last: Option<Part<'db>>,
     ) -> Result<Vec<Prepared<'db>>, Error> {
-        let db = self.db.clone();
         let rest = last.into_iter().collect::<Vec<_>>();
-        let log = match db.two_phase_log() {
-            Ok(log) => log,
-            Err(error) => {
-                self.undo(prepared, Vec::new(), rest).await;
-                return Err(error);
-            }
-        };
         match decide(
-            db.coordinator(),
+            self.db.coordinator(),
             log,
             self.recorder(),
             xid.gtrid(),
@@ -272,7 +253,7 @@ impl Session {
                 let reason = "recovery found it prepared and undecided, and rolled it back first";
                 return Err(self.give_up(prepared, rest, reason.into()).await);
             }
-            Err(fault) if is_unknown(&fault) => {
+            Err(fault) if fault.leaves_outcome_unknown() => {
                 self.undo(Vec::new(), Vec::new(), rest).await;
                 let reason = fault.into_error(log.key(), None, log.statement_timeout());
                 return Err(leave_in_doubt(xid, prepared, false, reason.to_string()));
@@ -291,7 +272,7 @@ impl Session {
                 self.keep_after_transaction(bind, held);
                 Ok(prepared)
             }
-            Err(fault) if is_unknown(&fault) => {
+            Err(fault) if fault.leaves_outcome_unknown() => {
                 // It may have committed: the decision stands, and recovery commits the
                 // prepared binds (right if it did; if it did not, its rows alone are lost).
                 held.conn.discard();
@@ -325,6 +306,7 @@ impl Session {
     async fn commit_prepared(
         &mut self,
         xid: &Xid,
+        log: &Engine,
         prepared: Vec<Prepared<'_>>,
     ) -> Result<(), Error> {
         let mut pending = Vec::new();
@@ -357,8 +339,7 @@ impl Session {
         }
         // Carried out: the decision is removed with the next ones, in one statement every
         // `FORGET_BATCH` commits (a row left behind by a crash is removed by recovery).
-        let db = self.db.clone();
-        if let (Some(done), Ok(log)) = (db.coordinator().finished(xid), db.two_phase_log()) {
+        if let Some(done) = self.db.coordinator().finished(xid) {
             let _ = forget_all(log, self.recorder(), &done).await;
         }
         Ok(())
@@ -384,13 +365,9 @@ impl Session {
         last: Vec<Part<'_>>,
     ) {
         for (bind, mut held, branch) in prepared {
-            let sql: Arc<str> = branch.rollback_prepared().into();
-            let started = Instant::now();
-            let result = held.conn.control(sql.clone(), bind.deadline()).await;
-            self.recorder()
-                .record(bind.key(), Role::Primary, &sql, 0, started.elapsed());
-            match result {
-                Ok(()) => {
+            let rollback = Statement::Control(branch.rollback_prepared().into());
+            match self.run_recorded(bind, &mut held.conn, rollback).await {
+                Ok(_) => {
                     held.xa = None;
                     self.keep_after_transaction(bind, held);
                 }
@@ -405,6 +382,21 @@ impl Session {
                 self.keep_after_transaction(bind, held);
             }
         }
+    }
+
+    /// Runs `statement` of `bind` on `conn` within the bind's deadline, and records it.
+    async fn run_recorded(
+        &self,
+        bind: BindHandle<'_>,
+        conn: &mut Connection,
+        statement: Statement<'_>,
+    ) -> Result<Answer, Fault> {
+        let (sql, count) = (statement.sql().clone(), statement.param_count());
+        let started = Instant::now();
+        let answer = conn.run(statement, bind.deadline()).await;
+        self.recorder()
+            .record(bind.key(), Role::Primary, &sql, count, started.elapsed());
+        answer
     }
 
     /// Rolls back `branch` from a pooled connection, should it be prepared (a PREPARE
@@ -439,12 +431,4 @@ fn keys(prepared: &[Prepared<'_>]) -> Vec<BindKey> {
         .iter()
         .map(|(bind, _, _)| BindKey::from(bind.key()))
         .collect()
-}
-
-/// Whether `fault` leaves it unknown what the server did: no answer came.
-fn is_unknown(fault: &Fault) -> bool {
-    match fault {
-        Fault::Deadline => true,
-        Fault::Database(e) => matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_)),
-    }
 }
