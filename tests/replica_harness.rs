@@ -288,38 +288,20 @@ fn a_killed_primary_restarts_and_keeps_its_prepared_transactions(set: &ReplicaSe
 #[test]
 #[ignore = "a benchmark: run by hand, see the README's Benchmarks"]
 fn bench_on_private_replicas() {
-    let bench =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/bindery-bench");
-    assert!(
-        bench.exists(),
-        "build it first: cargo build --release -p bindery-bench"
-    );
     for set in [replicas::postgres(), replicas::mariadb()]
         .into_iter()
         .flatten()
     {
         let name = common::unique_name("bench_repl");
         set.create_database(&name).unwrap();
-        let output = std::process::Command::new(&bench)
-            .args([
-                "--replicas",
-                &set.primary_url(&name),
-                &set.replica_url(&name),
-                "--runs",
-                "5",
-            ])
-            .output()
-            .unwrap();
+        let printed = common::run_bench(&[
+            "--replicas",
+            &set.primary_url(&name),
+            &set.replica_url(&name),
+            "--runs",
+            "5",
+        ]);
         set.drop_database(&name).unwrap();
-        println!(
-            "{:?}: {}",
-            set.flavor(),
-            String::from_utf8_lossy(&output.stdout).trim()
-        );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        println!("{:?}: {printed}", set.flavor());
     }
 }

@@ -32,19 +32,8 @@ async fn a_commit_lands_on_both_binds_and_leaves_nothing_prepared(binds: &TwoBin
         ),
         (1, 1)
     );
-    let trail: Vec<(Option<String>, String)> = db
-        .take_recorded_queries()
-        .into_iter()
-        .map(|q| (q.bind.into_inner(), q.sql))
-        .collect();
-    // Where the statements on `bind` holding one of `what` are in the trail.
-    let at = |bind: Option<&str>, what: &[&str]| {
-        let found = trail
-            .iter()
-            .enumerate()
-            .filter(|(_, (b, sql))| b.as_deref() == bind && what.iter().any(|w| sql.contains(w)));
-        found.map(|(i, _)| i).collect::<Vec<_>>()
-    };
+    let trail = trail(&db);
+    let at = |bind: Option<&str>, what: &[&str]| positions(&trail, bind, what);
     const PREPARE: &[&str] = &["PREPARE TRANSACTION", "XA PREPARE"];
     let prepared = at(Some("orders"), PREPARE);
     let decided = at(None, &["INSERT INTO"]);
@@ -59,6 +48,23 @@ async fn a_commit_lands_on_both_binds_and_leaves_nothing_prepared(binds: &TwoBin
     let report = db.recover().await.unwrap();
     assert!(report.actions.is_empty() && report.is_clean(), "{report}");
     db.close().await;
+}
+
+/// The statements `db` recorded since it was last asked, each with its bind.
+fn trail(db: &Db) -> Vec<(Option<String>, String)> {
+    db.take_recorded_queries()
+        .into_iter()
+        .map(|q| (q.bind.into_inner(), q.sql))
+        .collect()
+}
+
+/// Where in `trail` the statements on `bind` holding one of `what` are.
+fn positions(trail: &[(Option<String>, String)], bind: Option<&str>, what: &[&str]) -> Vec<usize> {
+    let found = trail
+        .iter()
+        .enumerate()
+        .filter(|(_, (b, sql))| b.as_deref() == bind && what.iter().any(|w| sql.contains(w)));
+    found.map(|(i, _)| i).collect()
 }
 
 on_every_pair!(a_commit_of_one_bind_stays_one_phase);
@@ -276,17 +282,11 @@ async fn sqlite_commits_as_the_last_resource(fixture: &WithSqlite, db: &Db, log_
             .map(|o| o.amount),
         Some(110)
     );
-    let trail: Vec<(Option<String>, String)> = db
-        .take_recorded_queries()
-        .into_iter()
-        .map(|q| (q.bind.into_inner(), q.sql))
-        .collect();
+    let trail = trail(db);
     // The first statement on `bind` holding one of `what`.
     let at = |bind: Option<&str>, what: &[&str]| {
-        trail
-            .iter()
-            .position(|(b, sql)| b.as_deref() == bind && what.iter().any(|w| sql.contains(w)))
-            .unwrap_or_else(|| panic!("no {what:?} on {bind:?}: {trail:#?}"))
+        let found = positions(&trail, bind, what).first().copied();
+        found.unwrap_or_else(|| panic!("no {what:?} on {bind:?}: {trail:#?}"))
     };
     let prepared = at(None, &["PREPARE"]);
     let log = if log_on_sqlite { Some("orders") } else { None };

@@ -171,16 +171,6 @@ async fn child_commits_until_killed() {
 #[test]
 #[ignore = "a benchmark: run by hand, see the README's Benchmarks"]
 fn bench_two_phase_on_private_servers() {
-    // Where cargo put it: `CARGO_TARGET_DIR` when set, as the test binary's own.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-        std::path::PathBuf::from,
-    );
-    let bench = target.join("release/bindery-bench");
-    assert!(
-        bench.exists(),
-        "build it first: cargo build --release -p bindery-bench"
-    );
     let (Some(postgres), Some(mariadb)) =
         (common::replicas::postgres(), common::replicas::mariadb())
     else {
@@ -192,22 +182,14 @@ fn bench_two_phase_on_private_servers() {
     );
     postgres.create_database(&pg_name).unwrap();
     mariadb.create_database(&my_name).unwrap();
-    let output = Command::new(&bench)
-        .args([
-            "--two-phase",
-            &postgres.primary_url(&pg_name),
-            &mariadb.primary_url(&my_name),
-            "--runs",
-            "5",
-        ])
-        .output()
-        .unwrap();
+    let printed = common::run_bench(&[
+        "--two-phase",
+        &postgres.primary_url(&pg_name),
+        &mariadb.primary_url(&my_name),
+        "--runs",
+        "5",
+    ]);
     postgres.drop_database(&pg_name).unwrap();
     mariadb.drop_database(&my_name).unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout).trim());
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    println!("{printed}");
 }

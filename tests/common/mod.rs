@@ -63,6 +63,31 @@ pub fn short_bounds() -> bindery::PoolOptions {
     }
 }
 
+/// Runs the release build of `bindery-bench` with `args` and returns what it printed
+/// (its JSON line); fails if it is not built (`cargo build --release -p bindery-bench`,
+/// found where cargo puts it: under `CARGO_TARGET_DIR` when set) or does not succeed.
+pub fn run_bench(args: &[&str]) -> String {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    let bench = target.join("release/bindery-bench");
+    assert!(
+        bench.exists(),
+        "build it first: cargo build --release -p bindery-bench"
+    );
+    let output = std::process::Command::new(&bench)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", bench.display()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 /// Whether a missing server fails the test instead of skipping it.
 pub fn servers_required() -> bool {
     std::env::var("BINDERY_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
